@@ -1,0 +1,86 @@
+# Budbringer — dansk (standard). Klart sprog: kort, venligt, konkret.
+
+## Fejl i API'et: overskrifter (RFC 9457 "title")
+problem-bad-request = Forespørgslen kan ikke læses
+problem-unauthorized = Du er ikke logget ind
+problem-forbidden = Du har ikke adgang
+problem-not-found = Findes ikke
+problem-method-not-allowed = Metoden er ikke tilladt her
+problem-conflict = Konflikt
+problem-too-large = Forespørgslen er for stor
+problem-unsupported-media-type = Forkert indholdstype
+problem-invalid = Nogle felter er ikke udfyldt rigtigt
+problem-rate-limited = For mange forespørgsler
+problem-unavailable = Tjenesten er midlertidigt utilgængelig
+problem-internal = Der skete en fejl hos os
+
+## Fejl i API'et: forklaringer ("detail")
+detail-malformed-json = Indholdet er ikke gyldig JSON: { $problem }
+detail-json-content-type = Send indholdet som JSON med Content-Type: application/json.
+detail-missing-api-key = Send din API-nøgle i headeren Authorization: Bearer <nøgle>.
+detail-bad-api-key = API-nøglen er ukendt eller trukket tilbage.
+detail-letter-not-found = Der er intet brev med dette id hos jeres myndighed.
+detail-webhook-not-found = Der er ingen webhook med dette id hos jeres myndighed.
+detail-route-not-found = Adressen findes ikke i API'et.
+detail-method-not-allowed = Adressen findes, men ikke med denne HTTP-metode.
+detail-idempotency-mismatch = Idempotency-Key er allerede brugt til en anden forespørgsel. Brug en ny nøgle til et nyt brev.
+detail-cannot-cancel = Brevet kan ikke annulleres, fordi det allerede er { $status }.
+detail-body-too-large = Forespørgslen fylder mere end de tilladte { $max } bytes.
+detail-too-large-fields = Et eller flere dokumenter er for store eller for mange.
+detail-invalid-fields = Ret felterne i listen "errors" og prøv igen.
+detail-rate-limited = Vent { $seconds } sekunder, og prøv så igen.
+detail-unavailable = Databasen kan ikke nås lige nu. Intet er gemt. Prøv igen om lidt.
+detail-internal = Prøv igen om lidt. Fejlen er logget.
+
+## Fejl i enkelte felter
+error-required = Feltet skal udfyldes.
+error-too-long = Feltet må højst have { $max } tegn.
+error-control-chars = Feltet må ikke indeholde kontroltegn.
+error-cpr-format = Et CPR-nummer har 10 cifre (DDMMÅÅXXXX, evt. med bindestreg efter datoen).
+error-cpr-date = De første seks cifre i et CPR-nummer skal være en rigtig dato (DDMMÅÅ).
+error-body-or-document = Brevet skal have en tekst eller mindst ét dokument.
+error-date-format = Skriv datoen som ÅÅÅÅ-MM-DD.
+error-date-past = Fristen må ikke ligge før i dag.
+error-too-many-documents = Et brev må højst have { $max } dokumenter.
+error-document-too-large = Et dokument må højst fylde { $max } bytes.
+error-not-pdf = Dokumentet er ikke en PDF-fil.
+error-base64 = Indholdet skal være base64-kodet.
+error-filename = Filnavnet må ikke indeholde skråstreger eller kontroltegn eller begynde med punktum.
+error-filename-pdf = Filnavnet skal slutte på .pdf.
+error-country = Landekoden skal være to store bogstaver (ISO 3166-1), fx DK.
+error-postcode = Et dansk postnummer har fire cifre.
+error-phone = Telefonnummeret skal have 8 til 15 cifre.
+error-email = E-mailadressen er ikke gyldig.
+error-url = Adressen skal være en http- eller https-URL.
+error-webhook-secret = Hemmeligheden skal være "whsec_" efterfulgt af 24 til 64 base64-kodede bytes.
+error-json-missing = Feltet mangler.
+error-json-unknown-field = Feltet kendes ikke.
+error-json-type = Feltet har en forkert type: { $problem }
+error-query-value = Værdien kan ikke bruges: { $problem }
+error-idempotency-key = Idempotency-Key skal have 1 til 255 synlige tegn.
+
+## Beskeder til borgeren
+notice-sms = Du har fået et brev fra { $sender }: "{ $subject }". Læs det i Digital Post. Spørgsmål? Ring { $phone }.
+notice-sms-no-phone = Du har fået et brev fra { $sender }: "{ $subject }". Læs det i Digital Post.
+notice-email-subject = Nyt brev fra { $sender }
+notice-email-body = Du har fået et brev fra { $sender } om "{ $subject }". Læs det i Digital Post. Hvis du har brug for hjælp, så kontakt { $sender }.
+callback-summary = Ring til borgeren om brevet "{ $subject }" fra { $sender }.
+
+## API-dokumentation (/docs)
+docs-title = Budbringer: API for myndigheder
+docs-intro = Send breve til borgere, følg levering, åbning og eskalering, og modtag hændelser.
+docs-auth = Alle kald under /v1 kræver en API-nøgle i headeren Authorization: Bearer <nøgle>.
+docs-openapi-link = Hele beskrivelsen som OpenAPI (JSON)
+docs-operations = Kald
+docs-parameters = Parametre
+docs-name = Navn
+docs-in = Hvor
+docs-description = Beskrivelse
+docs-request = Indhold
+docs-responses = Svar
+docs-schemas = Datatyper
+docs-field = Felt
+docs-type = Type
+docs-required = skal udfyldes
+docs-problems = Fejltyper
+docs-problems-intro = Fejl svarer med application/problem+json (RFC 9457). Feltet "type" peger hertil, og "errors" nævner hvert forkert felt.

@@ -1,0 +1,86 @@
+# Budbringer — English. Plain language: short, kind, concrete.
+
+## API problems: titles (RFC 9457 "title")
+problem-bad-request = The request cannot be read
+problem-unauthorized = You are not signed in
+problem-forbidden = You do not have access
+problem-not-found = Not found
+problem-method-not-allowed = Method not allowed here
+problem-conflict = Conflict
+problem-too-large = The request is too large
+problem-unsupported-media-type = Wrong content type
+problem-invalid = Some fields are not filled in correctly
+problem-rate-limited = Too many requests
+problem-unavailable = The service is temporarily unavailable
+problem-internal = Something went wrong on our side
+
+## API problems: explanations ("detail")
+detail-malformed-json = The content is not valid JSON: { $problem }
+detail-json-content-type = Send the content as JSON with Content-Type: application/json.
+detail-missing-api-key = Send your API key in the header Authorization: Bearer <key>.
+detail-bad-api-key = The API key is unknown or revoked.
+detail-letter-not-found = Your authority has no letter with this id.
+detail-webhook-not-found = Your authority has no webhook with this id.
+detail-route-not-found = This address does not exist in the API.
+detail-method-not-allowed = This address exists, but not with this HTTP method.
+detail-idempotency-mismatch = This Idempotency-Key was already used for a different request. Use a new key for a new letter.
+detail-cannot-cancel = The letter cannot be cancelled because it is already { $status }.
+detail-body-too-large = The request is larger than the allowed { $max } bytes.
+detail-too-large-fields = One or more documents are too large or too many.
+detail-invalid-fields = Correct the fields listed in "errors" and try again.
+detail-rate-limited = Wait { $seconds } seconds, then try again.
+detail-unavailable = The database cannot be reached right now. Nothing was stored. Try again shortly.
+detail-internal = Try again shortly. The error has been logged.
+
+## Problems with single fields
+error-required = This field is required.
+error-too-long = This field may have at most { $max } characters.
+error-control-chars = This field must not contain control characters.
+error-cpr-format = A CPR number has 10 digits (DDMMYYXXXX, optionally with a hyphen after the date).
+error-cpr-date = The first six digits of a CPR number must be a real date (DDMMYY).
+error-body-or-document = The letter needs a text or at least one document.
+error-date-format = Write the date as YYYY-MM-DD.
+error-date-past = The deadline must not be before today.
+error-too-many-documents = A letter may have at most { $max } documents.
+error-document-too-large = A document may be at most { $max } bytes.
+error-not-pdf = The document is not a PDF file.
+error-base64 = The content must be base64-encoded.
+error-filename = The file name must not contain slashes or control characters or start with a dot.
+error-filename-pdf = The file name must end in .pdf.
+error-country = The country code must be two capital letters (ISO 3166-1), e.g. DK.
+error-postcode = A Danish postcode has four digits.
+error-phone = The phone number must have 8 to 15 digits.
+error-email = The e-mail address is not valid.
+error-url = The address must be an http or https URL.
+error-webhook-secret = The secret must be "whsec_" followed by 24 to 64 base64-encoded bytes.
+error-json-missing = This field is missing.
+error-json-unknown-field = This field is not known.
+error-json-type = This field has the wrong type: { $problem }
+error-query-value = This value cannot be used: { $problem }
+error-idempotency-key = The Idempotency-Key must have 1 to 255 visible characters.
+
+## Messages to the citizen
+notice-sms = You have a letter from { $sender }: "{ $subject }". Read it in Digital Post. Questions? Call { $phone }.
+notice-sms-no-phone = You have a letter from { $sender }: "{ $subject }". Read it in Digital Post.
+notice-email-subject = New letter from { $sender }
+notice-email-body = You have a letter from { $sender } about "{ $subject }". Read it in Digital Post. If you need help, contact { $sender }.
+callback-summary = Call the citizen about the letter "{ $subject }" from { $sender }.
+
+## API documentation (/docs)
+docs-title = Budbringer: API for authorities
+docs-intro = Send letters to citizens, follow delivery, opening and escalation, and receive events.
+docs-auth = Every call under /v1 needs an API key in the header Authorization: Bearer <key>.
+docs-openapi-link = The full description as OpenAPI (JSON)
+docs-operations = Operations
+docs-parameters = Parameters
+docs-name = Name
+docs-in = In
+docs-description = Description
+docs-request = Body
+docs-responses = Responses
+docs-schemas = Data types
+docs-field = Field
+docs-type = Type
+docs-required = required
+docs-problems = Problem types
+docs-problems-intro = Errors answer with application/problem+json (RFC 9457). Its "type" points here, and "errors" names each bad field.

@@ -1,0 +1,139 @@
+-- Core gateway schema (SQLite). Ids are UUIDs as 16-byte blobs (v7: time-ordered),
+-- timestamps are milliseconds since the Unix epoch (UTC), dates are 'YYYY-MM-DD'.
+
+CREATE TABLE instance_keys (
+    name  TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+);
+
+CREATE TABLE authorities (
+    id         BLOB PRIMARY KEY,
+    name       TEXT NOT NULL,
+    cvr        TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL
+);
+
+CREATE TABLE api_keys (
+    id           BLOB PRIMARY KEY,
+    authority_id BLOB NOT NULL REFERENCES authorities(id),
+    key_hash     TEXT NOT NULL UNIQUE,
+    hint         TEXT NOT NULL,
+    created_at   INTEGER NOT NULL,
+    revoked_at   INTEGER
+);
+
+CREATE TABLE citizens (
+    id                       BLOB PRIMARY KEY,
+    cpr_hash                 TEXT NOT NULL UNIQUE,
+    cpr                      TEXT NOT NULL,
+    preferred_channel        TEXT,
+    phone                    TEXT,
+    email                    TEXT,
+    exempt_from_digital_post INTEGER NOT NULL DEFAULT 0,
+    created_at               INTEGER NOT NULL
+);
+
+CREATE TABLE letters (
+    id              BLOB PRIMARY KEY,
+    authority_id    BLOB NOT NULL REFERENCES authorities(id),
+    citizen_id      BLOB NOT NULL REFERENCES citizens(id),
+    recipient       TEXT NOT NULL,
+    subject         TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    importance      TEXT NOT NULL,
+    respond_by      TEXT,
+    deadline        TEXT,
+    reference       TEXT,
+    contact         TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    idempotency_key TEXT,
+    request_hash    TEXT,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX letters_idempotency ON letters (authority_id, idempotency_key)
+    WHERE idempotency_key IS NOT NULL;
+CREATE INDEX letters_authority ON letters (authority_id, id);
+CREATE INDEX letters_authority_reference ON letters (authority_id, reference);
+
+-- Document content lives here, out of the hot letters rows.
+CREATE TABLE documents (
+    id         BLOB PRIMARY KEY,
+    letter_id  BLOB NOT NULL REFERENCES letters(id),
+    position   INTEGER NOT NULL,
+    filename   TEXT NOT NULL,
+    media_type TEXT NOT NULL,
+    size       INTEGER NOT NULL,
+    sha256     TEXT NOT NULL,
+    content    BLOB NOT NULL
+);
+CREATE INDEX documents_letter ON documents (letter_id, position);
+
+CREATE TABLE deliveries (
+    id           BLOB PRIMARY KEY,
+    letter_id    BLOB NOT NULL REFERENCES letters(id),
+    channel      TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    transport    TEXT,
+    provider_ref TEXT,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    last_error   TEXT,
+    created_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL
+);
+CREATE INDEX deliveries_letter ON deliveries (letter_id);
+
+-- Durable work: a job is available when available_at <= now; claiming pushes available_at
+-- forward by the lease, so a crashed worker's job comes back by itself.
+CREATE TABLE jobs (
+    id           BLOB PRIMARY KEY,
+    kind         TEXT NOT NULL,
+    letter_id    BLOB NOT NULL,
+    delivery_id  BLOB,
+    available_at INTEGER NOT NULL,
+    locked_by    TEXT,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    max_attempts INTEGER NOT NULL,
+    last_error   TEXT,
+    created_at   INTEGER NOT NULL
+);
+CREATE INDEX jobs_available ON jobs (available_at);
+CREATE INDEX jobs_letter ON jobs (letter_id);
+CREATE INDEX jobs_locked_by ON jobs (locked_by) WHERE locked_by IS NOT NULL;
+
+CREATE TABLE events (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    id           BLOB NOT NULL UNIQUE,
+    letter_id    BLOB NOT NULL,
+    authority_id BLOB NOT NULL,
+    kind         TEXT NOT NULL,
+    data         TEXT NOT NULL,
+    created_at   INTEGER NOT NULL
+);
+CREATE INDEX events_letter ON events (letter_id, seq);
+CREATE INDEX events_authority ON events (authority_id, seq);
+
+CREATE TABLE webhooks (
+    id           BLOB PRIMARY KEY,
+    authority_id BLOB NOT NULL REFERENCES authorities(id),
+    url          TEXT NOT NULL,
+    secret       TEXT NOT NULL,
+    created_at   INTEGER NOT NULL
+);
+CREATE INDEX webhooks_authority ON webhooks (authority_id);
+
+-- One row per (webhook, event) still to be sent; sent rows are deleted, given-up rows kept.
+CREATE TABLE webhook_messages (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    webhook_id   BLOB NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+    event_seq    INTEGER NOT NULL REFERENCES events(seq),
+    letter_id    BLOB NOT NULL,
+    state        TEXT NOT NULL,
+    available_at INTEGER NOT NULL,
+    locked_by    TEXT,
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    last_error   TEXT,
+    created_at   INTEGER NOT NULL
+);
+CREATE INDEX webhook_messages_due ON webhook_messages (state, available_at);
+CREATE INDEX webhook_messages_order ON webhook_messages (webhook_id, letter_id, id);

@@ -1,0 +1,62 @@
+//! `/v1/events`: the authority's status feed, in order, resumable from a cursor.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::routing::get;
+use std::collections::HashMap;
+
+use super::error::ApiError;
+use super::extract::Caller;
+use super::model::{EventPage, EventView, ProblemDoc};
+use crate::app::AppState;
+use crate::domain::letter::FieldError;
+
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new().route("/v1/events", get(list_events))
+}
+
+/// Every event of the calling authority's letters after a cursor, oldest first.
+///
+/// Poll with the returned `next_cursor` to see each event exactly once, in order.
+#[utoipa::path(
+    get, path = "/v1/events", tag = "events",
+    params(
+        ("after" = Option<String>, Query, description = "`next_cursor` of the previous page; from the start when absent"),
+        ("limit" = Option<u32>, Query, description = "Page size, 1–500 (default 100)"),
+    ),
+    responses(
+        (status = 200, body = EventPage),
+        (status = 401, body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDoc, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn list_events(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<EventPage>, ApiError> {
+    let mut errors = Vec::new();
+    let mut after = 0i64;
+    let mut limit = 100u32;
+    for (name, value) in &params {
+        let bad = |problem: &str| FieldError::new(format!("?{name}"), "error-query-value").arg("problem", problem);
+        match name.as_str() {
+            "after" => match value.parse::<i64>() {
+                Ok(n) if n >= 0 => after = n,
+                _ => errors.push(bad("cursor")),
+            },
+            "limit" => match value.parse::<u32>() {
+                Ok(n) if (1..=state.settings.api.max_page_size).contains(&n) => limit = n,
+                _ => errors.push(bad(&format!("1–{}", state.settings.api.max_page_size))),
+            },
+            _ => errors.push(FieldError::new(format!("?{name}"), "error-json-unknown-field")),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
+    }
+    let events = state.store.events_after(caller.authority.id, after, limit).await?;
+    let next_cursor = events.last().map(|e| e.seq).unwrap_or(after).to_string();
+    Ok(Json(EventPage { events: events.into_iter().map(EventView::from).collect(), next_cursor }))
+}

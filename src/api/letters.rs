@@ -1,0 +1,273 @@
+//! `/v1/letters`: authorities send letters, follow them and cancel them.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+use super::error::ApiError;
+use super::extract::{Caller, JsonBody};
+use super::model::*;
+use crate::app::AppState;
+use crate::domain::letter::{DocumentInput as DomainDocument, FieldError, LetterInput, LetterRejection};
+use crate::domain::routing::first_channel;
+use crate::domain::secret::{keyed_hash, sha256_hex};
+use crate::store::{CancelOutcome, Inserted, LetterFilter, NewDocumentRecord, NewLetter, Recipient};
+
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/v1/letters", post(create_letter).get(list_letters))
+        .route("/v1/letters/{id}", get(get_letter))
+        .route("/v1/letters/{id}/cancel", post(cancel_letter))
+}
+
+/// Send a letter to a citizen.
+///
+/// The letter is stored with its first delivery before the answer is sent: a 201 means it
+/// will be delivered even if the gateway crashes right after. Send an `Idempotency-Key` to
+/// retry safely: the same key with the same body answers with the same letter.
+#[utoipa::path(
+    post, path = "/v1/letters", tag = "letters",
+    request_body = CreateLetterRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe (1–255 visible characters).")),
+    responses(
+        (status = 201, description = "Accepted; `Location` names the letter.", body = LetterView),
+        (status = 400, description = "Malformed JSON", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 401, description = "No or unknown API key", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 413, description = "Body, a document or the number of documents too large", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, or an Idempotency-Key reused for another request", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limit; see Retry-After", body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 503, description = "Store unavailable; nothing was stored", body = ProblemDoc, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn create_letter(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: JsonBody<CreateLetterRequest>,
+) -> Result<Response, ApiError> {
+    let idempotency_key = idempotency_key(&headers)?;
+    let request = &body.value;
+    let now = state.clock.now();
+    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let input = LetterInput {
+        cpr: &request.recipient.cpr,
+        recipient_name: request.recipient.name.as_deref(),
+        address: request.recipient.address.as_ref(),
+        subject: &request.subject,
+        body: &request.body,
+        importance: request.importance,
+        respond_by: request.respond_by.as_deref(),
+        reference: request.reference.as_deref(),
+        contact: request.contact.as_ref(),
+        documents: request
+            .documents
+            .iter()
+            .map(|d| DomainDocument { filename: &d.filename, content_base64: &d.content })
+            .collect(),
+    };
+    let letter = input.validate(today, &state.settings.api.letters).map_err(|rejection| match rejection {
+        LetterRejection::Invalid(errors) => ApiError::Invalid(errors),
+        LetterRejection::TooLarge(errors) => ApiError::TooLarge(errors),
+    })?;
+
+    let cpr_hash = keyed_hash(&state.cpr_key, letter.cpr.as_str());
+    let profile = state.store.contact_profile(&cpr_hash).await?.unwrap_or_default();
+    let new = NewLetter {
+        id: Uuid::now_v7(),
+        authority_id: caller.authority.id,
+        citizen_id: Uuid::now_v7(),
+        cpr: letter.cpr.as_str().to_owned(),
+        cpr_hash,
+        recipient: Recipient { cpr_masked: letter.cpr.masked(), name: letter.recipient_name, address: letter.address },
+        subject: letter.subject,
+        body: letter.body,
+        importance: letter.importance,
+        respond_by: letter.respond_by.map(|d| d.to_string()),
+        reference: letter.reference,
+        contact: letter.contact,
+        documents: letter
+            .documents
+            .into_iter()
+            .map(|d| NewDocumentRecord {
+                id: Uuid::now_v7(),
+                sha256: sha256_hex(&d.content),
+                filename: d.filename,
+                media_type: d.media_type,
+                content: d.content,
+            })
+            .collect(),
+        request_hash: idempotency_key.as_ref().map(|_| sha256_hex(&body.canonical)),
+        idempotency_key,
+        channel: first_channel(&profile),
+        delivery_id: Uuid::now_v7(),
+        job_id: Uuid::now_v7(),
+        max_attempts: i64::from(state.settings.engine.max_attempts),
+        now: now.as_millisecond(),
+    };
+    let (letter, replayed) = match state.store.insert_letter(&new).await? {
+        Inserted::Created(letter) => {
+            state.metrics.letter_accepted();
+            state.engine_wake.notify_one();
+            state.webhook_wake.notify_one();
+            (letter, false)
+        }
+        Inserted::Existing { letter, request_hash } if request_hash == new.request_hash => (letter, true),
+        Inserted::Existing { .. } => return Err(ApiError::IdempotencyMismatch),
+    };
+    let view = letter_view(&state, letter).await?;
+    let location = format!("{}/v1/letters/{}", state.settings.public_url(), view.id);
+    let mut response = (StatusCode::CREATED, Json(view)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    if replayed {
+        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    let key = value.to_str().ok().map(str::trim).filter(|k| {
+        (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
+    });
+    match key {
+        Some(k) => Ok(Some(k.to_owned())),
+        None => Err(ApiError::Invalid(vec![FieldError::new("@Idempotency-Key", "error-idempotency-key")])),
+    }
+}
+
+async fn letter_view(state: &AppState, letter: crate::store::LetterRecord) -> Result<LetterView, ApiError> {
+    let (documents, deliveries, timeline) = tokio::try_join!(
+        state.store.documents(letter.id),
+        state.store.deliveries(letter.id),
+        state.store.timeline(letter.id),
+    )?;
+    Ok(LetterView::new(letter, documents, deliveries, timeline))
+}
+
+/// Parse a path id; a malformed id is simply a letter that does not exist.
+fn parse_id(raw: &str, not_found: &'static str) -> Result<Uuid, ApiError> {
+    raw.parse().map_err(|_| ApiError::NotFound(not_found))
+}
+
+/// A letter with its deliveries and full timeline.
+#[utoipa::path(
+    get, path = "/v1/letters/{id}", tag = "letters",
+    params(("id" = Uuid, Path, description = "The letter's id")),
+    responses(
+        (status = 200, body = LetterView),
+        (status = 401, body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, description = "No such letter at this authority", body = ProblemDoc, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn get_letter(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<LetterView>, ApiError> {
+    let id = parse_id(&id, "detail-letter-not-found")?;
+    let letter = state
+        .store
+        .letter(caller.authority.id, id)
+        .await?
+        .ok_or(ApiError::NotFound("detail-letter-not-found"))?;
+    Ok(Json(letter_view(&state, letter).await?))
+}
+
+/// Letters of the calling authority, oldest first, in pages.
+#[utoipa::path(
+    get, path = "/v1/letters", tag = "letters",
+    params(
+        ("status" = Option<LetterStatus>, Query, description = "Only letters in this status"),
+        ("importance" = Option<Importance>, Query, description = "Only letters of this importance"),
+        ("reference" = Option<String>, Query, description = "Only letters with this case reference"),
+        ("updated_since" = Option<String>, Query, description = "Only letters changed at or after this RFC 3339 time"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+        ("limit" = Option<u32>, Query, description = "Page size, 1–500 (default 50)"),
+    ),
+    responses(
+        (status = 200, body = LetterPage),
+        (status = 401, body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, description = "A bad query parameter", body = ProblemDoc, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn list_letters(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Json<LetterPage>, ApiError> {
+    let mut errors = Vec::new();
+    let mut filter = LetterFilter { limit: 50, ..Default::default() };
+    for (name, value) in &params {
+        let bad = |problem: &str| FieldError::new(format!("?{name}"), "error-query-value").arg("problem", problem);
+        match name.as_str() {
+            "status" => match value.parse() {
+                Ok(v) => filter.status = Some(v),
+                Err(e) => errors.push(bad(&format!("{e}"))),
+            },
+            "importance" => match value.parse() {
+                Ok(v) => filter.importance = Some(v),
+                Err(e) => errors.push(bad(&format!("{e}"))),
+            },
+            "reference" => filter.reference = Some(value.clone()),
+            "updated_since" => match value.parse::<jiff::Timestamp>() {
+                Ok(t) => filter.updated_since = Some(t.as_millisecond()),
+                Err(_) => errors.push(bad("RFC 3339")),
+            },
+            "cursor" => match value.parse::<Uuid>() {
+                Ok(id) => filter.after = Some(id),
+                Err(_) => errors.push(bad("cursor")),
+            },
+            "limit" => match value.parse::<u32>() {
+                Ok(n) if (1..=state.settings.api.max_page_size).contains(&n) => filter.limit = n,
+                _ => errors.push(bad(&format!("1–{}", state.settings.api.max_page_size))),
+            },
+            _ => errors.push(FieldError::new(format!("?{name}"), "error-json-unknown-field")),
+        }
+    }
+    if !errors.is_empty() {
+        errors.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+        return Err(ApiError::Invalid(errors));
+    }
+    let page_size = filter.limit;
+    // one extra row tells whether another page follows
+    filter.limit += 1;
+    let mut letters = state.store.list_letters(caller.authority.id, &filter).await?;
+    let more = letters.len() > page_size as usize;
+    letters.truncate(page_size as usize);
+    let next_cursor = more.then(|| letters.last().map(|l| l.id.to_string())).flatten();
+    Ok(Json(LetterPage { letters: letters.into_iter().map(LetterSummary::from).collect(), next_cursor }))
+}
+
+/// Cancel a letter that is not yet delivered: pending deliveries and timers stop.
+#[utoipa::path(
+    post, path = "/v1/letters/{id}/cancel", tag = "letters",
+    params(("id" = Uuid, Path, description = "The letter's id")),
+    responses(
+        (status = 200, description = "Cancelled", body = LetterView),
+        (status = 401, body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 409, description = "Already delivered, failed or cancelled", body = ProblemDoc, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn cancel_letter(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<LetterView>, ApiError> {
+    let id = parse_id(&id, "detail-letter-not-found")?;
+    match state.store.cancel_letter(caller.authority.id, id, state.clock.now_ms()).await? {
+        CancelOutcome::NotFound => Err(ApiError::NotFound("detail-letter-not-found")),
+        CancelOutcome::Final(status) => {
+            Err(ApiError::Conflict("detail-cannot-cancel", vec![("status", status.as_str().to_owned())]))
+        }
+        CancelOutcome::Cancelled(letter) => {
+            state.webhook_wake.notify_one();
+            Ok(Json(letter_view(&state, letter).await?))
+        }
+    }
+}
+
+use crate::domain::{Importance, LetterStatus};

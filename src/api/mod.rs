@@ -1,0 +1,11 @@
+//! The authority REST API (v1), its OpenAPI document and reference page, and health checks.
+
+pub mod error;
+pub mod events;
+pub mod extract;
+pub mod health;
+pub mod letters;
+pub mod model;
+pub mod openapi;
+pub mod ratelimit;
+pub mod webhooks;

@@ -1,0 +1,162 @@
+//! Wiring: shared state, the router with its middleware, the engine, and `serve_on` — the
+//! one seam that `main` and the tests both use.
+
+use anyhow::Context as _;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Router};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::api::error::{ApiError, localize_problems, method_not_allowed, not_found};
+use crate::api::extract::BodyLimit;
+use crate::api::ratelimit::RateLimiter;
+use crate::channels::Channels;
+use crate::config::Settings;
+use crate::domain::{Clock, SystemClock};
+use crate::engine::Engine;
+use crate::engine::webhook::WebhookDispatcher;
+use crate::metrics::Metrics;
+use crate::store::{self, Store};
+
+pub type AppState = Arc<App>;
+
+pub struct App {
+    pub settings: Settings,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    /// Key of the keyed hash that finds a citizen by CPR number.
+    pub cpr_key: Vec<u8>,
+    pub engine_wake: Arc<Notify>,
+    pub webhook_wake: Arc<Notify>,
+    pub metrics: Arc<Metrics>,
+    pub limiter: RateLimiter,
+}
+
+impl App {
+    pub async fn new(settings: Settings, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+        let cpr_key = store.instance_key("cpr-hash").await.context("reading the CPR hash key")?;
+        let limiter = RateLimiter::new(settings.api.rate_limit_per_second, settings.api.rate_limit_burst);
+        Ok(Arc::new(App {
+            settings,
+            store,
+            clock,
+            cpr_key,
+            engine_wake: Arc::new(Notify::new()),
+            webhook_wake: Arc::new(Notify::new()),
+            metrics: Arc::new(Metrics::default()),
+            limiter,
+        }))
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let limit = state.settings.api.max_request_bytes;
+    Router::new()
+        .merge(crate::api::letters::router())
+        .merge(crate::api::events::router())
+        .merge(crate::api::webhooks::router())
+        .merge(crate::api::health::router())
+        .merge(crate::api::openapi::router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(Extension(BodyLimit(limit)))
+        .layer(middleware::from_fn(localize_problems))
+        .layer(middleware::from_fn_with_state(Arc::clone(&state), count_responses))
+        .layer(CatchPanicLayer::custom(|_| ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("x-content-type-options"),
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn count_responses(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    state.metrics.http_response(response.status().as_u16());
+    response
+}
+
+/// A name for this process in job claims: unique per start, readable in the database.
+fn worker_id() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".to_owned());
+    let unique = uuid::Uuid::new_v4().simple().to_string();
+    format!("{host}:{}:{}", std::process::id(), &unique[..8])
+}
+
+/// Run the gateway on `listener` until `shutdown` resolves; then stop taking requests, let
+/// the engine finish or give back its work, and close the store.
+pub async fn serve_on(
+    listener: TcpListener,
+    settings: Settings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let url = settings.effective_database_url();
+    let store = store::connect(&url).await.context("opening the database")?;
+    if settings.migrate_on_start {
+        store.migrate().await.context("migrating the database")?;
+    }
+    let app = App::new(settings, store, Arc::new(SystemClock)).await?;
+    run(listener, app, shutdown).await
+}
+
+/// Serve an assembled app (tests use this to supply their own clock or store).
+pub async fn run(
+    listener: TcpListener,
+    app: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut workers = tokio::task::JoinSet::new();
+    if app.settings.engine.enabled {
+        let worker_id = worker_id();
+        let engine = Arc::new(Engine {
+            store: Arc::clone(&app.store),
+            clock: Arc::clone(&app.clock),
+            channels: Arc::new(Channels::file_drop(&app.settings.data_dir)),
+            settings: app.settings.engine.clone(),
+            wake: Arc::clone(&app.engine_wake),
+            metrics: Arc::clone(&app.metrics),
+            worker_id: worker_id.clone(),
+        });
+        workers.spawn(engine.run(stop_rx.clone()));
+        let dispatcher = Arc::new(WebhookDispatcher {
+            store: Arc::clone(&app.store),
+            clock: Arc::clone(&app.clock),
+            client: WebhookDispatcher::client(&app.settings.webhooks).context("building the webhook client")?,
+            settings: app.settings.webhooks.clone(),
+            metrics: Arc::clone(&app.metrics),
+            wake: Arc::clone(&app.webhook_wake),
+            poll: Duration::from_millis(app.settings.engine.poll_interval_ms),
+            worker_id,
+        });
+        workers.spawn(dispatcher.run(stop_rx.clone()));
+    }
+    let address = listener.local_addr().context("reading the listening address")?;
+    tracing::info!(%address, backend = ?app.store.backend(), "Budbringer is listening");
+    let store = Arc::clone(&app.store);
+    axum::serve(listener, router(app)).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
+    tracing::info!("stopping: no new requests; finishing in-flight work");
+    let _ = stop_tx.send(true);
+    while workers.join_next().await.is_some() {}
+    store.close().await;
+    Ok(())
+}

@@ -1,0 +1,226 @@
+//! Layered settings: compiled defaults → `config/default.toml` → `--config FILE` →
+//! `BUDBRINGER_*` environment (nested keys with `__`, e.g. `BUDBRINGER_ENGINE__LEASE_SECS`).
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use crate::domain::letter::LetterLimits;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address the HTTP server binds, host:port.
+    pub listen: SocketAddr,
+    /// `sqlite://…` or `postgres://…`; empty means SQLite in `<data_dir>/budbringer.db`.
+    pub database_url: String,
+    /// File drops and other local state.
+    pub data_dir: PathBuf,
+    /// Base of links sent to citizens and of `Location` headers.
+    pub public_url: String,
+    /// Run migrations when `serve` starts.
+    pub migrate_on_start: bool,
+    /// Log format: `text` or `json`.
+    pub log_format: LogFormat,
+    pub api: ApiSettings,
+    pub engine: EngineSettings,
+    pub webhooks: WebhookSettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiSettings {
+    /// Largest request body accepted, in bytes (documents arrive base64-encoded inside it).
+    pub max_request_bytes: usize,
+    pub letters: LetterLimits,
+    /// Requests per second each authority may make (token bucket refill rate).
+    pub rate_limit_per_second: f64,
+    /// Burst size of the token bucket.
+    pub rate_limit_burst: f64,
+    /// Largest page of `GET /v1/letters` and `GET /v1/events`.
+    pub max_page_size: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineSettings {
+    /// Run the delivery engine in this process.
+    pub enabled: bool,
+    /// How long a claimed job is reserved for one worker before others may take it.
+    pub lease_secs: u64,
+    /// How often to look for due work when nothing woke the engine.
+    pub poll_interval_ms: u64,
+    /// Jobs worked on at once.
+    pub concurrency: usize,
+    /// Attempts before a delivery is failed permanently.
+    pub max_attempts: u32,
+    /// First retry delay; doubled per attempt up to `retry_max_secs`, with jitter.
+    pub retry_base_ms: u64,
+    pub retry_max_secs: u64,
+    /// How long SIGTERM waits for in-flight work before releasing it.
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    pub timeout_secs: u64,
+    pub retry_base_ms: u64,
+    pub retry_max_secs: u64,
+    /// Keep retrying a message for this long before giving it up (at least 3 days).
+    pub give_up_after_hours: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: String::new(),
+            data_dir: PathBuf::from("var"),
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            migrate_on_start: true,
+            log_format: LogFormat::Text,
+            api: ApiSettings {
+                max_request_bytes: 64 * 1024 * 1024,
+                letters: LetterLimits::default(),
+                rate_limit_per_second: 2000.0,
+                rate_limit_burst: 4000.0,
+                max_page_size: 500,
+            },
+            engine: EngineSettings {
+                enabled: true,
+                lease_secs: 60,
+                poll_interval_ms: 1000,
+                concurrency: 16,
+                max_attempts: 12,
+                retry_base_ms: 1000,
+                retry_max_secs: 3600,
+                shutdown_grace_secs: 20,
+            },
+            webhooks: WebhookSettings {
+                timeout_secs: 10,
+                retry_base_ms: 2000,
+                retry_max_secs: 3600,
+                give_up_after_hours: 72,
+            },
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(String),
+    #[error("configuration key `{key}`: {problem}")]
+    Invalid { key: &'static str, problem: String },
+}
+
+impl Settings {
+    /// Load settings in layers; `config/default.toml` is read when present in the working dir.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::file("config/default.toml"));
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(ConfigError::Load(format!("file {} does not exist", file.display())));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        figment = figment.merge(Env::prefixed("BUDBRINGER_").split("__"));
+        let settings: Settings = figment.extract().map_err(|e| ConfigError::Load(one_line(&e)))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, problem: &str| Err(ConfigError::Invalid { key, problem: problem.to_owned() });
+        if !(self.database_url.is_empty()
+            || self.database_url.starts_with("sqlite:")
+            || self.database_url.starts_with("postgres://")
+            || self.database_url.starts_with("postgresql://"))
+        {
+            return invalid("database_url", "must start with sqlite: or postgres://");
+        }
+        if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
+            return invalid("public_url", "must be an http:// or https:// URL");
+        }
+        if self.data_dir.as_os_str().is_empty() {
+            return invalid("data_dir", "must not be empty");
+        }
+        if self.engine.lease_secs == 0 || self.engine.concurrency == 0 || self.engine.max_attempts == 0 {
+            return invalid("engine", "lease_secs, concurrency and max_attempts must be above 0");
+        }
+        if self.webhooks.give_up_after_hours < 72 {
+            return invalid("webhooks.give_up_after_hours", "must be at least 72 (three days)");
+        }
+        if self.api.rate_limit_per_second <= 0.0 || self.api.rate_limit_burst < 1.0 {
+            return invalid("api.rate_limit_per_second", "rate and burst must be positive");
+        }
+        Ok(())
+    }
+
+    /// The database URL to use, defaulting to SQLite under the data directory.
+    pub fn effective_database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("budbringer.db").display())
+        } else {
+            self.database_url.clone()
+        }
+    }
+
+    pub fn public_url(&self) -> &str {
+        self.public_url.trim_end_matches('/')
+    }
+}
+
+/// figment's errors can span lines; start-up failure must be one clear line naming the key.
+fn one_line(error: &figment::Error) -> String {
+    let mut parts = Vec::new();
+    for e in error.clone() {
+        let key = e.path.join(".");
+        let msg = e.kind.to_string();
+        parts.push(if key.is_empty() { msg } else { format!("key `{key}`: {msg}") });
+    }
+    parts.join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        Settings::default().validate().unwrap();
+    }
+
+    #[test]
+    fn environment_overrides_and_bad_values_name_the_key() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("BUDBRINGER_LISTEN", "127.0.0.1:9999");
+            jail.set_env("BUDBRINGER_ENGINE__LEASE_SECS", "5");
+            let s = Settings::load(None).unwrap();
+            assert_eq!(s.listen.port(), 9999);
+            assert_eq!(s.engine.lease_secs, 5);
+
+            jail.set_env("BUDBRINGER_LISTEN", "not-an-address");
+            let err = Settings::load(None).unwrap_err().to_string();
+            assert!(err.contains("`listen`"), "{err}");
+            assert!(!err.contains('\n'));
+
+            jail.set_env("BUDBRINGER_LISTEN", "127.0.0.1:9999");
+            jail.set_env("BUDBRINGER_DATABASE_URL", "mysql://x");
+            let err = Settings::load(None).unwrap_err().to_string();
+            assert!(err.contains("database_url"), "{err}");
+            Ok(())
+        });
+    }
+}

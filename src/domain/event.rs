@@ -1,0 +1,59 @@
+//! The timeline vocabulary: every state change of a letter is one of these, in past tense.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    Accepted,
+    Dispatched,
+    Delivered,
+    Failed,
+    Cancelled,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Accepted => "accepted",
+            EventKind::Dispatched => "dispatched",
+            EventKind::Delivered => "delivered",
+            EventKind::Failed => "failed",
+            EventKind::Cancelled => "cancelled",
+        }
+    }
+
+    /// The `type` of the webhook message (Standard Webhooks recommends dotted names).
+    pub fn webhook_type(kind: &str) -> String {
+        format!("letter.{kind}")
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The JSON form of one timeline event, the same in `/v1/events`, letter timelines and webhooks.
+pub fn event_json(
+    seq: i64,
+    id: uuid::Uuid,
+    letter_id: uuid::Uuid,
+    kind: &str,
+    data: &serde_json::Value,
+    at_ms: i64,
+) -> serde_json::Value {
+    serde_json::json!({
+        "seq": seq,
+        "id": id,
+        "letter_id": letter_id,
+        "type": kind,
+        "at": format_ms(at_ms),
+        "data": data,
+    })
+}
+
+/// RFC 3339 in UTC with a trailing `Z`.
+pub fn format_ms(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms).map(|t| t.to_string()).unwrap_or_default()
+}

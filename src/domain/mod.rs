@@ -1,0 +1,13 @@
+//! Pure product rules: types, validation, routing. No I/O, no axum, no sqlx.
+
+pub mod clock;
+pub mod cpr;
+pub mod event;
+pub mod letter;
+pub mod routing;
+pub mod secret;
+
+pub use clock::{Clock, SystemClock};
+pub use cpr::Cpr;
+pub use event::EventKind;
+pub use letter::{ChannelKind, DeliveryStatus, Importance, LetterStatus};

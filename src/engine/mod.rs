@@ -1,0 +1,122 @@
+//! The durable engine: claims due jobs from the store, asks a channel to deliver, and records
+//! the outcome. Leases make a crashed process's jobs come back; SIGTERM stops claiming, lets
+//! in-flight work finish, and gives back what did not.
+
+pub mod backoff;
+pub mod webhook;
+
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinSet;
+
+use crate::channels::Channels;
+use crate::config::EngineSettings;
+use crate::domain::Clock;
+use crate::metrics::Metrics;
+use crate::store::{DeliveryOutcome, Job, Store};
+
+pub struct Engine {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub channels: Arc<Channels>,
+    pub settings: EngineSettings,
+    pub wake: Arc<Notify>,
+    pub metrics: Arc<Metrics>,
+    /// Names this process in claims, so its leases can be released on shutdown.
+    pub worker_id: String,
+}
+
+impl Engine {
+    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let mut inflight = JoinSet::new();
+        let lease_ms = i64::try_from(self.settings.lease_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+        let poll = Duration::from_millis(self.settings.poll_interval_ms);
+        tracing::info!(worker = %self.worker_id, "engine started");
+        while !*shutdown.borrow() {
+            let free = self.settings.concurrency.saturating_sub(inflight.len());
+            if free > 0 {
+                let now = self.clock.now_ms();
+                match self.store.claim_jobs(&self.worker_id, now, lease_ms, free as u32).await {
+                    Ok(jobs) if !jobs.is_empty() => {
+                        for job in jobs {
+                            let engine = Arc::clone(&self);
+                            inflight.spawn(async move { engine.process(job).await });
+                        }
+                        continue;
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not claim jobs"),
+                }
+            }
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(poll) => {}
+                _ = shutdown.changed() => {}
+                Some(_) = inflight.join_next(), if !inflight.is_empty() => {}
+            }
+        }
+        self.drain(inflight).await;
+    }
+
+    async fn drain(&self, mut inflight: JoinSet<()>) {
+        let grace = Duration::from_secs(self.settings.shutdown_grace_secs);
+        let finished = tokio::time::timeout(grace, async { while inflight.join_next().await.is_some() {} }).await;
+        if finished.is_err() {
+            inflight.abort_all();
+        }
+        match self.store.release_jobs(&self.worker_id).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(released = n, "gave back unfinished jobs"),
+            Err(e) => tracing::warn!(error = %e, "could not release jobs; their leases will expire"),
+        }
+        tracing::info!(worker = %self.worker_id, "engine stopped");
+    }
+
+    async fn process(&self, job: Job) {
+        let result = match job.kind.as_str() {
+            "deliver" => self.deliver(&job).await,
+            other => {
+                tracing::error!(job_id = %job.id, kind = other, "unknown job kind; left for a newer version");
+                Ok(())
+            }
+        };
+        if let Err(e) = result {
+            // the lease runs out and another attempt follows: nothing is lost
+            tracing::warn!(job_id = %job.id, error = %e, "job interrupted by a store error");
+        }
+    }
+
+    async fn deliver(&self, job: &Job) -> Result<(), crate::store::StoreError> {
+        let Some(work) = self.store.start_delivery(job, self.clock.now_ms()).await? else {
+            return Ok(());
+        };
+        let channel = work.delivery.channel;
+        tracing::info!(
+            delivery_id = %work.delivery.id, letter_id = %work.letter.id, channel = %channel,
+            attempt = work.delivery.attempts, "delivery handed to transport"
+        );
+        let outcome = match self.channels.deliver(&work).await {
+            Ok(receipt) => {
+                self.metrics.delivery(channel.as_str(), "delivered");
+                DeliveryOutcome::Delivered { transport: receipt.transport.to_owned(), provider_ref: receipt.provider_ref }
+            }
+            Err(e) if e.is_permanent() || job.attempts >= job.max_attempts => {
+                self.metrics.delivery(channel.as_str(), "failed");
+                tracing::warn!(delivery_id = %work.delivery.id, error = %e, "delivery failed");
+                DeliveryOutcome::Failed { error: e.to_string() }
+            }
+            Err(e) => {
+                self.metrics.delivery(channel.as_str(), "retry");
+                let wait = backoff::delay(
+                    job.attempts,
+                    Duration::from_millis(self.settings.retry_base_ms),
+                    Duration::from_secs(self.settings.retry_max_secs),
+                );
+                tracing::info!(delivery_id = %work.delivery.id, error = %e, retry_in_ms = wait.as_millis() as u64, "delivery will be retried");
+                DeliveryOutcome::Retry { at: self.clock.now_ms() + wait.as_millis() as i64, error: e.to_string() }
+            }
+        };
+        self.store.finish_delivery(job, &outcome, self.clock.now_ms()).await
+    }
+}

@@ -1,0 +1,151 @@
+//! Fluent bundles from `locales/` (embedded at build time) and language negotiation.
+
+use fluent::concurrent::FluentBundle;
+use fluent::{FluentArgs, FluentResource};
+use std::sync::LazyLock;
+use unic_langid::LanguageIdentifier;
+
+/// Every language Budbringer speaks, with its Fluent files. Danish first: it is the default.
+const LOCALES: &[(&str, &[&str])] = &[
+    ("da", &[include_str!("../locales/da/main.ftl")]),
+    ("en", &[include_str!("../locales/en/main.ftl")]),
+];
+
+pub const DEFAULT_LANGUAGE: &str = "da";
+
+pub struct I18n {
+    bundles: Vec<(&'static str, FluentBundle<FluentResource>)>,
+}
+
+/// The embedded catalogue, loaded once.
+pub static I18N: LazyLock<I18n> = LazyLock::new(I18n::load);
+
+impl I18n {
+    fn load() -> Self {
+        let bundles = LOCALES
+            .iter()
+            .map(|(tag, sources)| {
+                let langid: LanguageIdentifier = tag.parse().unwrap_or_default();
+                let mut bundle = FluentBundle::new_concurrent(vec![langid]);
+                // no bidi isolation marks: these strings also go into JSON and SMS texts
+                bundle.set_use_isolating(false);
+                for source in *sources {
+                    let resource = FluentResource::try_new((*source).to_owned()).unwrap_or_else(|(partial, errors)| {
+                        tracing::error!(language = tag, ?errors, "Fluent file has syntax errors");
+                        partial
+                    });
+                    if let Err(errors) = bundle.add_resource(resource) {
+                        tracing::error!(language = tag, ?errors, "Fluent file redefines messages");
+                    }
+                }
+                (*tag, bundle)
+            })
+            .collect();
+        Self { bundles }
+    }
+
+    pub fn languages(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.bundles.iter().map(|(tag, _)| *tag)
+    }
+
+    /// Pick the best supported language from an `Accept-Language` header.
+    pub fn negotiate(&self, accept_language: Option<&str>) -> &'static str {
+        let Some(header) = accept_language else { return DEFAULT_LANGUAGE };
+        let mut wanted: Vec<(f32, &str)> = header
+            .split(',')
+            .filter_map(|part| {
+                let mut pieces = part.trim().split(';');
+                let tag = pieces.next()?.trim();
+                let q = pieces
+                    .find_map(|p| p.trim().strip_prefix("q="))
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .unwrap_or(1.0);
+                (!tag.is_empty() && q > 0.0).then_some((q, tag))
+            })
+            .collect();
+        wanted.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (_, tag) in wanted {
+            let primary = tag.split('-').next().unwrap_or(tag).to_ascii_lowercase();
+            if let Some(found) = self.languages().find(|l| *l == primary) {
+                return found;
+            }
+        }
+        DEFAULT_LANGUAGE
+    }
+
+    /// A message in `language`, falling back to Danish, then to the id itself (never panics).
+    pub fn message(&self, language: &str, id: &str, args: &[(&str, String)]) -> String {
+        let fluent_args = (!args.is_empty()).then(|| {
+            let mut a = FluentArgs::new();
+            for (name, value) in args {
+                a.set(*name, value.clone());
+            }
+            a
+        });
+        let pick = |lang: &str| self.bundles.iter().find(|(tag, _)| *tag == lang).map(|(_, b)| b);
+        for bundle in [pick(language), pick(DEFAULT_LANGUAGE)].into_iter().flatten() {
+            if let Some(pattern) = bundle.get_message(id).and_then(|m| m.value()) {
+                let mut errors = Vec::new();
+                let text = bundle.format_pattern(pattern, fluent_args.as_ref(), &mut errors);
+                if errors.is_empty() {
+                    return text.into_owned();
+                }
+                tracing::warn!(id, language, ?errors, "Fluent message did not format cleanly");
+                return text.into_owned();
+            }
+        }
+        tracing::warn!(id, language, "missing Fluent message");
+        id.to_owned()
+    }
+
+    pub fn has_message(&self, language: &str, id: &str) -> bool {
+        self.bundles.iter().any(|(tag, b)| *tag == language && b.has_message(id))
+    }
+}
+
+/// Shorthand for a message from the embedded catalogue.
+pub fn t(language: &str, id: &str, args: &[(&str, String)]) -> String {
+    I18N.message(language, id, args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(source: &str) -> Vec<String> {
+        source
+            .lines()
+            .filter(|l| l.chars().next().is_some_and(|c| c.is_ascii_alphabetic()))
+            .filter_map(|l| l.split_once('=').map(|(id, _)| id.trim().to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn every_language_has_every_message() {
+        let (_, da) = LOCALES[0];
+        for (tag, sources) in LOCALES {
+            for id in da.iter().flat_map(|s| ids(s)) {
+                assert!(I18N.has_message(tag, &id), "{tag} lacks {id}");
+            }
+            let theirs: Vec<String> = sources.iter().flat_map(|s| ids(s)).collect();
+            for id in theirs {
+                assert!(I18N.has_message("da", &id), "da lacks {id} that {tag} has");
+            }
+        }
+    }
+
+    #[test]
+    fn negotiation_honours_quality_and_falls_back_to_danish() {
+        assert_eq!(I18N.negotiate(Some("en-GB,en;q=0.9")), "en");
+        assert_eq!(I18N.negotiate(Some("fr, en;q=0.5, da;q=0.8")), "da");
+        assert_eq!(I18N.negotiate(Some("fr")), "da");
+        assert_eq!(I18N.negotiate(None), "da");
+    }
+
+    #[test]
+    fn messages_take_arguments() {
+        let text = t("en", "error-too-long", &[("max", "10".to_owned())]);
+        assert!(text.contains("10"), "{text}");
+        assert_eq!(t("en", "no-such-message", &[]), "no-such-message");
+    }
+}

@@ -1,0 +1,82 @@
+//! Prometheus metrics: counters kept in memory, gauges read from the store when scraped.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::store::Stats;
+
+#[derive(Default)]
+pub struct Metrics {
+    letters_accepted: AtomicU64,
+    deliveries: Mutex<BTreeMap<(String, &'static str), u64>>,
+    webhooks: Mutex<BTreeMap<&'static str, u64>>,
+    http_responses: Mutex<BTreeMap<u16, u64>>,
+}
+
+impl Metrics {
+    pub fn letter_accepted(&self) {
+        self.letters_accepted.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn delivery(&self, channel: &str, outcome: &'static str) {
+        let mut map = self.deliveries.lock().unwrap_or_else(|p| p.into_inner());
+        *map.entry((channel.to_owned(), outcome)).or_default() += 1;
+    }
+
+    pub fn webhook(&self, outcome: &'static str) {
+        let mut map = self.webhooks.lock().unwrap_or_else(|p| p.into_inner());
+        *map.entry(outcome).or_default() += 1;
+    }
+
+    pub fn http_response(&self, status: u16) {
+        let mut map = self.http_responses.lock().unwrap_or_else(|p| p.into_inner());
+        *map.entry(status).or_default() += 1;
+    }
+
+    /// The text exposition format (version 0.0.4).
+    pub fn render(&self, stats: &Stats) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "# HELP budbringer_letters_accepted_total Letters accepted by this process.");
+        let _ = writeln!(out, "# TYPE budbringer_letters_accepted_total counter");
+        let _ = writeln!(out, "budbringer_letters_accepted_total {}", self.letters_accepted.load(Ordering::Relaxed));
+
+        let _ = writeln!(out, "# HELP budbringer_delivery_attempts_total Delivery attempts by channel and outcome (this process).");
+        let _ = writeln!(out, "# TYPE budbringer_delivery_attempts_total counter");
+        for ((channel, outcome), n) in self.deliveries.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            let _ = writeln!(out, "budbringer_delivery_attempts_total{{channel=\"{channel}\",outcome=\"{outcome}\"}} {n}");
+        }
+        let _ = writeln!(out, "# HELP budbringer_webhook_sends_total Webhook sends by outcome (this process).");
+        let _ = writeln!(out, "# TYPE budbringer_webhook_sends_total counter");
+        for (outcome, n) in self.webhooks.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            let _ = writeln!(out, "budbringer_webhook_sends_total{{outcome=\"{outcome}\"}} {n}");
+        }
+        let _ = writeln!(out, "# HELP budbringer_http_responses_total HTTP responses by status (this process).");
+        let _ = writeln!(out, "# TYPE budbringer_http_responses_total counter");
+        for (status, n) in self.http_responses.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            let _ = writeln!(out, "budbringer_http_responses_total{{status=\"{status}\"}} {n}");
+        }
+
+        let _ = writeln!(out, "# HELP budbringer_letters Letters in the store by status.");
+        let _ = writeln!(out, "# TYPE budbringer_letters gauge");
+        for (status, n) in &stats.letters_by_status {
+            let _ = writeln!(out, "budbringer_letters{{status=\"{status}\"}} {n}");
+        }
+        let _ = writeln!(out, "# HELP budbringer_deliveries Deliveries in the store by channel and status.");
+        let _ = writeln!(out, "# TYPE budbringer_deliveries gauge");
+        for (channel, status, n) in &stats.deliveries_by_channel_status {
+            let _ = writeln!(out, "budbringer_deliveries{{channel=\"{channel}\",status=\"{status}\"}} {n}");
+        }
+        let _ = writeln!(out, "# HELP budbringer_jobs_due Jobs due now and not claimed.");
+        let _ = writeln!(out, "# TYPE budbringer_jobs_due gauge");
+        let _ = writeln!(out, "budbringer_jobs_due {}", stats.jobs_due);
+        let _ = writeln!(out, "# HELP budbringer_oldest_due_job_seconds Age of the oldest due job.");
+        let _ = writeln!(out, "# TYPE budbringer_oldest_due_job_seconds gauge");
+        let _ = writeln!(out, "budbringer_oldest_due_job_seconds {}", stats.oldest_due_age_ms as f64 / 1000.0);
+        let _ = writeln!(out, "# HELP budbringer_webhook_backlog Webhook messages waiting to be sent.");
+        let _ = writeln!(out, "# TYPE budbringer_webhook_backlog gauge");
+        let _ = writeln!(out, "budbringer_webhook_backlog {}", stats.webhook_backlog);
+        out
+    }
+}

@@ -1,0 +1,740 @@
+//! The queries both databases share, written once with `$N` placeholders. Each backend
+//! module expands `common_store_impl!` with its own `sql()` (placeholder style) and the few
+//! clauses only PostgreSQL has (row locks with SKIP LOCKED, the event feed's snapshot guard).
+
+/// Columns of a `LetterRow`, in one place.
+macro_rules! letter_cols {
+    () => {
+        "id, authority_id, citizen_id, recipient, subject, body, importance, respond_by, deadline, \
+         reference, contact, status, created_at, updated_at"
+    };
+}
+pub(crate) use letter_cols;
+
+macro_rules! delivery_cols {
+    () => {
+        "id, letter_id, channel, status, transport, provider_ref, attempts, last_error, created_at, updated_at"
+    };
+}
+pub(crate) use delivery_cols;
+
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    e.as_database_error().is_some_and(|d| d.is_unique_violation())
+}
+
+/// Expands the shared part of `impl Store` for one backend.
+/// `$lock`: appended to a SELECT that must lock rows; `$skip_locked`: appended to claim
+/// subqueries; `$visible`: condition limiting the event feed to settled transactions.
+macro_rules! common_store_impl {
+    ($store:ty, $db:ty, lock = $lock:literal, skip_locked = $skip_locked:literal, visible = $visible:literal) => {
+        use $crate::domain::routing::ContactProfile;
+        use $crate::domain::{ChannelKind, EventKind, LetterStatus};
+        use $crate::store::common::{delivery_cols, is_unique_violation, letter_cols};
+        use $crate::store::model::*;
+        use $crate::store::{StoreError, StoreResult};
+        use sqlx::types::Json;
+        use uuid::Uuid;
+
+        type Tx = sqlx::Transaction<'static, $db>;
+
+        impl $store {
+            /// Append an event and queue it for every webhook of the authority, in `tx`.
+            async fn append_event(
+                tx: &mut Tx,
+                letter_id: Uuid,
+                authority_id: Uuid,
+                kind: EventKind,
+                data: serde_json::Value,
+                now: i64,
+            ) -> StoreResult<()> {
+                let seq: i64 = sqlx::query_scalar(sql(
+                    "INSERT INTO events (id, letter_id, authority_id, kind, data, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq",
+                ))
+                .bind(Uuid::now_v7())
+                .bind(letter_id)
+                .bind(authority_id)
+                .bind(kind.as_str())
+                .bind(Json(data))
+                .bind(now)
+                .fetch_one(&mut **tx)
+                .await?;
+                sqlx::query(sql(
+                    "INSERT INTO webhook_messages (webhook_id, event_seq, letter_id, state, available_at, attempts, created_at) \
+                     SELECT id, $1, $2, 'pending', $3, 0, $3 FROM webhooks WHERE authority_id = $4",
+                ))
+                .bind(seq)
+                .bind(letter_id)
+                .bind(now)
+                .bind(authority_id)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
+            async fn letter_by_idempotency_key(
+                &self,
+                authority_id: Uuid,
+                key: &str,
+            ) -> StoreResult<Option<(LetterRecord, Option<String>)>> {
+                #[derive(sqlx::FromRow)]
+                struct WithHash {
+                    #[sqlx(flatten)]
+                    row: LetterRow,
+                    request_hash: Option<String>,
+                }
+                let found: Option<WithHash> = sqlx::query_as(sql(concat!(
+                    "SELECT ", letter_cols!(), ", request_hash FROM letters WHERE authority_id = $1 AND idempotency_key = $2"
+                )))
+                .bind(authority_id)
+                .bind(key)
+                .fetch_optional(self.writer())
+                .await?;
+                found.map(|f| Ok((LetterRecord::try_from(f.row)?, f.request_hash))).transpose()
+            }
+
+            async fn try_insert_letter(&self, l: &NewLetter) -> Result<LetterRecord, sqlx::Error> {
+                let mut tx = self.writer().begin().await?;
+                let citizen_id: Uuid = sqlx::query_scalar(sql(
+                    "INSERT INTO citizens (id, cpr_hash, cpr, created_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (cpr_hash) DO UPDATE SET cpr = excluded.cpr RETURNING id",
+                ))
+                .bind(l.citizen_id)
+                .bind(&l.cpr_hash)
+                .bind(&l.cpr)
+                .bind(l.now)
+                .fetch_one(&mut *tx)
+                .await?;
+                sqlx::query(sql(
+                    "INSERT INTO letters (id, authority_id, citizen_id, recipient, subject, body, importance, respond_by, \
+                     deadline, reference, contact, status, idempotency_key, request_hash, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, 'accepted', $11, $12, $13, $13)",
+                ))
+                .bind(l.id)
+                .bind(l.authority_id)
+                .bind(citizen_id)
+                .bind(Json(&l.recipient))
+                .bind(&l.subject)
+                .bind(&l.body)
+                .bind(l.importance.as_str())
+                .bind(&l.respond_by)
+                .bind(&l.reference)
+                .bind(Json(&l.contact))
+                .bind(&l.idempotency_key)
+                .bind(&l.request_hash)
+                .bind(l.now)
+                .execute(&mut *tx)
+                .await?;
+                for (position, d) in l.documents.iter().enumerate() {
+                    sqlx::query(sql(
+                        "INSERT INTO documents (id, letter_id, position, filename, media_type, size, sha256, content) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    ))
+                    .bind(d.id)
+                    .bind(l.id)
+                    .bind(position as i64)
+                    .bind(&d.filename)
+                    .bind(&d.media_type)
+                    .bind(d.content.len() as i64)
+                    .bind(&d.sha256)
+                    .bind(&d.content)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                sqlx::query(sql(
+                    "INSERT INTO deliveries (id, letter_id, channel, status, attempts, created_at, updated_at) \
+                     VALUES ($1, $2, $3, 'queued', 0, $4, $4)",
+                ))
+                .bind(l.delivery_id)
+                .bind(l.id)
+                .bind(l.channel.as_str())
+                .bind(l.now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(sql(
+                    "INSERT INTO jobs (id, kind, letter_id, delivery_id, available_at, attempts, max_attempts, created_at) \
+                     VALUES ($1, 'deliver', $2, $3, $4, 0, $5, $4)",
+                ))
+                .bind(l.job_id)
+                .bind(l.id)
+                .bind(l.delivery_id)
+                .bind(l.now)
+                .bind(l.max_attempts)
+                .execute(&mut *tx)
+                .await?;
+                let data = serde_json::json!({
+                    "importance": l.importance,
+                    "respond_by": l.respond_by,
+                    "channel": l.channel,
+                    "delivery_id": l.delivery_id,
+                    "documents": l.documents.len(),
+                });
+                Self::append_event(&mut tx, l.id, l.authority_id, EventKind::Accepted, data, l.now)
+                    .await
+                    .map_err(|e| match e {
+                        StoreError::Database(e) => e,
+                        other => sqlx::Error::Protocol(other.to_string()),
+                    })?;
+                tx.commit().await?;
+                Ok(LetterRecord {
+                    id: l.id,
+                    authority_id: l.authority_id,
+                    citizen_id,
+                    recipient: l.recipient.clone(),
+                    subject: l.subject.clone(),
+                    body: l.body.clone(),
+                    importance: l.importance,
+                    respond_by: l.respond_by.clone(),
+                    deadline: l.respond_by.clone(),
+                    reference: l.reference.clone(),
+                    contact: l.contact.clone(),
+                    status: LetterStatus::Accepted,
+                    created_at: l.now,
+                    updated_at: l.now,
+                })
+            }
+
+            async fn load_letter(&self, id: Uuid) -> StoreResult<Option<LetterRecord>> {
+                let row: Option<LetterRow> =
+                    sqlx::query_as(sql(concat!("SELECT ", letter_cols!(), " FROM letters WHERE id = $1")))
+                        .bind(id)
+                        .fetch_optional(self.reader())
+                        .await?;
+                row.map(LetterRecord::try_from).transpose()
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::Store for $store {
+            fn backend(&self) -> $crate::store::Backend {
+                Self::BACKEND
+            }
+
+            async fn migrate(&self) -> StoreResult<()> {
+                Self::migrator().run(self.writer()).await?;
+                Ok(())
+            }
+
+            async fn ping(&self) -> StoreResult<()> {
+                sqlx::query(sql("SELECT 1")).execute(self.reader()).await?;
+                Ok(())
+            }
+
+            async fn close(&self) {
+                self.close_pools().await;
+            }
+
+            async fn instance_key(&self, name: &str) -> StoreResult<Vec<u8>> {
+                let fresh = $crate::domain::secret::random_bytes::<32>().to_vec();
+                sqlx::query(sql("INSERT INTO instance_keys (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING"))
+                    .bind(name)
+                    .bind(&fresh)
+                    .execute(self.writer())
+                    .await?;
+                Ok(sqlx::query_scalar(sql("SELECT value FROM instance_keys WHERE name = $1"))
+                    .bind(name)
+                    .fetch_one(self.writer())
+                    .await?)
+            }
+
+            async fn create_authority(&self, a: &Authority) -> StoreResult<()> {
+                sqlx::query(sql("INSERT INTO authorities (id, name, cvr, created_at) VALUES ($1, $2, $3, $4)"))
+                    .bind(a.id)
+                    .bind(&a.name)
+                    .bind(&a.cvr)
+                    .bind(a.created_at)
+                    .execute(self.writer())
+                    .await
+                    .map_err(|e| {
+                        if is_unique_violation(&e) { StoreError::Conflict("an authority with this CVR number") } else { e.into() }
+                    })?;
+                Ok(())
+            }
+
+            async fn authority(&self, id: Uuid) -> StoreResult<Option<Authority>> {
+                Ok(sqlx::query_as(sql("SELECT id, name, cvr, created_at FROM authorities WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(self.reader())
+                    .await?)
+            }
+
+            async fn authority_by_cvr(&self, cvr: &str) -> StoreResult<Option<Authority>> {
+                Ok(sqlx::query_as(sql("SELECT id, name, cvr, created_at FROM authorities WHERE cvr = $1"))
+                    .bind(cvr)
+                    .fetch_optional(self.reader())
+                    .await?)
+            }
+
+            async fn add_api_key(&self, authority_id: Uuid, key_hash: &str, hint: &str, now: i64) -> StoreResult<Uuid> {
+                let id = Uuid::now_v7();
+                sqlx::query(sql(
+                    "INSERT INTO api_keys (id, authority_id, key_hash, hint, created_at) VALUES ($1, $2, $3, $4, $5)",
+                ))
+                .bind(id)
+                .bind(authority_id)
+                .bind(key_hash)
+                .bind(hint)
+                .bind(now)
+                .execute(self.writer())
+                .await?;
+                Ok(id)
+            }
+
+            async fn authority_by_key_hash(&self, key_hash: &str) -> StoreResult<Option<Authority>> {
+                Ok(sqlx::query_as(sql(
+                    "SELECT a.id, a.name, a.cvr, a.created_at FROM api_keys k JOIN authorities a ON a.id = k.authority_id \
+                     WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
+                ))
+                .bind(key_hash)
+                .fetch_optional(self.reader())
+                .await?)
+            }
+
+            async fn add_webhook(&self, w: &Webhook) -> StoreResult<()> {
+                sqlx::query(sql(
+                    "INSERT INTO webhooks (id, authority_id, url, secret, created_at) VALUES ($1, $2, $3, $4, $5)",
+                ))
+                .bind(w.id)
+                .bind(w.authority_id)
+                .bind(&w.url)
+                .bind(&w.secret)
+                .bind(w.created_at)
+                .execute(self.writer())
+                .await?;
+                Ok(())
+            }
+
+            async fn webhooks(&self, authority_id: Uuid) -> StoreResult<Vec<Webhook>> {
+                Ok(sqlx::query_as(sql(
+                    "SELECT id, authority_id, url, secret, created_at FROM webhooks WHERE authority_id = $1 ORDER BY id",
+                ))
+                .bind(authority_id)
+                .fetch_all(self.reader())
+                .await?)
+            }
+
+            async fn delete_webhook(&self, authority_id: Uuid, id: Uuid) -> StoreResult<bool> {
+                let mut tx = self.writer().begin().await?;
+                sqlx::query(sql(
+                    "DELETE FROM webhook_messages WHERE webhook_id IN (SELECT id FROM webhooks WHERE id = $1 AND authority_id = $2)",
+                ))
+                .bind(id)
+                .bind(authority_id)
+                .execute(&mut *tx)
+                .await?;
+                let done = sqlx::query(sql("DELETE FROM webhooks WHERE id = $1 AND authority_id = $2"))
+                    .bind(id)
+                    .bind(authority_id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn set_contact_profile(&self, p: &ProfileUpdate, now: i64) -> StoreResult<Uuid> {
+                Ok(sqlx::query_scalar(sql(
+                    "INSERT INTO citizens (id, cpr_hash, cpr, preferred_channel, exempt_from_digital_post, phone, email, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (cpr_hash) DO UPDATE SET \
+                     preferred_channel = excluded.preferred_channel, exempt_from_digital_post = excluded.exempt_from_digital_post, \
+                     phone = excluded.phone, email = excluded.email RETURNING id",
+                ))
+                .bind(Uuid::now_v7())
+                .bind(&p.cpr_hash)
+                .bind(&p.cpr)
+                .bind(p.preferred_channel.map(|c| c.as_str()))
+                .bind(p.exempt_from_digital_post)
+                .bind(&p.phone)
+                .bind(&p.email)
+                .bind(now)
+                .fetch_one(self.writer())
+                .await?)
+            }
+
+            async fn contact_profile(&self, cpr_hash: &str) -> StoreResult<Option<ContactProfile>> {
+                let row: Option<(Option<String>, bool)> = sqlx::query_as(sql(
+                    "SELECT preferred_channel, exempt_from_digital_post FROM citizens WHERE cpr_hash = $1",
+                ))
+                .bind(cpr_hash)
+                .fetch_optional(self.reader())
+                .await?;
+                row.map(|(preferred, exempt)| {
+                    Ok(ContactProfile {
+                        preferred_channel: preferred.as_deref().map(parse_enum::<ChannelKind>).transpose()?,
+                        exempt_from_digital_post: exempt,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn insert_letter(&self, l: &NewLetter) -> StoreResult<Inserted> {
+                if let Some(key) = &l.idempotency_key {
+                    if let Some((letter, request_hash)) = self.letter_by_idempotency_key(l.authority_id, key).await? {
+                        return Ok(Inserted::Existing { letter, request_hash });
+                    }
+                }
+                match self.try_insert_letter(l).await {
+                    Ok(letter) => Ok(Inserted::Created(letter)),
+                    // a concurrent request with the same key won the race
+                    Err(e) if is_unique_violation(&e) && l.idempotency_key.is_some() => {
+                        let key = l.idempotency_key.as_deref().unwrap_or_default();
+                        match self.letter_by_idempotency_key(l.authority_id, key).await? {
+                            Some((letter, request_hash)) => Ok(Inserted::Existing { letter, request_hash }),
+                            None => Err(e.into()),
+                        }
+                    }
+                    Err(e) => Err(e.into()),
+                }
+            }
+
+            async fn letter(&self, authority_id: Uuid, id: Uuid) -> StoreResult<Option<LetterRecord>> {
+                let row: Option<LetterRow> = sqlx::query_as(sql(concat!(
+                    "SELECT ", letter_cols!(), " FROM letters WHERE id = $1 AND authority_id = $2"
+                )))
+                .bind(id)
+                .bind(authority_id)
+                .fetch_optional(self.reader())
+                .await?;
+                row.map(LetterRecord::try_from).transpose()
+            }
+
+            async fn documents(&self, letter_id: Uuid) -> StoreResult<Vec<DocumentMeta>> {
+                Ok(sqlx::query_as(sql(
+                    "SELECT id, position, filename, media_type, size, sha256 FROM documents WHERE letter_id = $1 ORDER BY position",
+                ))
+                .bind(letter_id)
+                .fetch_all(self.reader())
+                .await?)
+            }
+
+            async fn deliveries(&self, letter_id: Uuid) -> StoreResult<Vec<DeliveryRecord>> {
+                let rows: Vec<DeliveryRow> = sqlx::query_as(sql(concat!(
+                    "SELECT ", delivery_cols!(), " FROM deliveries WHERE letter_id = $1 ORDER BY id"
+                )))
+                .bind(letter_id)
+                .fetch_all(self.reader())
+                .await?;
+                rows.into_iter().map(DeliveryRecord::try_from).collect()
+            }
+
+            async fn timeline(&self, letter_id: Uuid) -> StoreResult<Vec<EventRecord>> {
+                Ok(sqlx::query_as(sql(
+                    "SELECT seq, id, letter_id, kind, data, created_at FROM events WHERE letter_id = $1 ORDER BY seq",
+                ))
+                .bind(letter_id)
+                .fetch_all(self.reader())
+                .await?)
+            }
+
+            async fn list_letters(&self, authority_id: Uuid, f: &LetterFilter) -> StoreResult<Vec<LetterRecord>> {
+                let rows: Vec<LetterRow> = sqlx::query_as(sql(concat!(
+                    "SELECT ", letter_cols!(), " FROM letters WHERE authority_id = $1 \
+                     AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR importance = $3) \
+                     AND ($4 IS NULL OR reference = $4) AND ($5 IS NULL OR updated_at >= $5) \
+                     AND ($6 IS NULL OR id > $6) ORDER BY id LIMIT $7"
+                )))
+                .bind(authority_id)
+                .bind(f.status.map(|s| s.as_str()))
+                .bind(f.importance.map(|s| s.as_str()))
+                .bind(&f.reference)
+                .bind(f.updated_since)
+                .bind(f.after)
+                .bind(i64::from(f.limit))
+                .fetch_all(self.reader())
+                .await?;
+                rows.into_iter().map(LetterRecord::try_from).collect()
+            }
+
+            async fn cancel_letter(&self, authority_id: Uuid, id: Uuid, now: i64) -> StoreResult<CancelOutcome> {
+                let mut tx = self.writer().begin().await?;
+                let status: Option<String> = sqlx::query_scalar(sql(concat!(
+                    "SELECT status FROM letters WHERE id = $1 AND authority_id = $2", $lock
+                )))
+                .bind(id)
+                .bind(authority_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(status) = status else { return Ok(CancelOutcome::NotFound) };
+                let status: LetterStatus = parse_enum(&status)?;
+                if !status.is_open() {
+                    return Ok(CancelOutcome::Final(status));
+                }
+                sqlx::query(sql("UPDATE letters SET status = 'cancelled', updated_at = $2 WHERE id = $1"))
+                    .bind(id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(sql(
+                    "UPDATE deliveries SET status = 'cancelled', updated_at = $2 WHERE letter_id = $1 AND status IN ('queued', 'sending')",
+                ))
+                .bind(id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(sql("DELETE FROM jobs WHERE letter_id = $1")).bind(id).execute(&mut *tx).await?;
+                let data = serde_json::json!({ "previous_status": status });
+                Self::append_event(&mut tx, id, authority_id, EventKind::Cancelled, data, now).await?;
+                tx.commit().await?;
+                match self.load_letter(id).await? {
+                    Some(letter) => Ok(CancelOutcome::Cancelled(letter)),
+                    None => Err(StoreError::Corrupt(format!("letter {id} vanished after cancel"))),
+                }
+            }
+
+            async fn events_after(&self, authority_id: Uuid, after: i64, limit: u32) -> StoreResult<Vec<EventRecord>> {
+                Ok(sqlx::query_as(sql(concat!(
+                    "SELECT seq, id, letter_id, kind, data, created_at FROM events \
+                     WHERE authority_id = $1 AND seq > $2", $visible, " ORDER BY seq LIMIT $3"
+                )))
+                .bind(authority_id)
+                .bind(after)
+                .bind(i64::from(limit))
+                .fetch_all(self.reader())
+                .await?)
+            }
+
+            async fn claim_jobs(&self, worker: &str, now: i64, lease_ms: i64, limit: u32) -> StoreResult<Vec<Job>> {
+                Ok(sqlx::query_as(sql(concat!(
+                    "UPDATE jobs SET available_at = $1 + $2, locked_by = $3, attempts = attempts + 1 \
+                     WHERE id IN (SELECT id FROM jobs WHERE available_at <= $1 ORDER BY available_at LIMIT $4",
+                    $skip_locked,
+                    ") RETURNING id, kind, letter_id, delivery_id, attempts, max_attempts"
+                )))
+                .bind(now)
+                .bind(lease_ms)
+                .bind(worker)
+                .bind(i64::from(limit))
+                .fetch_all(self.writer())
+                .await?)
+            }
+
+            async fn release_jobs(&self, worker: &str) -> StoreResult<u64> {
+                let done = sqlx::query(sql(
+                    "UPDATE jobs SET available_at = 0, locked_by = NULL, attempts = attempts - 1 WHERE locked_by = $1",
+                ))
+                .bind(worker)
+                .execute(self.writer())
+                .await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn start_delivery(&self, job: &Job, now: i64) -> StoreResult<Option<DeliveryWork>> {
+                let Some(delivery_id) = job.delivery_id else {
+                    return Err(StoreError::Corrupt(format!("job {} has no delivery", job.id)));
+                };
+                let mut tx = self.writer().begin().await?;
+                let row: Option<DeliveryRow> = sqlx::query_as(sql(concat!(
+                    "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, updated_at = $2 \
+                     WHERE id = $1 AND status IN ('queued', 'sending') RETURNING ", delivery_cols!()
+                )))
+                .bind(delivery_id)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(row) = row else {
+                    sqlx::query(sql("DELETE FROM jobs WHERE id = $1")).bind(job.id).execute(&mut *tx).await?;
+                    tx.commit().await?;
+                    return Ok(None);
+                };
+                let delivery = DeliveryRecord::try_from(row)?;
+                if delivery.attempts == 1 {
+                    let authority_id: Uuid = sqlx::query_scalar(sql(
+                        "UPDATE letters SET status = CASE WHEN status = 'accepted' THEN 'dispatched' ELSE status END, \
+                         updated_at = $2 WHERE id = $1 RETURNING authority_id",
+                    ))
+                    .bind(job.letter_id)
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let data = serde_json::json!({ "delivery_id": delivery.id, "channel": delivery.channel });
+                    Self::append_event(&mut tx, job.letter_id, authority_id, EventKind::Dispatched, data, now).await?;
+                }
+                tx.commit().await?;
+
+                let letter = self
+                    .load_letter(job.letter_id)
+                    .await?
+                    .ok_or_else(|| StoreError::Corrupt(format!("delivery {} has no letter", delivery.id)))?;
+                let authority = self
+                    .authority(letter.authority_id)
+                    .await?
+                    .ok_or_else(|| StoreError::Corrupt(format!("letter {} has no authority", letter.id)))?;
+                let citizen: CitizenContact =
+                    sqlx::query_as(sql("SELECT cpr, phone, email FROM citizens WHERE id = $1"))
+                        .bind(letter.citizen_id)
+                        .fetch_one(self.reader())
+                        .await?;
+                let documents = sqlx::query_as(sql(
+                    "SELECT id, filename, media_type, content FROM documents WHERE letter_id = $1 ORDER BY position",
+                ))
+                .bind(letter.id)
+                .fetch_all(self.reader())
+                .await?;
+                Ok(Some(DeliveryWork { letter, citizen, authority, delivery, documents }))
+            }
+
+            async fn finish_delivery(&self, job: &Job, outcome: &DeliveryOutcome, now: i64) -> StoreResult<()> {
+                let delivery_id = job.delivery_id.unwrap_or_default();
+                let mut tx = self.writer().begin().await?;
+                match outcome {
+                    DeliveryOutcome::Retry { at, error } => {
+                        sqlx::query(sql("UPDATE jobs SET available_at = $2, locked_by = NULL, last_error = $3 WHERE id = $1"))
+                            .bind(job.id)
+                            .bind(at)
+                            .bind(error)
+                            .execute(&mut *tx)
+                            .await?;
+                        sqlx::query(sql("UPDATE deliveries SET last_error = $2, updated_at = $3 WHERE id = $1"))
+                            .bind(delivery_id)
+                            .bind(error)
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    DeliveryOutcome::Delivered { transport, provider_ref } => {
+                        let channel: Option<String> = sqlx::query_scalar(sql(
+                            "UPDATE deliveries SET status = 'delivered', transport = $2, provider_ref = $3, last_error = NULL, \
+                             updated_at = $4 WHERE id = $1 AND status = 'sending' RETURNING channel",
+                        ))
+                        .bind(delivery_id)
+                        .bind(transport)
+                        .bind(provider_ref)
+                        .bind(now)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        if let Some(channel) = channel {
+                            let authority_id: Uuid = sqlx::query_scalar(sql(
+                                "UPDATE letters SET status = CASE WHEN status IN ('accepted', 'dispatched') THEN 'delivered' ELSE status END, \
+                                 updated_at = $2 WHERE id = $1 RETURNING authority_id",
+                            ))
+                            .bind(job.letter_id)
+                            .bind(now)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                            let data = serde_json::json!({
+                                "delivery_id": delivery_id, "channel": channel,
+                                "transport": transport, "provider_ref": provider_ref,
+                            });
+                            Self::append_event(&mut tx, job.letter_id, authority_id, EventKind::Delivered, data, now).await?;
+                        }
+                        sqlx::query(sql("DELETE FROM jobs WHERE id = $1")).bind(job.id).execute(&mut *tx).await?;
+                    }
+                    DeliveryOutcome::Failed { error } => {
+                        let channel: Option<String> = sqlx::query_scalar(sql(
+                            "UPDATE deliveries SET status = 'failed', last_error = $2, updated_at = $3 \
+                             WHERE id = $1 AND status = 'sending' RETURNING channel",
+                        ))
+                        .bind(delivery_id)
+                        .bind(error)
+                        .bind(now)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        if let Some(channel) = channel {
+                            let authority_id: Uuid = sqlx::query_scalar(sql(
+                                "UPDATE letters SET status = CASE WHEN status IN ('accepted', 'dispatched') THEN 'failed' ELSE status END, \
+                                 updated_at = $2 WHERE id = $1 RETURNING authority_id",
+                            ))
+                            .bind(job.letter_id)
+                            .bind(now)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                            let data = serde_json::json!({ "delivery_id": delivery_id, "channel": channel, "error": error });
+                            Self::append_event(&mut tx, job.letter_id, authority_id, EventKind::Failed, data, now).await?;
+                        }
+                        sqlx::query(sql("DELETE FROM jobs WHERE id = $1")).bind(job.id).execute(&mut *tx).await?;
+                    }
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn claim_webhook_messages(
+                &self,
+                worker: &str,
+                now: i64,
+                lease_ms: i64,
+                limit: u32,
+            ) -> StoreResult<Vec<WebhookMessage>> {
+                // a fresh token per claim lets us read back exactly the rows this call took
+                let token = format!("{worker}:{}", Uuid::new_v4());
+                sqlx::query(sql(concat!(
+                    "UPDATE webhook_messages SET available_at = $1 + $2, locked_by = $3, attempts = attempts + 1 \
+                     WHERE id IN (SELECT m.id FROM webhook_messages m WHERE m.state = 'pending' AND m.available_at <= $1 \
+                     AND NOT EXISTS (SELECT 1 FROM webhook_messages p WHERE p.webhook_id = m.webhook_id \
+                     AND p.letter_id = m.letter_id AND p.state = 'pending' AND p.id < m.id) ORDER BY m.id LIMIT $4",
+                    $skip_locked,
+                    ")"
+                )))
+                .bind(now)
+                .bind(lease_ms)
+                .bind(&token)
+                .bind(i64::from(limit))
+                .execute(self.writer())
+                .await?;
+                Ok(sqlx::query_as(sql(
+                    "SELECT m.id, m.webhook_id, w.url, w.secret, m.attempts, m.created_at, e.id AS event_id, \
+                     e.letter_id, e.kind, e.data, e.seq AS event_seq, e.created_at AS event_at \
+                     FROM webhook_messages m JOIN webhooks w ON w.id = m.webhook_id JOIN events e ON e.seq = m.event_seq \
+                     WHERE m.locked_by = $1 ORDER BY m.id",
+                ))
+                .bind(&token)
+                .fetch_all(self.writer())
+                .await?)
+            }
+
+            async fn webhook_message_sent(&self, id: i64) -> StoreResult<()> {
+                sqlx::query(sql("DELETE FROM webhook_messages WHERE id = $1")).bind(id).execute(self.writer()).await?;
+                Ok(())
+            }
+
+            async fn webhook_message_retry(&self, id: i64, available_at: i64, error: &str) -> StoreResult<()> {
+                sqlx::query(sql(
+                    "UPDATE webhook_messages SET available_at = $2, locked_by = NULL, last_error = $3 WHERE id = $1",
+                ))
+                .bind(id)
+                .bind(available_at)
+                .bind(error)
+                .execute(self.writer())
+                .await?;
+                Ok(())
+            }
+
+            async fn webhook_message_dead(&self, id: i64, error: &str) -> StoreResult<()> {
+                sqlx::query(sql(
+                    "UPDATE webhook_messages SET state = 'dead', locked_by = NULL, last_error = $2 WHERE id = $1",
+                ))
+                .bind(id)
+                .bind(error)
+                .execute(self.writer())
+                .await?;
+                Ok(())
+            }
+
+            async fn stats(&self, now: i64) -> StoreResult<Stats> {
+                let letters_by_status = sqlx::query_as(sql("SELECT status, COUNT(*) FROM letters GROUP BY status"))
+                    .fetch_all(self.reader())
+                    .await?;
+                let deliveries_by_channel_status =
+                    sqlx::query_as(sql("SELECT channel, status, COUNT(*) FROM deliveries GROUP BY channel, status"))
+                        .fetch_all(self.reader())
+                        .await?;
+                let (jobs_due, oldest): (i64, Option<i64>) =
+                    sqlx::query_as(sql("SELECT COUNT(*), MIN(available_at) FROM jobs WHERE available_at <= $1"))
+                        .bind(now)
+                        .fetch_one(self.reader())
+                        .await?;
+                let webhook_backlog: i64 =
+                    sqlx::query_scalar(sql("SELECT COUNT(*) FROM webhook_messages WHERE state = 'pending'"))
+                        .fetch_one(self.reader())
+                        .await?;
+                Ok(Stats {
+                    letters_by_status,
+                    deliveries_by_channel_status,
+                    jobs_due,
+                    oldest_due_age_ms: oldest.map(|o| (now - o).max(0)).unwrap_or(0),
+                    webhook_backlog,
+                })
+            }
+        }
+    };
+}
+pub(crate) use common_store_impl;

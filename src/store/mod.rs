@@ -1,0 +1,112 @@
+//! Persistence. One `Store` trait, two implementations (SQLite, PostgreSQL) that share their
+//! queries through `common_store_impl!`; each has its own migrations under `migrations/`.
+//! Timestamps are stored as milliseconds since the Unix epoch (UTC), dates as `YYYY-MM-DD`.
+
+mod common;
+pub mod model;
+pub mod postgres;
+pub mod sqlite;
+
+use async_trait::async_trait;
+use std::sync::Arc;
+use uuid::Uuid;
+
+use crate::domain::routing::ContactProfile;
+pub use model::*;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// The database cannot be reached or is out of resources: worth a 503 and a retry.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Database(e) => matches!(
+                e,
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed
+            ) || e.as_database_error().is_some_and(|d| {
+                // SQLITE_FULL / SQLITE_BUSY, PostgreSQL class 53 (insufficient resources) and 57P (shutdown)
+                let code = d.code().unwrap_or_default();
+                code == "13" || code == "5" || code.starts_with("53") || code.starts_with("57P")
+            }),
+            _ => false,
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+    async fn migrate(&self) -> StoreResult<()>;
+    async fn ping(&self) -> StoreResult<()>;
+    async fn close(&self);
+    /// A named random key kept in the database (created on first use), e.g. for CPR hashing.
+    async fn instance_key(&self, name: &str) -> StoreResult<Vec<u8>>;
+
+    async fn create_authority(&self, authority: &Authority) -> StoreResult<()>;
+    async fn authority(&self, id: Uuid) -> StoreResult<Option<Authority>>;
+    async fn authority_by_cvr(&self, cvr: &str) -> StoreResult<Option<Authority>>;
+    async fn add_api_key(&self, authority_id: Uuid, key_hash: &str, hint: &str, now: i64) -> StoreResult<Uuid>;
+    async fn authority_by_key_hash(&self, key_hash: &str) -> StoreResult<Option<Authority>>;
+
+    async fn add_webhook(&self, webhook: &Webhook) -> StoreResult<()>;
+    async fn webhooks(&self, authority_id: Uuid) -> StoreResult<Vec<Webhook>>;
+    async fn delete_webhook(&self, authority_id: Uuid, id: Uuid) -> StoreResult<bool>;
+
+    /// Create or replace a citizen's contact profile (routing reads it for each new letter).
+    async fn set_contact_profile(&self, profile: &ProfileUpdate, now: i64) -> StoreResult<Uuid>;
+    async fn contact_profile(&self, cpr_hash: &str) -> StoreResult<Option<ContactProfile>>;
+    /// Store a letter, its documents, first delivery, job and `accepted` event in one
+    /// transaction — or find the letter an earlier request with the same idempotency key made.
+    async fn insert_letter(&self, letter: &NewLetter) -> StoreResult<Inserted>;
+    async fn letter(&self, authority_id: Uuid, id: Uuid) -> StoreResult<Option<LetterRecord>>;
+    async fn documents(&self, letter_id: Uuid) -> StoreResult<Vec<DocumentMeta>>;
+    async fn deliveries(&self, letter_id: Uuid) -> StoreResult<Vec<DeliveryRecord>>;
+    async fn timeline(&self, letter_id: Uuid) -> StoreResult<Vec<EventRecord>>;
+    async fn list_letters(&self, authority_id: Uuid, filter: &LetterFilter) -> StoreResult<Vec<LetterRecord>>;
+    async fn cancel_letter(&self, authority_id: Uuid, id: Uuid, now: i64) -> StoreResult<CancelOutcome>;
+    /// Events of one authority after a cursor, only those no running transaction can precede.
+    async fn events_after(&self, authority_id: Uuid, after: i64, limit: u32) -> StoreResult<Vec<EventRecord>>;
+
+    /// Reserve due jobs for `worker` until `now + lease_ms`.
+    async fn claim_jobs(&self, worker: &str, now: i64, lease_ms: i64, limit: u32) -> StoreResult<Vec<Job>>;
+    /// Give back every job `worker` holds (graceful shutdown).
+    async fn release_jobs(&self, worker: &str) -> StoreResult<u64>;
+    /// Mark the job's delivery as being sent (first time: `dispatched` event) and load what
+    /// the channel needs. `None` when the delivery was cancelled meanwhile (the job is removed).
+    async fn start_delivery(&self, job: &Job, now: i64) -> StoreResult<Option<DeliveryWork>>;
+    async fn finish_delivery(&self, job: &Job, outcome: &DeliveryOutcome, now: i64) -> StoreResult<()>;
+
+    async fn claim_webhook_messages(&self, worker: &str, now: i64, lease_ms: i64, limit: u32) -> StoreResult<Vec<WebhookMessage>>;
+    async fn webhook_message_sent(&self, id: i64) -> StoreResult<()>;
+    async fn webhook_message_retry(&self, id: i64, available_at: i64, error: &str) -> StoreResult<()>;
+    async fn webhook_message_dead(&self, id: i64, error: &str) -> StoreResult<()>;
+
+    async fn stats(&self, now: i64) -> StoreResult<Stats>;
+}
+
+/// Open the store a database URL names.
+pub async fn connect(url: &str) -> StoreResult<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqliteStore::connect(url).await?))
+    } else {
+        Ok(Arc::new(postgres::PgStore::connect(url).await?))
+    }
+}

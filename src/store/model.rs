@@ -1,0 +1,312 @@
+//! Records going into and coming out of the store.
+
+use serde::{Deserialize, Serialize};
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use crate::domain::letter::{ContactPoint, PostalAddress};
+use crate::domain::{ChannelKind, DeliveryStatus, Importance, LetterStatus};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Authority {
+    pub id: Uuid,
+    pub name: String,
+    pub cvr: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Webhook {
+    pub id: Uuid,
+    pub authority_id: Uuid,
+    pub url: String,
+    pub secret: String,
+    pub created_at: i64,
+}
+
+/// Who a letter is for, as kept on the letter (the CPR number itself lives with the citizen).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recipient {
+    pub cpr_masked: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<PostalAddress>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewDocumentRecord {
+    pub id: Uuid,
+    pub filename: String,
+    pub media_type: String,
+    pub sha256: String,
+    pub content: Vec<u8>,
+}
+
+/// A validated letter with its first routing decision, ready to be stored.
+#[derive(Debug, Clone)]
+pub struct NewLetter {
+    pub id: Uuid,
+    pub authority_id: Uuid,
+    pub citizen_id: Uuid,
+    pub cpr: String,
+    pub cpr_hash: String,
+    pub recipient: Recipient,
+    pub subject: String,
+    pub body: String,
+    pub importance: Importance,
+    pub respond_by: Option<String>,
+    pub reference: Option<String>,
+    pub contact: ContactPoint,
+    pub documents: Vec<NewDocumentRecord>,
+    pub idempotency_key: Option<String>,
+    pub request_hash: Option<String>,
+    pub channel: ChannelKind,
+    pub delivery_id: Uuid,
+    pub job_id: Uuid,
+    pub max_attempts: i64,
+    pub now: i64,
+}
+
+#[derive(Debug, Clone)]
+pub enum Inserted {
+    Created(LetterRecord),
+    /// An earlier request used the same idempotency key.
+    Existing { letter: LetterRecord, request_hash: Option<String> },
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LetterRow {
+    pub id: Uuid,
+    pub authority_id: Uuid,
+    pub citizen_id: Uuid,
+    pub recipient: Json<Recipient>,
+    pub subject: String,
+    pub body: String,
+    pub importance: String,
+    pub respond_by: Option<String>,
+    pub deadline: Option<String>,
+    pub reference: Option<String>,
+    pub contact: Json<ContactPoint>,
+    pub status: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct LetterRecord {
+    pub id: Uuid,
+    pub authority_id: Uuid,
+    pub citizen_id: Uuid,
+    pub recipient: Recipient,
+    pub subject: String,
+    pub body: String,
+    pub importance: Importance,
+    pub respond_by: Option<String>,
+    pub deadline: Option<String>,
+    pub reference: Option<String>,
+    pub contact: ContactPoint,
+    pub status: LetterStatus,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl TryFrom<LetterRow> for LetterRecord {
+    type Error = super::StoreError;
+    fn try_from(r: LetterRow) -> Result<Self, Self::Error> {
+        Ok(LetterRecord {
+            id: r.id,
+            authority_id: r.authority_id,
+            citizen_id: r.citizen_id,
+            recipient: r.recipient.0,
+            subject: r.subject,
+            body: r.body,
+            importance: parse_enum(&r.importance)?,
+            respond_by: r.respond_by,
+            deadline: r.deadline,
+            reference: r.reference,
+            contact: r.contact.0,
+            status: parse_enum(&r.status)?,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+pub(crate) fn parse_enum<T: std::str::FromStr>(s: &str) -> Result<T, super::StoreError> {
+    s.parse().map_err(|_| super::StoreError::Corrupt(format!("unknown stored value {s:?}")))
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DocumentMeta {
+    pub id: Uuid,
+    pub position: i64,
+    pub filename: String,
+    pub media_type: String,
+    pub size: i64,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Document {
+    pub id: Uuid,
+    pub filename: String,
+    pub media_type: String,
+    pub content: Vec<u8>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DeliveryRow {
+    pub id: Uuid,
+    pub letter_id: Uuid,
+    pub channel: String,
+    pub status: String,
+    pub transport: Option<String>,
+    pub provider_ref: Option<String>,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct DeliveryRecord {
+    pub id: Uuid,
+    pub letter_id: Uuid,
+    pub channel: ChannelKind,
+    pub status: DeliveryStatus,
+    pub transport: Option<String>,
+    pub provider_ref: Option<String>,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl TryFrom<DeliveryRow> for DeliveryRecord {
+    type Error = super::StoreError;
+    fn try_from(r: DeliveryRow) -> Result<Self, Self::Error> {
+        Ok(DeliveryRecord {
+            id: r.id,
+            letter_id: r.letter_id,
+            channel: parse_enum(&r.channel)?,
+            status: parse_enum(&r.status)?,
+            transport: r.transport,
+            provider_ref: r.provider_ref,
+            attempts: r.attempts,
+            last_error: r.last_error,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventRecord {
+    pub seq: i64,
+    pub id: Uuid,
+    pub letter_id: Uuid,
+    pub kind: String,
+    pub data: Json<serde_json::Value>,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LetterFilter {
+    pub status: Option<LetterStatus>,
+    pub importance: Option<Importance>,
+    pub reference: Option<String>,
+    pub updated_since: Option<i64>,
+    /// Letters with an id after this one (ids are time-ordered UUIDv7).
+    pub after: Option<Uuid>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone)]
+pub enum CancelOutcome {
+    NotFound,
+    Cancelled(LetterRecord),
+    /// Nothing left to cancel: the letter already reached this state.
+    Final(LetterStatus),
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Job {
+    pub id: Uuid,
+    pub kind: String,
+    pub letter_id: Uuid,
+    pub delivery_id: Option<Uuid>,
+    pub attempts: i64,
+    pub max_attempts: i64,
+}
+
+/// What a channel needs to deliver one letter.
+#[derive(Debug, Clone)]
+pub struct DeliveryWork {
+    pub letter: LetterRecord,
+    pub citizen: CitizenContact,
+    pub authority: Authority,
+    pub delivery: DeliveryRecord,
+    pub documents: Vec<Document>,
+}
+
+#[derive(Debug, Clone)]
+pub enum DeliveryOutcome {
+    /// The transport took the message and confirmed it.
+    Delivered { transport: String, provider_ref: Option<String> },
+    /// A transient failure: try again at `at` (ms).
+    Retry { at: i64, error: String },
+    /// A permanent failure, or attempts exhausted.
+    Failed { error: String },
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct WebhookMessage {
+    pub id: i64,
+    pub webhook_id: Uuid,
+    pub url: String,
+    pub secret: String,
+    pub attempts: i64,
+    pub created_at: i64,
+    pub event_id: Uuid,
+    pub letter_id: Uuid,
+    pub kind: String,
+    pub data: Json<serde_json::Value>,
+    pub event_seq: i64,
+    pub event_at: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    pub letters_by_status: Vec<(String, i64)>,
+    pub deliveries_by_channel_status: Vec<(String, String, i64)>,
+    pub jobs_due: i64,
+    pub oldest_due_age_ms: i64,
+    pub webhook_backlog: i64,
+}
+
+/// How to reach a citizen on the analog and notice channels.
+#[derive(Clone, Default, sqlx::FromRow)]
+pub struct CitizenContact {
+    pub cpr: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+impl std::fmt::Debug for CitizenContact {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // never print the CPR number
+        f.debug_struct("CitizenContact").field("phone", &self.phone.is_some()).field("email", &self.email.is_some()).finish()
+    }
+}
+
+/// A citizen's contact profile as registered (by the citizen, or on their behalf).
+#[derive(Debug, Clone, Default)]
+pub struct ProfileUpdate {
+    pub cpr: String,
+    pub cpr_hash: String,
+    pub preferred_channel: Option<crate::domain::ChannelKind>,
+    pub exempt_from_digital_post: bool,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
