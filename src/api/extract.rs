@@ -79,9 +79,8 @@ fn field_error(e: &serde_path_to_error::Error<serde_json::Error>) -> FieldError 
         }
     }
     if message.starts_with("unknown field") {
-        if let Some(field) = field_in_backticks() {
-            return FieldError::new(format!("{pointer}/{field}"), "error-json-unknown-field");
-        }
+        // serde_path_to_error's path already ends at the unknown key
+        return FieldError::new(pointer, "error-json-unknown-field");
     }
     // drop serde's " at line L column C": the pointer already says where
     let problem = message.split(" at line ").next().unwrap_or(&message).to_owned();

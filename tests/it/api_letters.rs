@@ -1,0 +1,252 @@
+//! Letters over the API: accept, deliver to the file drop, read, list, cancel, idempotency.
+
+use crate::harness::*;
+use serde_json::{Value, json};
+
+on_both_backends!(
+    a_letter_is_accepted_delivered_and_has_a_timeline,
+    documents_are_stored_and_travel_with_the_letter,
+    an_exempt_citizen_is_routed_to_paper,
+    idempotency_key_replays_and_refuses_a_different_body,
+    listing_filters_and_pages_through_letters,
+    cancel_stops_a_pending_letter_and_refuses_a_final_one,
+    another_authoritys_letter_is_not_found,
+);
+
+async fn a_letter_is_accepted_delivered_and_has_a_timeline(backend: Backend) {
+    let app = TestApp::start(&backend).await;
+    let (_, key) = app.authority("Aarhus Kommune").await;
+
+    let response = app.post_letter(&key, &letter("0101901234")).await;
+    assert_eq!(response.status(), 201);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let created: Value = response.json().await.unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(location, format!("{}/v1/letters/{id}", app.base));
+    assert_eq!(created["status"], "accepted");
+    assert_eq!(created["importance"], "important");
+    assert_eq!(created["respond_by"], "2099-12-31");
+    assert_eq!(created["deadline"], "2099-12-31");
+    assert_eq!(created["recipient"]["cpr_masked"], "010190-****");
+    assert!(!created.to_string().contains("0101901234"), "the full CPR number must not come back");
+    assert_eq!(created["deliveries"][0]["channel"], "digital_post");
+    assert_eq!(created["timeline"][0]["type"], "accepted");
+
+    let delivered = app.wait_for_status(&key, &id, "delivered").await;
+    let kinds: Vec<&str> = delivered["timeline"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["accepted", "dispatched", "delivered"]);
+    let delivery = &delivered["deliveries"][0];
+    assert_eq!(delivery["status"], "delivered");
+    assert_eq!(delivery["transport"], "file_drop");
+    assert_eq!(delivery["attempts"], 1);
+
+    let files = outbox_files(&app.outbox(), "digital_post");
+    assert_eq!(files.len(), 1);
+    assert!(files[0].starts_with(&id), "file name {} should start with the letter id", files[0]);
+    let content: Value = serde_json::from_slice(&std::fs::read(app.outbox().join("digital_post").join(&files[0])).unwrap()).unwrap();
+    assert_eq!(content["subject"], "Afgørelse om boligstøtte");
+    assert_eq!(content["recipient"]["cpr"], "0101901234");
+    assert_eq!(content["sender"]["name"], "Aarhus Kommune");
+    app.finish().await;
+}
+
+async fn documents_are_stored_and_travel_with_the_letter(backend: Backend) {
+    let app = TestApp::start(&backend).await;
+    let (_, key) = app.authority("Odense Kommune").await;
+    let mut body = letter("0101901234");
+    body["documents"] = json!([{ "filename": "afgoerelse.pdf", "content": pdf_base64() }]);
+    let response = app.post_letter(&key, &body).await;
+    assert_eq!(response.status(), 201);
+    let created: Value = response.json().await.unwrap();
+    let doc = &created["documents"][0];
+    assert_eq!(doc["filename"], "afgoerelse.pdf");
+    assert_eq!(doc["media_type"], "application/pdf");
+    assert!(doc["size"].as_i64().unwrap() > 20);
+    assert_eq!(doc["sha256"].as_str().unwrap().len(), 64);
+
+    let id = created["id"].as_str().unwrap();
+    app.wait_for_status(&key, id, "delivered").await;
+    let files = outbox_files(&app.outbox(), "digital_post");
+    let content: Value = serde_json::from_slice(&std::fs::read(app.outbox().join("digital_post").join(&files[0])).unwrap()).unwrap();
+    assert_eq!(content["documents"][0]["content_base64"], pdf_base64());
+    app.finish().await;
+}
+
+async fn an_exempt_citizen_is_routed_to_paper(backend: Backend) {
+    use budbringer::domain::secret::keyed_hash;
+    let app = TestApp::start(&backend).await;
+    let (_, key) = app.authority("Vejle Kommune").await;
+    let cpr = "1502454321";
+    app.store
+        .set_contact_profile(
+            &budbringer::store::ProfileUpdate {
+                cpr: cpr.into(),
+                cpr_hash: keyed_hash(&app.state.cpr_key, cpr),
+                exempt_from_digital_post: true,
+                ..Default::default()
+            },
+            0,
+        )
+        .await
+        .unwrap();
+    let mut body = letter(cpr);
+    body["recipient"]["address"] = json!({ "street": "Vestergade", "house_number": "12", "postcode": "7100", "town": "Vejle" });
+    let created: Value = app.post_letter(&key, &body).await.json().await.unwrap();
+    assert_eq!(created["deliveries"][0]["channel"], "print");
+    app.wait_for_status(&key, created["id"].as_str().unwrap(), "delivered").await;
+    assert_eq!(outbox_files(&app.outbox(), "print").len(), 1);
+    assert!(outbox_files(&app.outbox(), "digital_post").is_empty());
+
+    // without an address a paper letter cannot go out: it fails permanently, visibly
+    let mut no_address = letter(cpr);
+    no_address["subject"] = json!("Uden adresse");
+    let created: Value = app.post_letter(&key, &no_address).await.json().await.unwrap();
+    let failed = app.wait_for_status(&key, created["id"].as_str().unwrap(), "failed").await;
+    assert_eq!(failed["deliveries"][0]["status"], "failed");
+    assert!(failed["deliveries"][0]["last_error"].as_str().unwrap().contains("address"));
+    assert_eq!(failed["timeline"].as_array().unwrap().last().unwrap()["type"], "failed");
+    app.finish().await;
+}
+
+async fn idempotency_key_replays_and_refuses_a_different_body(backend: Backend) {
+    let app = TestApp::start(&backend).await;
+    let (_, key) = app.authority("Herning Kommune").await;
+    let post = |body: Value, idem: &'static str| {
+        let request = app
+            .client
+            .post(format!("{}/v1/letters", app.base))
+            .bearer_auth(&key)
+            .header("Idempotency-Key", idem)
+            .json(&body);
+        async move { request.send().await.unwrap() }
+    };
+    let first = post(letter("0101901234"), "case-77-letter-1").await;
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+
+    // the same body with keys in another order is the same request
+    let reordered: Value = serde_json::from_str(&{
+        let mut fields: Vec<(String, Value)> = letter("0101901234").as_object().unwrap().clone().into_iter().collect();
+        fields.reverse();
+        let map: serde_json::Map<String, Value> = fields.into_iter().collect();
+        serde_json::to_string(&map).unwrap()
+    })
+    .unwrap();
+    let again = post(reordered, "case-77-letter-1").await;
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["id"], first["id"]);
+
+    let mut other = letter("0101901234");
+    other["subject"] = json!("Noget andet");
+    let conflict = post(other, "case-77-letter-1").await;
+    let problem = expect_problem(conflict, 422).await;
+    assert!(problem["detail"].as_str().unwrap().contains("Idempotency-Key"));
+
+    let bad_key = app
+        .client
+        .post(format!("{}/v1/letters", app.base))
+        .bearer_auth(&key)
+        .header("Idempotency-Key", "")
+        .json(&letter("0101901234"))
+        .send()
+        .await
+        .unwrap();
+    let problem = expect_problem(bad_key, 422).await;
+    assert_eq!(error_locations(&problem), ["Idempotency-Key"]);
+
+    let list = app.get_json(&key, "/v1/letters").await;
+    assert_eq!(list["letters"].as_array().unwrap().len(), 1, "replays must not store a second letter");
+    app.finish().await;
+}
+
+async fn listing_filters_and_pages_through_letters(backend: Backend) {
+    let app = TestApp::start_with(&backend, |s| s.engine.enabled = false).await;
+    let (_, key) = app.authority("Silkeborg Kommune").await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let mut body = letter("0101901234");
+        body["importance"] = json!(if i % 2 == 0 { "important" } else { "normal" });
+        body["reference"] = json!(format!("SAG-{}", i % 3));
+        let created: Value = app.post_letter(&key, &body).await.json().await.unwrap();
+        ids.push(created["id"].as_str().unwrap().to_owned());
+    }
+
+    let mut seen = Vec::new();
+    let mut path = "/v1/letters?limit=2".to_owned();
+    loop {
+        let page = app.get_json(&key, &path).await;
+        let letters = page["letters"].as_array().unwrap();
+        assert!(letters.len() <= 2);
+        seen.extend(letters.iter().map(|l| l["id"].as_str().unwrap().to_owned()));
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/v1/letters?limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ids, "paging returns every letter once, oldest first");
+
+    let important = app.get_json(&key, "/v1/letters?importance=important").await;
+    assert_eq!(important["letters"].as_array().unwrap().len(), 3);
+    let by_reference = app.get_json(&key, "/v1/letters?reference=SAG-1").await;
+    let refs: Vec<&str> = by_reference["letters"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap()).collect();
+    assert_eq!(refs, [ids[1].as_str(), ids[4].as_str()]);
+    let accepted = app.get_json(&key, "/v1/letters?status=accepted&updated_since=2020-01-01T00:00:00Z").await;
+    assert_eq!(accepted["letters"].as_array().unwrap().len(), 5);
+    let future = app.get_json(&key, "/v1/letters?updated_since=2099-01-01T00:00:00Z").await;
+    assert!(future["letters"].as_array().unwrap().is_empty());
+
+    let bad = app.get(&key, "/v1/letters?status=opened&limit=0&colour=blue").await;
+    let problem = expect_problem(bad, 422).await;
+    assert_eq!(error_locations(&problem), ["colour", "limit", "status"]);
+    app.finish().await;
+}
+
+async fn cancel_stops_a_pending_letter_and_refuses_a_final_one(backend: Backend) {
+    let app = TestApp::start_with(&backend, |s| s.engine.enabled = false).await;
+    let (_, key) = app.authority("Viborg Kommune").await;
+    let created: Value = app.post_letter(&key, &letter("0101901234")).await.json().await.unwrap();
+    let id = created["id"].as_str().unwrap();
+
+    let cancel = |id: String| {
+        let request = app.client.post(format!("{}/v1/letters/{id}/cancel", app.base)).bearer_auth(&key);
+        async move { request.send().await.unwrap() }
+    };
+    let response = cancel(id.to_owned()).await;
+    assert_eq!(response.status(), 200);
+    let cancelled: Value = response.json().await.unwrap();
+    assert_eq!(cancelled["status"], "cancelled");
+    assert_eq!(cancelled["deliveries"][0]["status"], "cancelled");
+    let last = cancelled["timeline"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["type"], "cancelled");
+    assert_eq!(last["data"]["previous_status"], "accepted");
+
+    let again = expect_problem(cancel(id.to_owned()).await, 409).await;
+    assert!(again["detail"].as_str().unwrap().contains("cancelled"));
+    expect_problem(cancel(uuid::Uuid::now_v7().to_string()).await, 404).await;
+
+    // no job is left behind: nothing is ever delivered for it
+    let stats = app.store.stats(i64::MAX).await.unwrap();
+    assert_eq!(stats.jobs_due, 0);
+    app.finish().await;
+}
+
+async fn another_authoritys_letter_is_not_found(backend: Backend) {
+    let app = TestApp::start_with(&backend, |s| s.engine.enabled = false).await;
+    let (_, key_a) = app.authority("Kommune A").await;
+    let (_, key_b) = app.authority("Kommune B").await;
+    let created: Value = app.post_letter(&key_a, &letter("0101901234")).await.json().await.unwrap();
+    let id = created["id"].as_str().unwrap();
+
+    let theirs = expect_problem(app.get(&key_b, &format!("/v1/letters/{id}")).await, 404).await;
+    let missing = expect_problem(app.get(&key_b, &format!("/v1/letters/{}", uuid::Uuid::now_v7())).await, 404).await;
+    assert_eq!(theirs, missing, "a foreign letter looks exactly like a missing one");
+    let cancel = app.client.post(format!("{}/v1/letters/{id}/cancel", app.base)).bearer_auth(&key_b).send().await.unwrap();
+    expect_problem(cancel, 404).await;
+    assert!(app.get_json(&key_b, "/v1/letters").await["letters"].as_array().unwrap().is_empty());
+    assert!(app.get_json(&key_b, "/v1/events").await["events"].as_array().unwrap().is_empty());
+    // and it was not cancelled by the other authority
+    assert_eq!(app.get_json(&key_a, &format!("/v1/letters/{id}")).await["status"], "accepted");
+    app.finish().await;
+}

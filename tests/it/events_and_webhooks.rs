@@ -1,0 +1,154 @@
+//! The event feed and signed webhooks.
+
+use crate::harness::*;
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+on_both_backends!(the_event_feed_is_ordered_and_resumable, webhooks_are_signed_ordered_and_retried);
+
+async fn the_event_feed_is_ordered_and_resumable(backend: Backend) {
+    let app = TestApp::start(&backend).await;
+    let (_, key) = app.authority("Struer Kommune").await;
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let created: Value = app.post_letter(&key, &letter("0101901234")).await.json().await.unwrap();
+        ids.push(created["id"].as_str().unwrap().to_owned());
+    }
+    for id in &ids {
+        app.wait_for_status(&key, id, "delivered").await;
+    }
+
+    let mut events = Vec::new();
+    let mut cursor = "0".to_owned();
+    loop {
+        let page = app.get_json(&key, &format!("/v1/events?after={cursor}&limit=2")).await;
+        let batch = page["events"].as_array().unwrap().clone();
+        let next = page["next_cursor"].as_str().unwrap().to_owned();
+        if batch.is_empty() {
+            assert_eq!(next, cursor, "an empty page keeps the cursor");
+            break;
+        }
+        events.extend(batch);
+        cursor = next;
+    }
+    assert_eq!(events.len(), 6);
+    let seqs: Vec<i64> = events.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "feed is in order: {seqs:?}");
+    for id in &ids {
+        let kinds: Vec<&str> =
+            events.iter().filter(|e| e["letter_id"] == id.as_str()).map(|e| e["type"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["accepted", "dispatched", "delivered"]);
+    }
+    assert!(events.iter().all(|e| e["at"].as_str().unwrap().ends_with('Z')));
+
+    let problem = expect_problem(app.get(&key, "/v1/events?after=minus-one").await, 422).await;
+    assert_eq!(error_locations(&problem), ["after"]);
+    app.finish().await;
+}
+
+#[derive(Clone, Default)]
+struct Receiver {
+    calls: Arc<Mutex<Vec<(HeaderMap, Vec<u8>, u16)>>>,
+    fail_first: Arc<Mutex<bool>>,
+}
+
+/// A real HTTP endpoint on loopback that records every webhook call; it fails the first.
+async fn start_receiver() -> (String, Receiver) {
+    let receiver = Receiver { fail_first: Arc::new(Mutex::new(true)), ..Default::default() };
+    let state = receiver.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+            let state = state.clone();
+            async move {
+                let status = {
+                    let mut fail = state.fail_first.lock().unwrap();
+                    if *fail {
+                        *fail = false;
+                        StatusCode::INTERNAL_SERVER_ERROR
+                    } else {
+                        StatusCode::NO_CONTENT
+                    }
+                };
+                state.calls.lock().unwrap().push((headers, body.to_vec(), status.as_u16()));
+                status
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, receiver)
+}
+
+/// Verify a Standard Webhooks signature independently of the gateway's code.
+fn signature_is_valid(secret: &str, headers: &HeaderMap, body: &[u8]) -> bool {
+    use base64::Engine as _;
+    use hmac::{Hmac, Mac};
+    let key = base64::engine::general_purpose::STANDARD.decode(secret.trim_start_matches("whsec_")).unwrap();
+    let id = headers["webhook-id"].to_str().unwrap();
+    let ts = headers["webhook-timestamp"].to_str().unwrap();
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+    mac.update(format!("{id}.{ts}.").as_bytes());
+    mac.update(body);
+    let expected = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    headers["webhook-signature"].to_str().unwrap().split(' ').any(|s| s == format!("v1,{expected}"))
+}
+
+async fn webhooks_are_signed_ordered_and_retried(backend: Backend) {
+    let app = TestApp::start(&backend).await;
+    let (_, key) = app.authority("Thisted Kommune").await;
+    let (url, receiver) = start_receiver().await;
+
+    let bad = app.client.post(format!("{}/v1/webhooks", app.base)).bearer_auth(&key).json(&json!({ "url": "ftp://x" })).send().await.unwrap();
+    assert_eq!(error_locations(&expect_problem(bad, 422).await), ["/url"]);
+    let created = app.client.post(format!("{}/v1/webhooks", app.base)).bearer_auth(&key).json(&json!({ "url": url })).send().await.unwrap();
+    assert_eq!(created.status(), 201);
+    let hook: Value = created.json().await.unwrap();
+    let secret = hook["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"));
+    let listed = app.get_json(&key, "/v1/webhooks").await;
+    assert_eq!(listed[0]["url"], url.as_str());
+    assert!(listed[0].get("secret").is_none(), "secrets are shown only once");
+
+    let letter_json: Value = app.post_letter(&key, &letter("0101901234")).await.json().await.unwrap();
+    let letter_id = letter_json["id"].as_str().unwrap().to_owned();
+    let delivered_calls = || {
+        receiver.calls.lock().unwrap().iter().filter(|(_, _, status)| *status == 204).count()
+    };
+    let arrived = eventually(Duration::from_secs(20), || async { delivered_calls() >= 3 }).await;
+    assert!(arrived, "three events should arrive; got {:?}", receiver.calls.lock().unwrap().len());
+
+    let calls = receiver.calls.lock().unwrap().clone();
+    let (first_headers, _, first_status) = &calls[0];
+    assert_eq!(*first_status, 500);
+    let mut types = Vec::new();
+    for (headers, body, status) in &calls {
+        assert!(signature_is_valid(&secret, headers, body), "signature must verify");
+        let ts: i64 = headers["webhook-timestamp"].to_str().unwrap().parse().unwrap();
+        assert!((jiff::Timestamp::now().as_second() - ts).abs() < 300);
+        let payload: Value = serde_json::from_slice(body).unwrap();
+        assert_eq!(payload["data"]["letter_id"], letter_id.as_str());
+        assert_eq!(headers["webhook-id"].to_str().unwrap(), payload["data"]["id"].as_str().unwrap());
+        if *status == 204 {
+            types.push(payload["type"].as_str().unwrap().to_owned());
+        }
+    }
+    // the failed call was retried with the same message id (at least once), and order held
+    assert!(calls.iter().filter(|(_, _, s)| *s == 204).any(|(h, _, _)| h["webhook-id"] == first_headers["webhook-id"]));
+    assert_eq!(types, ["letter.accepted", "letter.dispatched", "letter.delivered"]);
+
+    // a tampered body does not verify
+    let (headers, body, _) = &calls[1];
+    let mut tampered = body.clone();
+    tampered[0] = b' ';
+    assert!(!signature_is_valid(&secret, headers, &tampered));
+
+    let id = hook["id"].as_str().unwrap();
+    let delete = || app.client.delete(format!("{}/v1/webhooks/{id}", app.base)).bearer_auth(&key).send();
+    assert_eq!(delete().await.unwrap().status(), 204);
+    expect_problem(delete().await.unwrap(), 404).await;
+    app.finish().await;
+}

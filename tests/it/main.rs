@@ -1,0 +1,12 @@
+//! The one integration-test binary: the real router on 127.0.0.1:0 (in-process) and the real
+//! `budbringer` binary (for crashes, restarts and several processes), on SQLite and, when
+//! `BUDBRINGER_TEST_DATABASE_URL` names a server, on PostgreSQL.
+
+mod harness;
+
+mod api_errors;
+mod api_letters;
+mod cli;
+mod events_and_webhooks;
+mod processes;
+mod store_behaviour;

@@ -1,0 +1,256 @@
+//! The real `budbringer` binary: killed with SIGKILL under load, restarted, and run twice on
+//! one PostgreSQL database. Each accepted letter must be delivered exactly once.
+
+use crate::harness::*;
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_budbringer");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Environment for a `budbringer` process on a test database and data directory.
+pub fn gateway_env(db: &TestDb, data_dir: &PathBuf, port: u16) -> Vec<(String, String)> {
+    vec![
+        ("BUDBRINGER_LISTEN".into(), format!("127.0.0.1:{port}")),
+        ("BUDBRINGER_DATABASE_URL".into(), db.url.clone()),
+        ("BUDBRINGER_DATA_DIR".into(), data_dir.display().to_string()),
+        ("BUDBRINGER_PUBLIC_URL".into(), format!("http://127.0.0.1:{port}")),
+        ("BUDBRINGER_LOG_FORMAT".into(), "json".into()),
+        ("BUDBRINGER_ENGINE__POLL_INTERVAL_MS".into(), "50".into()),
+        ("BUDBRINGER_ENGINE__LEASE_SECS".into(), "2".into()),
+        ("BUDBRINGER_ENGINE__RETRY_BASE_MS".into(), "50".into()),
+        ("RUST_LOG".into(), "info".into()),
+    ]
+}
+
+pub struct Gateway {
+    pub child: Child,
+    pub base: String,
+    pub log: PathBuf,
+}
+
+impl Gateway {
+    pub async fn start(db: &TestDb, data_dir: &PathBuf, name: &str) -> Gateway {
+        let port = free_port();
+        let log = db.dir.join(format!("{name}.log"));
+        let child = Command::new(BIN)
+            .arg("serve")
+            .envs(gateway_env(db, data_dir, port))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start budbringer");
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        let ready = eventually(Duration::from_secs(30), || {
+            let request = client.get(format!("{base}/readyz")).send();
+            async move { request.await.is_ok_and(|r| r.status() == 200) }
+        })
+        .await;
+        assert!(ready, "gateway {name} did not become ready: {}", std::fs::read_to_string(&log).unwrap_or_default());
+        Gateway { child, base, log }
+    }
+
+    pub fn kill(&mut self) {
+        self.child.kill().expect("SIGKILL");
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, then wait for a clean exit.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().expect("kill -TERM");
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(start.elapsed() < Duration::from_secs(20), "gateway did not stop after SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Delivery ids this process handed to a transport, from its JSON log.
+    pub fn handed_over(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(|v| v["message"] == "delivery handed to transport")
+            .filter_map(|v| v["delivery_id"].as_str().map(str::to_owned))
+            .collect()
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `budbringer admin create-authority` through the binary; returns the API key.
+pub fn create_authority(db: &TestDb, data_dir: &PathBuf, name: &str) -> String {
+    let output = Command::new(BIN)
+        .args(["admin", "create-authority", "--name", name, "--cvr", &format!("{:08}", rand_u32() % 100_000_000)])
+        .envs(gateway_env(db, data_dir, 1))
+        .output()
+        .expect("run admin");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let v: Value = serde_json::from_slice(&output.stdout).expect("admin prints JSON");
+    v["api_key"].as_str().unwrap().to_owned()
+}
+
+/// Every letter id the authority has, through the API.
+async fn all_letter_ids(client: &reqwest::Client, base: &str, key: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut url = format!("{base}/v1/letters?limit=500");
+        if let Some(c) = &cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        let page: Value = client.get(url).bearer_auth(key).send().await.unwrap().json().await.unwrap();
+        ids.extend(page["letters"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap().to_owned()));
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => return ids,
+        }
+    }
+}
+
+/// Letter ids of the files in the digital_post outbox, with how often each occurs.
+fn delivered_letter_ids(data_dir: &PathBuf) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for name in outbox_files(&data_dir.join("outbox"), "digital_post") {
+        let letter_id = name.split('_').next().unwrap().to_owned();
+        *counts.entry(letter_id).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// Post letters from several tasks until `stop`; returns the ids answered 201.
+fn load(base: String, key: String, stop: Arc<AtomicBool>, accepted: Arc<Mutex<Vec<String>>>) -> Vec<tokio::task::JoinHandle<()>> {
+    (0..6)
+        .map(|_| {
+            let (base, key, stop, accepted) = (base.clone(), key.clone(), Arc::clone(&stop), Arc::clone(&accepted));
+            tokio::spawn(async move {
+                let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+                while !stop.load(Ordering::Relaxed) {
+                    let Ok(response) = client.post(format!("{base}/v1/letters")).bearer_auth(&key).json(&letter("0101901234")).send().await
+                    else {
+                        return;
+                    };
+                    if response.status() != 201 {
+                        return;
+                    }
+                    let Ok(body) = response.json::<Value>().await else { return };
+                    accepted.lock().unwrap().push(body["id"].as_str().unwrap().to_owned());
+                }
+            })
+        })
+        .collect()
+}
+
+on_both_backends!(sigkill_under_load_loses_nothing_and_delivers_once);
+
+async fn sigkill_under_load_loses_nothing_and_delivers_once(backend: Backend) {
+    let db = TestDb::new(&backend).await;
+    let data_dir = db.dir.join("data");
+    let mut first = Gateway::start(&db, &data_dir, "first").await;
+    let key = create_authority(&db, &data_dir, "Norddjurs Kommune");
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let accepted = Arc::new(Mutex::new(Vec::new()));
+    let tasks = load(first.base.clone(), key.clone(), Arc::clone(&stop), Arc::clone(&accepted));
+    let enough = eventually(Duration::from_secs(30), || {
+        let n = accepted.lock().unwrap().len();
+        async move { n >= 150 }
+    })
+    .await;
+    assert!(enough, "the load generator got too few letters in");
+    first.kill(); // SIGKILL in the middle of requests and deliveries
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        let _ = t.await;
+    }
+    let accepted: Vec<String> = accepted.lock().unwrap().clone();
+
+    let second = Gateway::start(&db, &data_dir, "second").await;
+    let client = reqwest::Client::new();
+    let stored = all_letter_ids(&client, &second.base, &key).await;
+    let stored_set: HashSet<&String> = stored.iter().collect();
+    for id in &accepted {
+        assert!(stored_set.contains(id), "letter {id} was answered 201 but is gone after the crash");
+    }
+    let all_out = eventually(Duration::from_secs(60), || {
+        let n = delivered_letter_ids(&data_dir).len();
+        let want = stored.len();
+        async move { n >= want }
+    })
+    .await;
+    let delivered = delivered_letter_ids(&data_dir);
+    assert!(all_out, "only {} of {} letters reached the file drop", delivered.len(), stored.len());
+    assert_eq!(delivered.len(), stored.len());
+    for (id, count) in &delivered {
+        assert!(stored_set.contains(id), "a file for an unknown letter {id}");
+        assert_eq!(*count, 1, "letter {id} was dropped {count} times");
+    }
+    drop(second);
+    db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_on_one_postgres_never_deliver_twice() {
+    let Some(backend) = Backend::require_postgres() else { return };
+    let db = TestDb::new(&backend).await;
+    let data_dir = db.dir.join("data");
+    let mut a = Gateway::start(&db, &data_dir, "a").await;
+    let mut b = Gateway::start(&db, &data_dir, "b").await;
+    let key = create_authority(&db, &data_dir, "Syddjurs Kommune");
+
+    const LETTERS: usize = 300;
+    let client = reqwest::Client::new();
+    let mut posts = tokio::task::JoinSet::new();
+    for i in 0..LETTERS {
+        let base = if i % 2 == 0 { a.base.clone() } else { b.base.clone() };
+        let (client, key) = (client.clone(), key.clone());
+        posts.spawn(async move {
+            client.post(format!("{base}/v1/letters")).bearer_auth(&key).json(&letter("0101901234")).send().await.unwrap().status()
+        });
+        if posts.len() >= 8 {
+            assert_eq!(posts.join_next().await.unwrap().unwrap(), 201);
+        }
+    }
+    while let Some(status) = posts.join_next().await {
+        assert_eq!(status.unwrap(), 201);
+    }
+    let done = eventually(Duration::from_secs(60), || {
+        let n = delivered_letter_ids(&data_dir).len();
+        async move { n >= LETTERS }
+    })
+    .await;
+    assert!(done, "only {} of {LETTERS} delivered", delivered_letter_ids(&data_dir).len());
+
+    assert!(a.terminate().success(), "SIGTERM gives a clean exit");
+    assert!(b.terminate().success(), "SIGTERM gives a clean exit");
+    let (from_a, from_b) = (a.handed_over(), b.handed_over());
+    assert!(!from_a.is_empty() && !from_b.is_empty(), "both processes should have worked: {} / {}", from_a.len(), from_b.len());
+    let mut counts: HashMap<&String, usize> = HashMap::new();
+    for id in from_a.iter().chain(&from_b) {
+        *counts.entry(id).or_default() += 1;
+    }
+    assert_eq!(counts.len(), LETTERS);
+    let twice: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "deliveries handed over more than once: {twice:?}");
+    assert!(delivered_letter_ids(&data_dir).values().all(|n| *n == 1));
+    db.drop_database().await;
+}

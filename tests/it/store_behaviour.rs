@@ -1,0 +1,147 @@
+//! The `Store` contract, the same on both databases: claims, leases, ordering.
+
+use crate::harness::*;
+use budbringer::domain::letter::ContactPoint;
+use budbringer::domain::{ChannelKind, Importance};
+use budbringer::store::{Authority, NewLetter, Recipient, Store, Webhook, connect};
+use std::collections::HashSet;
+use std::sync::Arc;
+use uuid::Uuid;
+
+on_both_backends!(
+    claimed_jobs_are_leased_to_one_worker,
+    concurrent_claimers_never_share_a_job,
+    webhook_messages_wait_for_earlier_ones_of_the_same_letter,
+    instance_keys_are_stable,
+);
+
+fn new_letter(authority_id: Uuid, now: i64) -> NewLetter {
+    NewLetter {
+        id: Uuid::now_v7(),
+        authority_id,
+        citizen_id: Uuid::now_v7(),
+        cpr: "0101901234".into(),
+        cpr_hash: "hash-0101901234".into(),
+        recipient: Recipient { cpr_masked: "010190-****".into(), name: None, address: None },
+        subject: "Emne".into(),
+        body: "Tekst".into(),
+        importance: Importance::Normal,
+        respond_by: None,
+        reference: None,
+        contact: ContactPoint::default(),
+        documents: vec![],
+        idempotency_key: None,
+        request_hash: None,
+        channel: ChannelKind::DigitalPost,
+        delivery_id: Uuid::now_v7(),
+        job_id: Uuid::now_v7(),
+        max_attempts: 5,
+        now,
+    }
+}
+
+async fn setup(backend: &Backend) -> (TestDb, Arc<dyn Store>, Uuid) {
+    let db = TestDb::new(backend).await;
+    let store = connect(&db.url).await.unwrap();
+    store.migrate().await.unwrap();
+    store.migrate().await.unwrap(); // migrating twice is harmless
+    let authority = Authority { id: Uuid::now_v7(), name: "Test".into(), cvr: format!("{:08}", rand_u32() % 100_000_000), created_at: 0 };
+    store.create_authority(&authority).await.unwrap();
+    (db, store, authority.id)
+}
+
+async fn claimed_jobs_are_leased_to_one_worker(backend: Backend) {
+    let (db, store, authority) = setup(&backend).await;
+    let now = 1_000_000;
+    store.insert_letter(&new_letter(authority, now)).await.unwrap();
+
+    assert!(store.claim_jobs("w1", now - 1, 1000, 10).await.unwrap().is_empty(), "not due yet");
+    let jobs = store.claim_jobs("w1", now, 1000, 10).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].attempts, 1);
+    assert!(store.claim_jobs("w2", now + 999, 1000, 10).await.unwrap().is_empty(), "leased to w1");
+    // w1 crashed: when the lease runs out another worker takes the job
+    let again = store.claim_jobs("w2", now + 1000, 1000, 10).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].attempts, 2);
+    // graceful shutdown gives the job back at once
+    assert_eq!(store.release_jobs("w2").await.unwrap(), 1);
+    assert_eq!(store.claim_jobs("w3", now + 1001, 1000, 10).await.unwrap().len(), 1);
+    store.close().await;
+    db.drop_database().await;
+}
+
+async fn concurrent_claimers_never_share_a_job(backend: Backend) {
+    let (db, store, authority) = setup(&backend).await;
+    let now = 2_000_000;
+    for _ in 0..200 {
+        store.insert_letter(&new_letter(authority, now)).await.unwrap();
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for w in 0..4 {
+        let store = Arc::clone(&store);
+        tasks.spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let jobs = store.claim_jobs(&format!("w{w}"), now, 60_000, 7).await.unwrap();
+                if jobs.is_empty() {
+                    return mine;
+                }
+                mine.extend(jobs.into_iter().map(|j| j.id));
+            }
+        });
+    }
+    let mut all = Vec::new();
+    while let Some(mine) = tasks.join_next().await {
+        all.extend(mine.unwrap());
+    }
+    let unique: HashSet<_> = all.iter().collect();
+    assert_eq!(all.len(), 200, "every job claimed");
+    assert_eq!(unique.len(), 200, "no job claimed twice");
+    store.close().await;
+    db.drop_database().await;
+}
+
+async fn webhook_messages_wait_for_earlier_ones_of_the_same_letter(backend: Backend) {
+    let (db, store, authority) = setup(&backend).await;
+    store
+        .add_webhook(&Webhook { id: Uuid::now_v7(), authority_id: authority, url: "http://127.0.0.1:9/".into(), secret: "whsec_x".into(), created_at: 0 })
+        .await
+        .unwrap();
+    let now = 3_000_000;
+    let letter = new_letter(authority, now);
+    store.insert_letter(&letter).await.unwrap(); // event 1: accepted
+    let job = store.claim_jobs("w", now, 1000, 1).await.unwrap().remove(0);
+    store.start_delivery(&job, now).await.unwrap().unwrap(); // event 2: dispatched
+    let other = new_letter(authority, now);
+    store.insert_letter(&other).await.unwrap(); // event 3: another letter
+
+    let first = store.claim_webhook_messages("d", now, 1000, 10).await.unwrap();
+    let kinds: Vec<(Uuid, String)> = first.iter().map(|m| (m.letter_id, m.kind.clone())).collect();
+    assert_eq!(kinds, [(letter.id, "accepted".to_owned()), (other.id, "accepted".to_owned())], "dispatched waits for accepted");
+    // the first failed and waits for a retry: the later one still waits behind it
+    store.webhook_message_retry(first[0].id, now + 500, "boom").await.unwrap();
+    store.webhook_message_sent(first[1].id).await.unwrap();
+    assert!(store.claim_webhook_messages("d", now + 100, 1000, 10).await.unwrap().is_empty());
+    let retried = store.claim_webhook_messages("d", now + 500, 1000, 10).await.unwrap();
+    assert_eq!(retried.len(), 1);
+    assert_eq!(retried[0].kind, "accepted");
+    assert_eq!(retried[0].attempts, 2);
+    store.webhook_message_sent(retried[0].id).await.unwrap();
+    let next = store.claim_webhook_messages("d", now + 501, 1000, 10).await.unwrap();
+    assert_eq!(next.len(), 1);
+    assert_eq!(next[0].kind, "dispatched");
+    store.close().await;
+    db.drop_database().await;
+}
+
+async fn instance_keys_are_stable(backend: Backend) {
+    let (db, store, _) = setup(&backend).await;
+    let a = store.instance_key("cpr-hash").await.unwrap();
+    let b = store.instance_key("cpr-hash").await.unwrap();
+    assert_eq!(a.len(), 32);
+    assert_eq!(a, b);
+    assert_ne!(a, store.instance_key("other").await.unwrap());
+    store.close().await;
+    db.drop_database().await;
+}
