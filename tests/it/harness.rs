@@ -38,17 +38,17 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// The PostgreSQL server to test against. CI sets `BUDBRINGER_TEST_REQUIRE_POSTGRES=1` so
+    /// The PostgreSQL server to test against. CI sets `TEST_REQUIRE_POSTGRES=1` so
     /// a missing server fails the run instead of skipping half of it.
     pub fn postgres() -> Option<Backend> {
-        let url = std::env::var("BUDBRINGER_TEST_DATABASE_URL").or_else(|_| std::env::var("DATABASE_URL")).ok();
+        let url = std::env::var("TEST_DATABASE_URL").or_else(|_| std::env::var("DATABASE_URL")).ok();
         match url {
             Some(url) if url.starts_with("postgres") => Some(Backend::Postgres(url)),
-            _ if std::env::var("BUDBRINGER_TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") => {
-                panic!("BUDBRINGER_TEST_REQUIRE_POSTGRES=1 but BUDBRINGER_TEST_DATABASE_URL is not a postgres:// URL")
+            _ if std::env::var("TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") => {
+                panic!("TEST_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not a postgres:// URL")
             }
             _ => {
-                eprintln!("PostgreSQL variant skipped: BUDBRINGER_TEST_DATABASE_URL is not set");
+                eprintln!("PostgreSQL variant skipped: TEST_DATABASE_URL is not set");
                 None
             }
         }

@@ -1,6 +1,6 @@
 //! The one integration-test binary: the real router on 127.0.0.1:0 (in-process) and the real
 //! `budbringer` binary (for crashes, restarts and several processes), on SQLite and, when
-//! `BUDBRINGER_TEST_DATABASE_URL` names a server, on PostgreSQL.
+//! `TEST_DATABASE_URL` names a server, on PostgreSQL.
 
 mod harness;
 
