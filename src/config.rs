@@ -127,8 +127,8 @@ pub enum ConfigError {
 impl Settings {
     /// Load settings in layers; `config/default.toml` is read when present in the working dir.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
-        let mut figment = Figment::from(Serialized::defaults(Settings::default()))
-            .merge(Toml::file("config/default.toml"));
+        let mut figment =
+            Figment::from(Serialized::defaults(Settings::default())).merge(Toml::file("config/default.toml"));
         if let Some(file) = file {
             if !file.exists() {
                 return Err(ConfigError::Load(format!("file {} does not exist", file.display())));
@@ -203,6 +203,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own error type
     fn environment_overrides_and_bad_values_name_the_key() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("BUDBRINGER_LISTEN", "127.0.0.1:9999");

@@ -52,32 +52,41 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     wait_until_ready(&client, &base).await?;
     let in_30_days = jiff::Zoned::now().date().saturating_add(jiff::Span::new().days(30)).to_string();
     let letters = [
-        ("demo-1", serde_json::json!({
-            "recipient": { "cpr": CITIZEN_DIGITAL, "name": "Jens Jensen" },
-            "subject": "Afgørelse om boligstøtte",
-            "body": "Du får boligstøtte fra 1. januar.\n\nSvar senest på fristen, hvis noget er forkert.",
-            "importance": "important",
-            "respond_by": in_30_days,
-            "reference": "SAG-2026-0001",
-            "contact": { "unit": "Borgerservice", "phone": "+45 70 10 10 10", "hours": "Man–fre 9–12" }
-        })),
-        ("demo-2", serde_json::json!({
-            "recipient": { "cpr": CITIZEN_DIGITAL, "name": "Jens Jensen" },
-            "subject": "Nyhedsbrev fra kommunen",
-            "body": "Biblioteket holder åbent længere i december.",
-            "reference": "INFO-12"
-        })),
-        ("demo-3", serde_json::json!({
-            "recipient": {
-                "cpr": CITIZEN_EXEMPT, "name": "Karen Nielsen",
-                "address": { "street": "Vestergade", "house_number": "12", "floor": "2", "door": "th", "postcode": "8000", "town": "Aarhus C" }
-            },
-            "subject": "Indkaldelse til samtale",
-            "body": "Du er indkaldt til en samtale på jobcentret.",
-            "importance": "important",
-            "respond_by": in_30_days,
-            "reference": "SAG-2026-0002"
-        })),
+        (
+            "demo-1",
+            serde_json::json!({
+                "recipient": { "cpr": CITIZEN_DIGITAL, "name": "Jens Jensen" },
+                "subject": "Afgørelse om boligstøtte",
+                "body": "Du får boligstøtte fra 1. januar.\n\nSvar senest på fristen, hvis noget er forkert.",
+                "importance": "important",
+                "respond_by": in_30_days,
+                "reference": "SAG-2026-0001",
+                "contact": { "unit": "Borgerservice", "phone": "+45 70 10 10 10", "hours": "Man–fre 9–12" }
+            }),
+        ),
+        (
+            "demo-2",
+            serde_json::json!({
+                "recipient": { "cpr": CITIZEN_DIGITAL, "name": "Jens Jensen" },
+                "subject": "Nyhedsbrev fra kommunen",
+                "body": "Biblioteket holder åbent længere i december.",
+                "reference": "INFO-12"
+            }),
+        ),
+        (
+            "demo-3",
+            serde_json::json!({
+                "recipient": {
+                    "cpr": CITIZEN_EXEMPT, "name": "Karen Nielsen",
+                    "address": { "street": "Vestergade", "house_number": "12", "floor": "2", "door": "th", "postcode": "8000", "town": "Aarhus C" }
+                },
+                "subject": "Indkaldelse til samtale",
+                "body": "Du er indkaldt til en samtale på jobcentret.",
+                "importance": "important",
+                "respond_by": in_30_days,
+                "reference": "SAG-2026-0002"
+            }),
+        ),
     ];
     for (key, letter) in letters {
         let response = client

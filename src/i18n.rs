@@ -6,10 +6,8 @@ use std::sync::LazyLock;
 use unic_langid::LanguageIdentifier;
 
 /// Every language Budbringer speaks, with its Fluent files. Danish first: it is the default.
-const LOCALES: &[(&str, &[&str])] = &[
-    ("da", &[include_str!("../locales/da/main.ftl")]),
-    ("en", &[include_str!("../locales/en/main.ftl")]),
-];
+const LOCALES: &[(&str, &[&str])] =
+    &[("da", &[include_str!("../locales/da/main.ftl")]), ("en", &[include_str!("../locales/en/main.ftl")])];
 
 pub const DEFAULT_LANGUAGE: &str = "da";
 
@@ -56,10 +54,8 @@ impl I18n {
             .filter_map(|part| {
                 let mut pieces = part.trim().split(';');
                 let tag = pieces.next()?.trim();
-                let q = pieces
-                    .find_map(|p| p.trim().strip_prefix("q="))
-                    .and_then(|q| q.parse::<f32>().ok())
-                    .unwrap_or(1.0);
+                let q =
+                    pieces.find_map(|p| p.trim().strip_prefix("q=")).and_then(|q| q.parse::<f32>().ok()).unwrap_or(1.0);
                 (!tag.is_empty() && q > 0.0).then_some((q, tag))
             })
             .collect();

@@ -42,10 +42,14 @@ impl Metrics {
         let _ = writeln!(out, "# TYPE budbringer_letters_accepted_total counter");
         let _ = writeln!(out, "budbringer_letters_accepted_total {}", self.letters_accepted.load(Ordering::Relaxed));
 
-        let _ = writeln!(out, "# HELP budbringer_delivery_attempts_total Delivery attempts by channel and outcome (this process).");
+        let _ = writeln!(
+            out,
+            "# HELP budbringer_delivery_attempts_total Delivery attempts by channel and outcome (this process)."
+        );
         let _ = writeln!(out, "# TYPE budbringer_delivery_attempts_total counter");
         for ((channel, outcome), n) in self.deliveries.lock().unwrap_or_else(|p| p.into_inner()).iter() {
-            let _ = writeln!(out, "budbringer_delivery_attempts_total{{channel=\"{channel}\",outcome=\"{outcome}\"}} {n}");
+            let _ =
+                writeln!(out, "budbringer_delivery_attempts_total{{channel=\"{channel}\",outcome=\"{outcome}\"}} {n}");
         }
         let _ = writeln!(out, "# HELP budbringer_webhook_sends_total Webhook sends by outcome (this process).");
         let _ = writeln!(out, "# TYPE budbringer_webhook_sends_total counter");

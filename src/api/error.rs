@@ -97,7 +97,10 @@ impl Problem {
         let mut response = (self.status, body).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-        headers.insert(header::CONTENT_LANGUAGE, HeaderValue::from_str(language).unwrap_or(HeaderValue::from_static("da")));
+        headers.insert(
+            header::CONTENT_LANGUAGE,
+            HeaderValue::from_str(language).unwrap_or(HeaderValue::from_static("da")),
+        );
         if let Some(secs) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }

@@ -73,10 +73,10 @@ fn field_error(e: &serde_path_to_error::Error<serde_json::Error>) -> FieldError 
     }
     let message = e.inner().to_string();
     let field_in_backticks = || message.split('`').nth(1).map(str::to_owned);
-    if message.starts_with("missing field") {
-        if let Some(field) = field_in_backticks() {
-            return FieldError::new(format!("{pointer}/{field}"), "error-json-missing");
-        }
+    if message.starts_with("missing field")
+        && let Some(field) = field_in_backticks()
+    {
+        return FieldError::new(format!("{pointer}/{field}"), "error-json-missing");
     }
     if message.starts_with("unknown field") {
         // serde_path_to_error's path already ends at the unknown key
@@ -84,7 +84,8 @@ fn field_error(e: &serde_path_to_error::Error<serde_json::Error>) -> FieldError 
     }
     // drop serde's " at line L column C": the pointer already says where
     let problem = message.split(" at line ").next().unwrap_or(&message).to_owned();
-    FieldError::new(if pointer.is_empty() { "/".to_owned() } else { pointer }, "error-json-type").arg("problem", problem)
+    FieldError::new(if pointer.is_empty() { "/".to_owned() } else { pointer }, "error-json-type")
+        .arg("problem", problem)
 }
 
 /// Sort object keys so two requests with the same content compare equal.

@@ -134,9 +134,11 @@ pub async fn create_letter(
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
-    let key = value.to_str().ok().map(str::trim).filter(|k| {
-        (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic() || b == b' ')
-    });
+    let key = value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| (1..=255).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic() || b == b' '));
     match key {
         Some(k) => Ok(Some(k.to_owned())),
         None => Err(ApiError::Invalid(vec![FieldError::new("@Idempotency-Key", "error-idempotency-key")])),
@@ -168,13 +170,14 @@ fn parse_id(raw: &str, not_found: &'static str) -> Result<Uuid, ApiError> {
     ),
     security(("api_key" = []))
 )]
-pub async fn get_letter(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<LetterView>, ApiError> {
+pub async fn get_letter(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<LetterView>, ApiError> {
     let id = parse_id(&id, "detail-letter-not-found")?;
-    let letter = state
-        .store
-        .letter(caller.authority.id, id)
-        .await?
-        .ok_or(ApiError::NotFound("detail-letter-not-found"))?;
+    let letter =
+        state.store.letter(caller.authority.id, id).await?.ok_or(ApiError::NotFound("detail-letter-not-found"))?;
     Ok(Json(letter_view(&state, letter).await?))
 }
 
@@ -256,7 +259,11 @@ pub async fn list_letters(
     ),
     security(("api_key" = []))
 )]
-pub async fn cancel_letter(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<LetterView>, ApiError> {
+pub async fn cancel_letter(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<LetterView>, ApiError> {
     let id = parse_id(&id, "detail-letter-not-found")?;
     match state.store.cancel_letter(caller.authority.id, id, state.clock.now_ms()).await? {
         CancelOutcome::NotFound => Err(ApiError::NotFound("detail-letter-not-found")),
@@ -265,7 +272,7 @@ pub async fn cancel_letter(State(state): State<AppState>, caller: Caller, Path(i
         }
         CancelOutcome::Cancelled(letter) => {
             state.webhook_wake.notify_one();
-            Ok(Json(letter_view(&state, letter).await?))
+            Ok(Json(letter_view(&state, *letter).await?))
         }
     }
 }

@@ -105,7 +105,14 @@ pub struct EventView {
 
 impl From<EventRecord> for EventView {
     fn from(e: EventRecord) -> Self {
-        EventView { seq: e.seq, id: e.id, letter_id: e.letter_id, kind: e.kind, at: format_ms(e.created_at), data: e.data.0 }
+        EventView {
+            seq: e.seq,
+            id: e.id,
+            letter_id: e.letter_id,
+            kind: e.kind,
+            at: format_ms(e.created_at),
+            data: e.data.0,
+        }
     }
 }
 
@@ -131,7 +138,12 @@ pub struct LetterView {
 }
 
 impl LetterView {
-    pub fn new(l: LetterRecord, documents: Vec<DocumentMeta>, deliveries: Vec<DeliveryRecord>, timeline: Vec<EventRecord>) -> Self {
+    pub fn new(
+        l: LetterRecord,
+        documents: Vec<DocumentMeta>,
+        deliveries: Vec<DeliveryRecord>,
+        timeline: Vec<EventRecord>,
+    ) -> Self {
         LetterView {
             id: l.id,
             status: l.status,
@@ -151,7 +163,13 @@ impl LetterView {
             updated_at: format_ms(l.updated_at),
             documents: documents
                 .into_iter()
-                .map(|d| DocumentView { id: d.id, filename: d.filename, media_type: d.media_type, size: d.size, sha256: d.sha256 })
+                .map(|d| DocumentView {
+                    id: d.id,
+                    filename: d.filename,
+                    media_type: d.media_type,
+                    size: d.size,
+                    sha256: d.sha256,
+                })
                 .collect(),
             deliveries: deliveries
                 .into_iter()

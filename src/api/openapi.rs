@@ -160,7 +160,12 @@ pub fn render_docs(spec: &Value, language: &str) -> String {
                             .and_then(|m| m.get("schema"))
                             .map(|s| format!(" — <code>{}</code>", esc(&schema_name(s))))
                             .unwrap_or_default();
-                        html.push_str(&format!("<li><strong>{}</strong> {}{}</li>", esc(status), esc(description), body));
+                        html.push_str(&format!(
+                            "<li><strong>{}</strong> {}{}</li>",
+                            esc(status),
+                            esc(description),
+                            body
+                        ));
                     }
                     html.push_str("</ul>");
                 }
@@ -171,12 +176,16 @@ pub fn render_docs(spec: &Value, language: &str) -> String {
     html.push_str(&format!("<h2>{}</h2>", tr("docs-schemas")));
     if let Some(schemas) = spec.pointer("/components/schemas").and_then(Value::as_object) {
         for (name, schema) in schemas {
-            html.push_str(&format!("<section class=\"schema\"><h3 id=\"schema-{n}\"><code>{n}</code></h3>", n = esc(name)));
+            html.push_str(&format!(
+                "<section class=\"schema\"><h3 id=\"schema-{n}\"><code>{n}</code></h3>",
+                n = esc(name)
+            ));
             if let Some(text) = schema.get("description").and_then(Value::as_str) {
                 html.push_str(&format!("<p>{}</p>", esc(text)));
             }
             if let Some(values) = schema.get("enum").and_then(Value::as_array) {
-                let list: Vec<String> = values.iter().filter_map(Value::as_str).map(|v| format!("<code>{}</code>", esc(v))).collect();
+                let list: Vec<String> =
+                    values.iter().filter_map(Value::as_str).map(|v| format!("<code>{}</code>", esc(v))).collect();
                 html.push_str(&format!("<p>{}</p>", list.join(", ")));
             }
             if let Some(props) = schema.get("properties").and_then(Value::as_object) {
@@ -190,7 +199,11 @@ pub fn render_docs(spec: &Value, language: &str) -> String {
                     tr("docs-field"), tr("docs-type"), tr("docs-description")
                 ));
                 for (field, p) in props {
-                    let mark = if required.contains(&field.as_str()) { format!(" ({})", tr("docs-required")) } else { String::new() };
+                    let mark = if required.contains(&field.as_str()) {
+                        format!(" ({})", tr("docs-required"))
+                    } else {
+                        String::new()
+                    };
                     html.push_str(&format!(
                         "<tr><td><code>{}</code>{}</td><td><code>{}</code></td><td>{}</td></tr>",
                         esc(field),
@@ -207,7 +220,10 @@ pub fn render_docs(spec: &Value, language: &str) -> String {
     html.push_str(&format!("<h2 id=\"problems\">{}</h2><p>{}</p><dl>", tr("docs-problems"), tr("docs-problems-intro")));
     for (kind, status) in PROBLEM_KINDS {
         let slug = kind.trim_start_matches("problem-");
-        html.push_str(&format!("<dt id=\"problem-{slug}\"><code>{status}</code> {}</dt><dd><code>/docs#problem-{slug}</code></dd>", tr(kind)));
+        html.push_str(&format!(
+            "<dt id=\"problem-{slug}\"><code>{status}</code> {}</dt><dd><code>/docs#problem-{slug}</code></dd>",
+            tr(kind)
+        ));
     }
     html.push_str("</dl></main></body></html>\n");
     html

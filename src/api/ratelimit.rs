@@ -21,7 +21,8 @@ impl RateLimiter {
     pub fn check(&self, key: Uuid, now: Instant) -> Result<(), ApiError> {
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         let (tokens, last) = buckets.entry(key).or_insert((self.burst, now));
-        let refilled = (*tokens + now.saturating_duration_since(*last).as_secs_f64() * self.rate_per_sec).min(self.burst);
+        let refilled =
+            (*tokens + now.saturating_duration_since(*last).as_secs_f64() * self.rate_per_sec).min(self.burst);
         *last = now;
         if refilled >= 1.0 {
             *tokens = refilled - 1.0;

@@ -47,10 +47,10 @@ pub async fn create_webhook(
     if !valid_webhook_url(&request.url) {
         errors.push(FieldError::new("/url", "error-url"));
     }
-    if let Some(s) = &request.secret {
-        if secret::webhook_key(s).is_err() {
-            errors.push(FieldError::new("/secret", "error-webhook-secret"));
-        }
+    if let Some(s) = &request.secret
+        && secret::webhook_key(s).is_err()
+    {
+        errors.push(FieldError::new("/secret", "error-webhook-secret"));
     }
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
@@ -65,7 +65,12 @@ pub async fn create_webhook(
     state.store.add_webhook(&webhook).await?;
     Ok((
         StatusCode::CREATED,
-        Json(WebhookView { id: webhook.id, url: webhook.url, secret: Some(webhook.secret), created_at: format_ms(webhook.created_at) }),
+        Json(WebhookView {
+            id: webhook.id,
+            url: webhook.url,
+            secret: Some(webhook.secret),
+            created_at: format_ms(webhook.created_at),
+        }),
     ))
 }
 
@@ -96,7 +101,11 @@ pub async fn list_webhooks(State(state): State<AppState>, caller: Caller) -> Res
     ),
     security(("api_key" = []))
 )]
-pub async fn delete_webhook(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn delete_webhook(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     let id: Uuid = id.parse().map_err(|_| ApiError::NotFound("detail-webhook-not-found"))?;
     if state.store.delete_webhook(caller.authority.id, id).await? {
         Ok(StatusCode::NO_CONTENT)

@@ -70,7 +70,8 @@ mod tests {
         drop.send(&message).await.unwrap();
         drop.send(&message).await.unwrap();
         let dir = root.join("print");
-        let files: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()).filter(|e| e.path().is_file()).collect();
+        let files: Vec<_> =
+            std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()).filter(|e| e.path().is_file()).collect();
         assert_eq!(files.len(), 1);
         assert_eq!(files[0].file_name().to_string_lossy(), FileDrop::file_name(&message));
         assert_eq!(std::fs::read_dir(dir.join(".tmp")).unwrap().count(), 0);

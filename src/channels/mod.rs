@@ -61,8 +61,11 @@ pub trait Channel: Send + Sync {
 
 /// Every channel with the transport configured for it.
 pub struct Channels {
-    routes: HashMap<ChannelKind, (Box<dyn Channel>, Arc<dyn Transport>)>,
+    routes: HashMap<ChannelKind, Route>,
 }
+
+/// A channel and the transport its messages leave by.
+type Route = (Box<dyn Channel>, Arc<dyn Transport>);
 
 impl Channels {
     /// The embedded default: every channel renders to a file drop under `<data_dir>/outbox`.

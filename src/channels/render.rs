@@ -194,7 +194,12 @@ mod tests {
                 phone: phone.map(Into::into),
                 email: email.map(Into::into),
             },
-            authority: Authority { id: Uuid::nil(), name: "Aarhus Kommune".into(), cvr: "55133018".into(), created_at: 0 },
+            authority: Authority {
+                id: Uuid::nil(),
+                name: "Aarhus Kommune".into(),
+                cvr: "55133018".into(),
+                created_at: 0,
+            },
             delivery: DeliveryRecord {
                 id: Uuid::now_v7(),
                 letter_id: id,

@@ -255,9 +255,7 @@ impl LetterInput<'_> {
             check_contact(&mut errors, contact);
         }
         if self.documents.len() > limits.max_documents {
-            too_large.push(
-                FieldError::new("/documents", "error-too-many-documents").arg("max", limits.max_documents),
-            );
+            too_large.push(FieldError::new("/documents", "error-too-many-documents").arg("max", limits.max_documents));
         }
         let mut documents = Vec::with_capacity(self.documents.len());
         for (i, doc) in self.documents.iter().enumerate() {
@@ -266,15 +264,13 @@ impl LetterInput<'_> {
             // base64 inflates by 4/3: refuse oversized input before decoding it
             if doc.content_base64.len() / 4 * 3 > limits.max_document_bytes + 3 {
                 too_large.push(
-                    FieldError::new(at("content"), "error-document-too-large")
-                        .arg("max", limits.max_document_bytes),
+                    FieldError::new(at("content"), "error-document-too-large").arg("max", limits.max_document_bytes),
                 );
                 continue;
             }
             match decode_base64(doc.content_base64) {
                 Some(bytes) if bytes.len() > limits.max_document_bytes => too_large.push(
-                    FieldError::new(at("content"), "error-document-too-large")
-                        .arg("max", limits.max_document_bytes),
+                    FieldError::new(at("content"), "error-document-too-large").arg("max", limits.max_document_bytes),
                 ),
                 Some(bytes) if !bytes.starts_with(b"%PDF-") => {
                     errors.push(FieldError::new(at("content"), "error-not-pdf"))
@@ -383,7 +379,11 @@ fn check_filename(errors: &mut Vec<FieldError>, pointer: &str, name: &str) {
     let name = name.trim();
     if name.is_empty() {
         errors.push(FieldError::new(pointer, "error-required"));
-    } else if name.chars().count() > 200 || name.contains(['/', '\\']) || has_control_chars(name) || name.starts_with('.') {
+    } else if name.chars().count() > 200
+        || name.contains(['/', '\\'])
+        || has_control_chars(name)
+        || name.starts_with('.')
+    {
         errors.push(FieldError::new(pointer, "error-filename"));
     } else if !name.to_ascii_lowercase().ends_with(".pdf") {
         errors.push(FieldError::new(pointer, "error-filename-pdf"));

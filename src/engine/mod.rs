@@ -99,7 +99,10 @@ impl Engine {
         let outcome = match self.channels.deliver(&work).await {
             Ok(receipt) => {
                 self.metrics.delivery(channel.as_str(), "delivered");
-                DeliveryOutcome::Delivered { transport: receipt.transport.to_owned(), provider_ref: receipt.provider_ref }
+                DeliveryOutcome::Delivered {
+                    transport: receipt.transport.to_owned(),
+                    provider_ref: receipt.provider_ref,
+                }
             }
             Err(e) if e.is_permanent() || job.attempts >= job.max_attempts => {
                 self.metrics.delivery(channel.as_str(), "failed");

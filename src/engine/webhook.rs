@@ -40,7 +40,8 @@ impl WebhookDispatcher {
         // the lease outlives one send with its timeout, so no other worker sends it meanwhile
         let lease_ms = (self.settings.timeout_secs as i64 + 30) * 1000;
         while !*shutdown.borrow() {
-            let claimed = self.store.claim_webhook_messages(&self.worker_id, self.clock.now_ms(), lease_ms, BATCH).await;
+            let claimed =
+                self.store.claim_webhook_messages(&self.worker_id, self.clock.now_ms(), lease_ms, BATCH).await;
             match claimed {
                 Ok(messages) if !messages.is_empty() => {
                     let mut sends = JoinSet::new();
@@ -118,10 +119,6 @@ impl WebhookDispatcher {
             .send()
             .await
             .map_err(|e| format!("request failed: {e}"))?;
-        if response.status().is_success() {
-            Ok(())
-        } else {
-            Err(format!("endpoint answered {}", response.status()))
-        }
+        if response.status().is_success() { Ok(()) } else { Err(format!("endpoint answered {}", response.status())) }
     }
 }

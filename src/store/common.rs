@@ -475,7 +475,7 @@ macro_rules! common_store_impl {
                 Self::append_event(&mut tx, id, authority_id, EventKind::Cancelled, data, now).await?;
                 tx.commit().await?;
                 match self.load_letter(id).await? {
-                    Some(letter) => Ok(CancelOutcome::Cancelled(letter)),
+                    Some(letter) => Ok(CancelOutcome::Cancelled(Box::new(letter))),
                     None => Err(StoreError::Corrupt(format!("letter {id} vanished after cancel"))),
                 }
             }

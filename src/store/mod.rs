@@ -30,14 +30,19 @@ impl StoreError {
     /// The database cannot be reached or is out of resources: worth a 503 and a retry.
     pub fn is_unavailable(&self) -> bool {
         match self {
-            StoreError::Database(e) => matches!(
-                e,
-                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed
-            ) || e.as_database_error().is_some_and(|d| {
-                // SQLITE_FULL / SQLITE_BUSY, PostgreSQL class 53 (insufficient resources) and 57P (shutdown)
-                let code = d.code().unwrap_or_default();
-                code == "13" || code == "5" || code.starts_with("53") || code.starts_with("57P")
-            }),
+            StoreError::Database(e) => {
+                matches!(
+                    e,
+                    sqlx::Error::PoolTimedOut
+                        | sqlx::Error::PoolClosed
+                        | sqlx::Error::Io(_)
+                        | sqlx::Error::WorkerCrashed
+                ) || e.as_database_error().is_some_and(|d| {
+                    // SQLITE_FULL / SQLITE_BUSY, PostgreSQL class 53 (insufficient resources) and 57P (shutdown)
+                    let code = d.code().unwrap_or_default();
+                    code == "13" || code == "5" || code.starts_with("53") || code.starts_with("57P")
+                })
+            }
             _ => false,
         }
     }
@@ -94,7 +99,13 @@ pub trait Store: Send + Sync + 'static {
     async fn start_delivery(&self, job: &Job, now: i64) -> StoreResult<Option<DeliveryWork>>;
     async fn finish_delivery(&self, job: &Job, outcome: &DeliveryOutcome, now: i64) -> StoreResult<()>;
 
-    async fn claim_webhook_messages(&self, worker: &str, now: i64, lease_ms: i64, limit: u32) -> StoreResult<Vec<WebhookMessage>>;
+    async fn claim_webhook_messages(
+        &self,
+        worker: &str,
+        now: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<WebhookMessage>>;
     async fn webhook_message_sent(&self, id: i64) -> StoreResult<()>;
     async fn webhook_message_retry(&self, id: i64, available_at: i64, error: &str) -> StoreResult<()>;
     async fn webhook_message_dead(&self, id: i64, error: &str) -> StoreResult<()>;

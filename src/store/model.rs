@@ -72,7 +72,10 @@ pub struct NewLetter {
 pub enum Inserted {
     Created(LetterRecord),
     /// An earlier request used the same idempotency key.
-    Existing { letter: LetterRecord, request_hash: Option<String> },
+    Existing {
+        letter: LetterRecord,
+        request_hash: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -225,7 +228,7 @@ pub struct LetterFilter {
 #[derive(Debug, Clone)]
 pub enum CancelOutcome {
     NotFound,
-    Cancelled(LetterRecord),
+    Cancelled(Box<LetterRecord>),
     /// Nothing left to cancel: the letter already reached this state.
     Final(LetterStatus),
 }
@@ -296,7 +299,10 @@ pub struct CitizenContact {
 impl std::fmt::Debug for CitizenContact {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // never print the CPR number
-        f.debug_struct("CitizenContact").field("phone", &self.phone.is_some()).field("email", &self.email.is_some()).finish()
+        f.debug_struct("CitizenContact")
+            .field("phone", &self.phone.is_some())
+            .field("email", &self.email.is_some())
+            .finish()
     }
 }
 

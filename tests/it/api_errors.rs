@@ -25,7 +25,8 @@ async fn invalid_fields_are_all_named_and_nothing_is_stored(backend: Backend) {
     body["subject"] = json!("   ");
     body["respond_by"] = json!("2001-01-01");
     body["contact"]["email"] = json!("not-an-address");
-    body["recipient"]["address"] = json!({ "street": "Vestergade", "house_number": "1", "postcode": "80000", "town": "Aarhus" });
+    body["recipient"]["address"] =
+        json!({ "street": "Vestergade", "house_number": "1", "postcode": "80000", "town": "Aarhus" });
     body["documents"] = json!([{ "filename": "../../etc/passwd.pdf", "content": pdf_base64() }, { "filename": "x.pdf", "content": "bm90IGEgcGRm" }]);
     let problem = expect_problem(app.post_letter(&key, &body).await, 422).await;
     assert_eq!(
@@ -77,16 +78,25 @@ async fn malformed_json_wrong_type_and_wrong_media_type(backend: Backend) {
     )
     .await;
     assert_eq!(error_locations(&wrong_type), ["/recipient/cpr"]);
-    let missing = expect_problem(send("application/json", r#"{"recipient":{"cpr":"0101901234"},"body":"y"}"#).await, 422).await;
+    let missing =
+        expect_problem(send("application/json", r#"{"recipient":{"cpr":"0101901234"},"body":"y"}"#).await, 422).await;
     assert_eq!(error_locations(&missing), ["/subject"]);
     let unknown = expect_problem(
-        send("application/json", r#"{"recipient":{"cpr":"0101901234"},"subject":"x","body":"y","importnace":"important"}"#).await,
+        send(
+            "application/json",
+            r#"{"recipient":{"cpr":"0101901234"},"subject":"x","body":"y","importnace":"important"}"#,
+        )
+        .await,
         422,
     )
     .await;
     assert_eq!(error_locations(&unknown), ["/importnace"]);
     let bad_enum = expect_problem(
-        send("application/json", r#"{"recipient":{"cpr":"0101901234"},"subject":"x","body":"y","importance":"urgent"}"#).await,
+        send(
+            "application/json",
+            r#"{"recipient":{"cpr":"0101901234"},"subject":"x","body":"y","importance":"urgent"}"#,
+        )
+        .await,
         422,
     )
     .await;
@@ -114,7 +124,8 @@ async fn size_limits_answer_413(backend: Backend) {
     let mut big_pdf = b"%PDF-1.7\n".to_vec();
     big_pdf.resize(4096, b'x');
     let mut too_big = letter("0101901234");
-    too_big["documents"] = json!([{ "filename": "big.pdf", "content": base64::engine::general_purpose::STANDARD.encode(&big_pdf) }]);
+    too_big["documents"] =
+        json!([{ "filename": "big.pdf", "content": base64::engine::general_purpose::STANDARD.encode(&big_pdf) }]);
     let problem = expect_problem(app.post_letter(&key, &too_big).await, 413).await;
     assert_eq!(error_locations(&problem), ["/documents/0/content"]);
 
@@ -214,7 +225,13 @@ async fn operations_endpoints_and_documentation(backend: Backend) {
     // problem texts follow Accept-Language (Danish by default)
     let danish = expect_problem(get("/v2/nothing").await.unwrap(), 404).await;
     assert_eq!(danish["title"], "Findes ikke");
-    let english = app.client.get(format!("{}/v2/nothing", app.base)).header("accept-language", "en-GB,en;q=0.8").send().await.unwrap();
+    let english = app
+        .client
+        .get(format!("{}/v2/nothing", app.base))
+        .header("accept-language", "en-GB,en;q=0.8")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(english.headers()["content-language"], "en");
     assert_eq!(expect_problem(english, 404).await["title"], "Not found");
     app.finish().await;

@@ -33,7 +33,8 @@ async fn a_letter_is_accepted_delivered_and_has_a_timeline(backend: Backend) {
     assert_eq!(created["timeline"][0]["type"], "accepted");
 
     let delivered = app.wait_for_status(&key, &id, "delivered").await;
-    let kinds: Vec<&str> = delivered["timeline"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> =
+        delivered["timeline"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["accepted", "dispatched", "delivered"]);
     let delivery = &delivered["deliveries"][0];
     assert_eq!(delivery["status"], "delivered");
@@ -43,7 +44,8 @@ async fn a_letter_is_accepted_delivered_and_has_a_timeline(backend: Backend) {
     let files = outbox_files(&app.outbox(), "digital_post");
     assert_eq!(files.len(), 1);
     assert!(files[0].starts_with(&id), "file name {} should start with the letter id", files[0]);
-    let content: Value = serde_json::from_slice(&std::fs::read(app.outbox().join("digital_post").join(&files[0])).unwrap()).unwrap();
+    let content: Value =
+        serde_json::from_slice(&std::fs::read(app.outbox().join("digital_post").join(&files[0])).unwrap()).unwrap();
     assert_eq!(content["subject"], "Afgørelse om boligstøtte");
     assert_eq!(content["recipient"]["cpr"], "0101901234");
     assert_eq!(content["sender"]["name"], "Aarhus Kommune");
@@ -67,7 +69,8 @@ async fn documents_are_stored_and_travel_with_the_letter(backend: Backend) {
     let id = created["id"].as_str().unwrap();
     app.wait_for_status(&key, id, "delivered").await;
     let files = outbox_files(&app.outbox(), "digital_post");
-    let content: Value = serde_json::from_slice(&std::fs::read(app.outbox().join("digital_post").join(&files[0])).unwrap()).unwrap();
+    let content: Value =
+        serde_json::from_slice(&std::fs::read(app.outbox().join("digital_post").join(&files[0])).unwrap()).unwrap();
     assert_eq!(content["documents"][0]["content_base64"], pdf_base64());
     app.finish().await;
 }
@@ -90,7 +93,8 @@ async fn an_exempt_citizen_is_routed_to_paper(backend: Backend) {
         .await
         .unwrap();
     let mut body = letter(cpr);
-    body["recipient"]["address"] = json!({ "street": "Vestergade", "house_number": "12", "postcode": "7100", "town": "Vejle" });
+    body["recipient"]["address"] =
+        json!({ "street": "Vestergade", "house_number": "12", "postcode": "7100", "town": "Vejle" });
     let created: Value = app.post_letter(&key, &body).await.json().await.unwrap();
     assert_eq!(created["deliveries"][0]["channel"], "print");
     app.wait_for_status(&key, created["id"].as_str().unwrap(), "delivered").await;
@@ -190,7 +194,8 @@ async fn listing_filters_and_pages_through_letters(backend: Backend) {
     let important = app.get_json(&key, "/v1/letters?importance=important").await;
     assert_eq!(important["letters"].as_array().unwrap().len(), 3);
     let by_reference = app.get_json(&key, "/v1/letters?reference=SAG-1").await;
-    let refs: Vec<&str> = by_reference["letters"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap()).collect();
+    let refs: Vec<&str> =
+        by_reference["letters"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap()).collect();
     assert_eq!(refs, [ids[1].as_str(), ids[4].as_str()]);
     let accepted = app.get_json(&key, "/v1/letters?status=accepted&updated_since=2020-01-01T00:00:00Z").await;
     assert_eq!(accepted["letters"].as_array().unwrap().len(), 5);
@@ -242,7 +247,8 @@ async fn another_authoritys_letter_is_not_found(backend: Backend) {
     let theirs = expect_problem(app.get(&key_b, &format!("/v1/letters/{id}")).await, 404).await;
     let missing = expect_problem(app.get(&key_b, &format!("/v1/letters/{}", uuid::Uuid::now_v7())).await, 404).await;
     assert_eq!(theirs, missing, "a foreign letter looks exactly like a missing one");
-    let cancel = app.client.post(format!("{}/v1/letters/{id}/cancel", app.base)).bearer_auth(&key_b).send().await.unwrap();
+    let cancel =
+        app.client.post(format!("{}/v1/letters/{id}/cancel", app.base)).bearer_auth(&key_b).send().await.unwrap();
     expect_problem(cancel, 404).await;
     assert!(app.get_json(&key_b, "/v1/letters").await["letters"].as_array().unwrap().is_empty());
     assert!(app.get_json(&key_b, "/v1/events").await["events"].as_array().unwrap().is_empty());

@@ -55,7 +55,15 @@ async fn admin_commands_create_working_keys_and_webhooks() {
     let gateway = Gateway::start(&db, &db.dir.join("data"), "admin").await;
     let client = reqwest::Client::new();
     for key in [&first_key, &second_key] {
-        let hooks: Value = client.get(format!("{}/v1/webhooks", gateway.base)).bearer_auth(key).send().await.unwrap().json().await.unwrap();
+        let hooks: Value = client
+            .get(format!("{}/v1/webhooks", gateway.base))
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert_eq!(hooks[0]["url"], "https://example.org/hook");
     }
     drop(gateway);

@@ -48,9 +48,12 @@ async fn the_event_feed_is_ordered_and_resumable(backend: Backend) {
     app.finish().await;
 }
 
+/// One call the receiver got: headers, body, the status it answered.
+type Call = (HeaderMap, Vec<u8>, u16);
+
 #[derive(Clone, Default)]
 struct Receiver {
-    calls: Arc<Mutex<Vec<(HeaderMap, Vec<u8>, u16)>>>,
+    calls: Arc<Mutex<Vec<Call>>>,
     fail_first: Arc<Mutex<bool>>,
 }
 
@@ -102,9 +105,23 @@ async fn webhooks_are_signed_ordered_and_retried(backend: Backend) {
     let (_, key) = app.authority("Thisted Kommune").await;
     let (url, receiver) = start_receiver().await;
 
-    let bad = app.client.post(format!("{}/v1/webhooks", app.base)).bearer_auth(&key).json(&json!({ "url": "ftp://x" })).send().await.unwrap();
+    let bad = app
+        .client
+        .post(format!("{}/v1/webhooks", app.base))
+        .bearer_auth(&key)
+        .json(&json!({ "url": "ftp://x" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(error_locations(&expect_problem(bad, 422).await), ["/url"]);
-    let created = app.client.post(format!("{}/v1/webhooks", app.base)).bearer_auth(&key).json(&json!({ "url": url })).send().await.unwrap();
+    let created = app
+        .client
+        .post(format!("{}/v1/webhooks", app.base))
+        .bearer_auth(&key)
+        .json(&json!({ "url": url }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(created.status(), 201);
     let hook: Value = created.json().await.unwrap();
     let secret = hook["secret"].as_str().unwrap().to_owned();
@@ -115,9 +132,7 @@ async fn webhooks_are_signed_ordered_and_retried(backend: Backend) {
 
     let letter_json: Value = app.post_letter(&key, &letter("0101901234")).await.json().await.unwrap();
     let letter_id = letter_json["id"].as_str().unwrap().to_owned();
-    let delivered_calls = || {
-        receiver.calls.lock().unwrap().iter().filter(|(_, _, status)| *status == 204).count()
-    };
+    let delivered_calls = || receiver.calls.lock().unwrap().iter().filter(|(_, _, status)| *status == 204).count();
     let arrived = eventually(Duration::from_secs(20), || async { delivered_calls() >= 3 }).await;
     assert!(arrived, "three events should arrive; got {:?}", receiver.calls.lock().unwrap().len());
 

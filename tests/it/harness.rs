@@ -93,13 +93,13 @@ impl TestDb {
     }
 
     pub async fn drop_database(&self) {
-        if let Some((base, name)) = &self.admin {
-            if let Ok(pool) = sqlx::PgPool::connect(base).await {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                    .execute(&pool)
-                    .await;
-                pool.close().await;
-            }
+        if let Some((base, name)) = &self.admin
+            && let Ok(pool) = sqlx::PgPool::connect(base).await
+        {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                .execute(&pool)
+                .await;
+            pool.close().await;
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
@@ -107,9 +107,7 @@ impl TestDb {
 
 /// Settings for tests: fast polling and retries, everything under the test's directory.
 pub fn test_settings(db: &TestDb) -> Settings {
-    let mut s = Settings::default();
-    s.database_url = db.url.clone();
-    s.data_dir = db.dir.join("data");
+    let mut s = Settings { database_url: db.url.clone(), data_dir: db.dir.join("data"), ..Default::default() };
     s.engine.poll_interval_ms = 50;
     s.engine.retry_base_ms = 50;
     s.engine.retry_max_secs = 1;
@@ -160,7 +158,8 @@ impl TestApp {
     /// A new authority and its API key.
     pub async fn authority(&self, name: &str) -> (uuid::Uuid, String) {
         let cvr = format!("{:08}", rand_u32() % 100_000_000);
-        let (authority, key) = budbringer::cli::create_authority(self.store.as_ref(), name, &cvr).await.expect("authority");
+        let (authority, key) =
+            budbringer::cli::create_authority(self.store.as_ref(), name, &cvr).await.expect("authority");
         (authority.id, key)
     }
 

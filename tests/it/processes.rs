@@ -4,7 +4,7 @@
 use crate::harness::*;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -17,7 +17,7 @@ fn free_port() -> u16 {
 }
 
 /// Environment for a `budbringer` process on a test database and data directory.
-pub fn gateway_env(db: &TestDb, data_dir: &PathBuf, port: u16) -> Vec<(String, String)> {
+pub fn gateway_env(db: &TestDb, data_dir: &Path, port: u16) -> Vec<(String, String)> {
     vec![
         ("BUDBRINGER_LISTEN".into(), format!("127.0.0.1:{port}")),
         ("BUDBRINGER_DATABASE_URL".into(), db.url.clone()),
@@ -38,7 +38,7 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    pub async fn start(db: &TestDb, data_dir: &PathBuf, name: &str) -> Gateway {
+    pub async fn start(db: &TestDb, data_dir: &Path, name: &str) -> Gateway {
         let port = free_port();
         let log = db.dir.join(format!("{name}.log"));
         let child = Command::new(BIN)
@@ -98,7 +98,7 @@ impl Drop for Gateway {
 }
 
 /// `budbringer admin create-authority` through the binary; returns the API key.
-pub fn create_authority(db: &TestDb, data_dir: &PathBuf, name: &str) -> String {
+pub fn create_authority(db: &TestDb, data_dir: &Path, name: &str) -> String {
     let output = Command::new(BIN)
         .args(["admin", "create-authority", "--name", name, "--cvr", &format!("{:08}", rand_u32() % 100_000_000)])
         .envs(gateway_env(db, data_dir, 1))
@@ -128,7 +128,7 @@ async fn all_letter_ids(client: &reqwest::Client, base: &str, key: &str) -> Vec<
 }
 
 /// Letter ids of the files in the digital_post outbox, with how often each occurs.
-fn delivered_letter_ids(data_dir: &PathBuf) -> HashMap<String, usize> {
+fn delivered_letter_ids(data_dir: &Path) -> HashMap<String, usize> {
     let mut counts = HashMap::new();
     for name in outbox_files(&data_dir.join("outbox"), "digital_post") {
         let letter_id = name.split('_').next().unwrap().to_owned();
@@ -138,14 +138,24 @@ fn delivered_letter_ids(data_dir: &PathBuf) -> HashMap<String, usize> {
 }
 
 /// Post letters from several tasks until `stop`; returns the ids answered 201.
-fn load(base: String, key: String, stop: Arc<AtomicBool>, accepted: Arc<Mutex<Vec<String>>>) -> Vec<tokio::task::JoinHandle<()>> {
+fn load(
+    base: String,
+    key: String,
+    stop: Arc<AtomicBool>,
+    accepted: Arc<Mutex<Vec<String>>>,
+) -> Vec<tokio::task::JoinHandle<()>> {
     (0..6)
         .map(|_| {
             let (base, key, stop, accepted) = (base.clone(), key.clone(), Arc::clone(&stop), Arc::clone(&accepted));
             tokio::spawn(async move {
                 let client = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
                 while !stop.load(Ordering::Relaxed) {
-                    let Ok(response) = client.post(format!("{base}/v1/letters")).bearer_auth(&key).json(&letter("0101901234")).send().await
+                    let Ok(response) = client
+                        .post(format!("{base}/v1/letters"))
+                        .bearer_auth(&key)
+                        .json(&letter("0101901234"))
+                        .send()
+                        .await
                     else {
                         return;
                     };
@@ -224,7 +234,14 @@ async fn two_processes_on_one_postgres_never_deliver_twice() {
         let base = if i % 2 == 0 { a.base.clone() } else { b.base.clone() };
         let (client, key) = (client.clone(), key.clone());
         posts.spawn(async move {
-            client.post(format!("{base}/v1/letters")).bearer_auth(&key).json(&letter("0101901234")).send().await.unwrap().status()
+            client
+                .post(format!("{base}/v1/letters"))
+                .bearer_auth(&key)
+                .json(&letter("0101901234"))
+                .send()
+                .await
+                .unwrap()
+                .status()
         });
         if posts.len() >= 8 {
             assert_eq!(posts.join_next().await.unwrap().unwrap(), 201);
@@ -243,7 +260,12 @@ async fn two_processes_on_one_postgres_never_deliver_twice() {
     assert!(a.terminate().success(), "SIGTERM gives a clean exit");
     assert!(b.terminate().success(), "SIGTERM gives a clean exit");
     let (from_a, from_b) = (a.handed_over(), b.handed_over());
-    assert!(!from_a.is_empty() && !from_b.is_empty(), "both processes should have worked: {} / {}", from_a.len(), from_b.len());
+    assert!(
+        !from_a.is_empty() && !from_b.is_empty(),
+        "both processes should have worked: {} / {}",
+        from_a.len(),
+        from_b.len()
+    );
     let mut counts: HashMap<&String, usize> = HashMap::new();
     for id in from_a.iter().chain(&from_b) {
         *counts.entry(id).or_default() += 1;

@@ -45,7 +45,12 @@ async fn setup(backend: &Backend) -> (TestDb, Arc<dyn Store>, Uuid) {
     let store = connect(&db.url).await.unwrap();
     store.migrate().await.unwrap();
     store.migrate().await.unwrap(); // migrating twice is harmless
-    let authority = Authority { id: Uuid::now_v7(), name: "Test".into(), cvr: format!("{:08}", rand_u32() % 100_000_000), created_at: 0 };
+    let authority = Authority {
+        id: Uuid::now_v7(),
+        name: "Test".into(),
+        cvr: format!("{:08}", rand_u32() % 100_000_000),
+        created_at: 0,
+    };
     store.create_authority(&authority).await.unwrap();
     (db, store, authority.id)
 }
@@ -105,7 +110,13 @@ async fn concurrent_claimers_never_share_a_job(backend: Backend) {
 async fn webhook_messages_wait_for_earlier_ones_of_the_same_letter(backend: Backend) {
     let (db, store, authority) = setup(&backend).await;
     store
-        .add_webhook(&Webhook { id: Uuid::now_v7(), authority_id: authority, url: "http://127.0.0.1:9/".into(), secret: "whsec_x".into(), created_at: 0 })
+        .add_webhook(&Webhook {
+            id: Uuid::now_v7(),
+            authority_id: authority,
+            url: "http://127.0.0.1:9/".into(),
+            secret: "whsec_x".into(),
+            created_at: 0,
+        })
         .await
         .unwrap();
     let now = 3_000_000;
@@ -118,7 +129,11 @@ async fn webhook_messages_wait_for_earlier_ones_of_the_same_letter(backend: Back
 
     let first = store.claim_webhook_messages("d", now, 1000, 10).await.unwrap();
     let kinds: Vec<(Uuid, String)> = first.iter().map(|m| (m.letter_id, m.kind.clone())).collect();
-    assert_eq!(kinds, [(letter.id, "accepted".to_owned()), (other.id, "accepted".to_owned())], "dispatched waits for accepted");
+    assert_eq!(
+        kinds,
+        [(letter.id, "accepted".to_owned()), (other.id, "accepted".to_owned())],
+        "dispatched waits for accepted"
+    );
     // the first failed and waits for a retry: the later one still waits behind it
     store.webhook_message_retry(first[0].id, now + 500, "boom").await.unwrap();
     store.webhook_message_sent(first[1].id).await.unwrap();
