@@ -134,6 +134,7 @@ pub async fn run(
             channels: Arc::new(Channels::file_drop(&app.settings.data_dir)),
             settings: app.settings.engine.clone(),
             wake: Arc::clone(&app.engine_wake),
+            events_written: Arc::clone(&app.webhook_wake),
             metrics: Arc::clone(&app.metrics),
             worker_id: worker_id.clone(),
         });

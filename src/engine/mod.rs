@@ -22,6 +22,8 @@ pub struct Engine {
     pub channels: Arc<Channels>,
     pub settings: EngineSettings,
     pub wake: Arc<Notify>,
+    /// Woken when new events were written, so webhooks go out without waiting for a poll.
+    pub events_written: Arc<Notify>,
     pub metrics: Arc<Metrics>,
     /// Names this process in claims, so its leases can be released on shutdown.
     pub worker_id: String,
@@ -91,6 +93,7 @@ impl Engine {
         let Some(work) = self.store.start_delivery(job, self.clock.now_ms()).await? else {
             return Ok(());
         };
+        self.events_written.notify_one();
         let channel = work.delivery.channel;
         tracing::info!(
             delivery_id = %work.delivery.id, letter_id = %work.letter.id, channel = %channel,
@@ -120,6 +123,8 @@ impl Engine {
                 DeliveryOutcome::Retry { at: self.clock.now_ms() + wait.as_millis() as i64, error: e.to_string() }
             }
         };
-        self.store.finish_delivery(job, &outcome, self.clock.now_ms()).await
+        self.store.finish_delivery(job, &outcome, self.clock.now_ms()).await?;
+        self.events_written.notify_one();
+        Ok(())
     }
 }

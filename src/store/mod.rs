@@ -29,21 +29,26 @@ pub enum StoreError {
 impl StoreError {
     /// The database cannot be reached or is out of resources: worth a 503 and a retry.
     pub fn is_unavailable(&self) -> bool {
-        match self {
-            StoreError::Database(e) => {
-                matches!(
-                    e,
-                    sqlx::Error::PoolTimedOut
-                        | sqlx::Error::PoolClosed
-                        | sqlx::Error::Io(_)
-                        | sqlx::Error::WorkerCrashed
-                ) || e.as_database_error().is_some_and(|d| {
-                    // SQLITE_FULL / SQLITE_BUSY, PostgreSQL class 53 (insufficient resources) and 57P (shutdown)
-                    let code = d.code().unwrap_or_default();
-                    code == "13" || code == "5" || code.starts_with("53") || code.starts_with("57P")
-                })
-            }
-            _ => false,
+        let StoreError::Database(e) = self else { return false };
+        if matches!(
+            e,
+            sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::WorkerCrashed
+        ) {
+            return true;
+        }
+        let Some(db) = e.as_database_error() else { return false };
+        let code = db.code().unwrap_or_default();
+        match code.parse::<i32>() {
+            // SQLite result codes (the low byte is the primary code): BUSY, LOCKED, READONLY,
+            // IOERR, FULL, CANTOPEN
+            Ok(n) => matches!(n & 0xff, 5 | 6 | 8 | 10 | 13 | 14),
+            // PostgreSQL SQLSTATE: connection exception (08), insufficient resources (53),
+            // operator intervention (57P: shutting down), database gone (3D000)
+            Err(_) => code.starts_with("08") || code.starts_with("53") || code.starts_with("57P") || code == "3D000",
         }
     }
 }

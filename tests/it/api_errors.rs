@@ -236,3 +236,21 @@ async fn operations_endpoints_and_documentation(backend: Backend) {
     assert_eq!(expect_problem(english, 404).await["title"], "Not found");
     app.finish().await;
 }
+
+/// The database disappears under a running gateway: 503 + Retry-After, nothing accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_database_answers_503_with_retry_after() {
+    let Some(backend) = Backend::postgres() else { return };
+    let app = TestApp::start(&backend).await;
+    let (_, key) = app.authority("Ærø Kommune").await;
+    assert_eq!(app.post_letter(&key, &letter("0101901234")).await.status(), 201);
+    app.db.drop_database().await; // terminates every connection and removes the database
+
+    let readiness = app.client.get(format!("{}/readyz", app.base)).send().await.unwrap();
+    assert!(readiness.headers().contains_key("retry-after"));
+    expect_problem(readiness, 503).await;
+    let refused = app.post_letter(&key, &letter("0101901234")).await;
+    // the API key cannot even be checked: the answer is 503, never 201 or 500
+    assert_eq!(refused.headers()["retry-after"], "5");
+    expect_problem(refused, 503).await;
+}

@@ -160,8 +160,29 @@ async fn idempotency_key_replays_and_refuses_a_different_body(backend: Backend) 
     let problem = expect_problem(bad_key, 422).await;
     assert_eq!(error_locations(&problem), ["Idempotency-Key"]);
 
+    // concurrent retries with one new key: one letter, the same answer for all
+    let mut racing = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        let request = app
+            .client
+            .post(format!("{}/v1/letters", app.base))
+            .bearer_auth(&key)
+            .header("Idempotency-Key", "case-78-letter-1")
+            .json(&letter("0101901234"));
+        racing.spawn(async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 201);
+            response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
+        });
+    }
+    let mut raced = std::collections::HashSet::new();
+    while let Some(id) = racing.join_next().await {
+        raced.insert(id.unwrap());
+    }
+    assert_eq!(raced.len(), 1, "concurrent requests with one key made {} letters", raced.len());
+
     let list = app.get_json(&key, "/v1/letters").await;
-    assert_eq!(list["letters"].as_array().unwrap().len(), 1, "replays must not store a second letter");
+    assert_eq!(list["letters"].as_array().unwrap().len(), 2, "replays must not store another letter");
     app.finish().await;
 }
 
