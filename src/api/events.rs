@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use super::error::ApiError;
 use super::extract::Caller;
 use super::model::{EventPage, EventView, ProblemDoc};
+use super::query::{bad_value, page_limit, unknown_parameter};
 use crate::app::AppState;
-use crate::domain::letter::FieldError;
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new().route("/v1/events", get(list_events))
@@ -40,17 +40,17 @@ pub async fn list_events(
     let mut after = 0i64;
     let mut limit = 100u32;
     for (name, value) in &params {
-        let bad = |problem: &str| FieldError::new(format!("?{name}"), "error-query-value").arg("problem", problem);
+        let bad = |expected: &str| bad_value(name, expected);
         match name.as_str() {
             "after" => match value.parse::<i64>() {
                 Ok(n) if n >= 0 => after = n,
                 _ => errors.push(bad("cursor")),
             },
-            "limit" => match value.parse::<u32>() {
-                Ok(n) if (1..=state.settings.api.max_page_size).contains(&n) => limit = n,
-                _ => errors.push(bad(&format!("1–{}", state.settings.api.max_page_size))),
+            "limit" => match page_limit(name, value, state.settings.api.max_page_size) {
+                Ok(n) => limit = n,
+                Err(e) => errors.push(e),
             },
-            _ => errors.push(FieldError::new(format!("?{name}"), "error-json-unknown-field")),
+            _ => errors.push(unknown_parameter(name)),
         }
     }
     if !errors.is_empty() {

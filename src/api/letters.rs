@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::error::ApiError;
 use super::extract::{Caller, JsonBody};
 use super::model::*;
+use super::query::{bad_value, page_limit, unknown_parameter};
 use crate::app::AppState;
 use crate::domain::letter::{DocumentInput as DomainDocument, FieldError, LetterInput, LetterRejection};
 use crate::domain::routing::first_channel;
@@ -207,7 +208,7 @@ pub async fn list_letters(
     let mut errors = Vec::new();
     let mut filter = LetterFilter { limit: 50, ..Default::default() };
     for (name, value) in &params {
-        let bad = |problem: &str| FieldError::new(format!("?{name}"), "error-query-value").arg("problem", problem);
+        let bad = |expected: &str| bad_value(name, expected);
         match name.as_str() {
             "status" => match value.parse() {
                 Ok(v) => filter.status = Some(v),
@@ -226,11 +227,11 @@ pub async fn list_letters(
                 Ok(id) => filter.after = Some(id),
                 Err(_) => errors.push(bad("cursor")),
             },
-            "limit" => match value.parse::<u32>() {
-                Ok(n) if (1..=state.settings.api.max_page_size).contains(&n) => filter.limit = n,
-                _ => errors.push(bad(&format!("1–{}", state.settings.api.max_page_size))),
+            "limit" => match page_limit(name, value, state.settings.api.max_page_size) {
+                Ok(n) => filter.limit = n,
+                Err(e) => errors.push(e),
             },
-            _ => errors.push(FieldError::new(format!("?{name}"), "error-json-unknown-field")),
+            _ => errors.push(unknown_parameter(name)),
         }
     }
     if !errors.is_empty() {

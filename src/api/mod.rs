@@ -7,5 +7,6 @@ pub mod health;
 pub mod letters;
 pub mod model;
 pub mod openapi;
+pub mod query;
 pub mod ratelimit;
 pub mod webhooks;

@@ -72,6 +72,27 @@ macro_rules! common_store_impl {
                 Ok(())
             }
 
+            /// Move a letter that is still open to `status` and record `kind`, in `tx`.
+            async fn settle_letter(
+                tx: &mut Tx,
+                letter_id: Uuid,
+                status: LetterStatus,
+                kind: EventKind,
+                data: serde_json::Value,
+                now: i64,
+            ) -> StoreResult<()> {
+                let authority_id: Uuid = sqlx::query_scalar(sql(
+                    "UPDATE letters SET status = CASE WHEN status IN ('accepted', 'dispatched') THEN $3 ELSE status END, \
+                     updated_at = $2 WHERE id = $1 RETURNING authority_id",
+                ))
+                .bind(letter_id)
+                .bind(now)
+                .bind(status.as_str())
+                .fetch_one(&mut **tx)
+                .await?;
+                Self::append_event(tx, letter_id, authority_id, kind, data, now).await
+            }
+
             async fn letter_by_idempotency_key(
                 &self,
                 authority_id: Uuid,
@@ -602,21 +623,13 @@ macro_rules! common_store_impl {
                         .fetch_optional(&mut *tx)
                         .await?;
                         if let Some(channel) = channel {
-                            let authority_id: Uuid = sqlx::query_scalar(sql(
-                                "UPDATE letters SET status = CASE WHEN status IN ('accepted', 'dispatched') THEN 'delivered' ELSE status END, \
-                                 updated_at = $2 WHERE id = $1 RETURNING authority_id",
-                            ))
-                            .bind(job.letter_id)
-                            .bind(now)
-                            .fetch_one(&mut *tx)
-                            .await?;
                             let data = serde_json::json!({
                                 "delivery_id": delivery_id, "channel": channel,
                                 "transport": transport, "provider_ref": provider_ref,
                             });
-                            Self::append_event(&mut tx, job.letter_id, authority_id, EventKind::Delivered, data, now).await?;
+                            Self::settle_letter(&mut tx, job.letter_id, LetterStatus::Delivered, EventKind::Delivered, data, now)
+                                .await?;
                         }
-                        sqlx::query(sql("DELETE FROM jobs WHERE id = $1")).bind(job.id).execute(&mut *tx).await?;
                     }
                     DeliveryOutcome::Failed { error } => {
                         let channel: Option<String> = sqlx::query_scalar(sql(
@@ -629,19 +642,14 @@ macro_rules! common_store_impl {
                         .fetch_optional(&mut *tx)
                         .await?;
                         if let Some(channel) = channel {
-                            let authority_id: Uuid = sqlx::query_scalar(sql(
-                                "UPDATE letters SET status = CASE WHEN status IN ('accepted', 'dispatched') THEN 'failed' ELSE status END, \
-                                 updated_at = $2 WHERE id = $1 RETURNING authority_id",
-                            ))
-                            .bind(job.letter_id)
-                            .bind(now)
-                            .fetch_one(&mut *tx)
-                            .await?;
                             let data = serde_json::json!({ "delivery_id": delivery_id, "channel": channel, "error": error });
-                            Self::append_event(&mut tx, job.letter_id, authority_id, EventKind::Failed, data, now).await?;
+                            Self::settle_letter(&mut tx, job.letter_id, LetterStatus::Failed, EventKind::Failed, data, now)
+                                .await?;
                         }
-                        sqlx::query(sql("DELETE FROM jobs WHERE id = $1")).bind(job.id).execute(&mut *tx).await?;
                     }
+                }
+                if !matches!(outcome, DeliveryOutcome::Retry { .. }) {
+                    sqlx::query(sql("DELETE FROM jobs WHERE id = $1")).bind(job.id).execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
                 Ok(())
