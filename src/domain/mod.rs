@@ -7,7 +7,7 @@ pub mod letter;
 pub mod routing;
 pub mod secret;
 
-pub use clock::{Clock, SystemClock};
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use cpr::Cpr;
 pub use event::EventKind;
 pub use letter::{ChannelKind, DeliveryStatus, Importance, LetterStatus};

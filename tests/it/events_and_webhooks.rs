@@ -167,3 +167,65 @@ async fn webhooks_are_signed_ordered_and_retried(backend: Backend) {
     expect_problem(delete().await.unwrap(), 404).await;
     app.finish().await;
 }
+
+on_both_backends!(a_webhook_that_keeps_failing_is_retried_for_three_days_then_given_up);
+
+async fn a_webhook_that_keeps_failing_is_retried_for_three_days_then_given_up(backend: Backend) {
+    use budbringer::domain::ManualClock;
+    let clock = Arc::new(ManualClock::new(jiff::Timestamp::now()));
+    let app = TestApp::start_with_clock(&backend, clock.clone(), |s| {
+        s.webhooks.retry_base_ms = 60_000;
+        s.webhooks.retry_max_secs = 3600;
+    })
+    .await;
+    let (_, key) = app.authority("Samsø Kommune").await;
+    let calls = Arc::new(Mutex::new(0usize));
+    let counter = calls.clone();
+    let endpoint = axum::Router::new().route(
+        "/down",
+        axum::routing::post(move || {
+            let counter = counter.clone();
+            async move {
+                *counter.lock().unwrap() += 1;
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/down", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, endpoint).await });
+    let response = app
+        .client
+        .post(format!("{}/v1/webhooks", app.base))
+        .bearer_auth(&key)
+        .json(&json!({ "url": url }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    // `accepted` fails first; the letter's later events wait behind it, in order
+    assert_eq!(app.post_letter(&key, &letter("0101901234")).await.status(), 201);
+    let count = || *calls.lock().unwrap();
+    assert!(eventually(Duration::from_secs(10), || async { count() >= 1 }).await, "first attempt");
+    let backlog = || async { app.store.stats(i64::MAX).await.unwrap().webhook_backlog };
+    assert!(backlog().await >= 1, "the failed message waits for a retry");
+
+    // time stands still: no retry before its backoff has passed
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = count();
+    clock.advance(Duration::from_secs(2 * 3600));
+    assert!(eventually(Duration::from_secs(10), || async { count() > before }).await, "retried after the backoff");
+
+    // after three days of failures the message is given up, and nothing more is sent
+    clock.advance(Duration::from_secs(73 * 3600));
+    let given_up = eventually(Duration::from_secs(10), || async {
+        backlog().await == 0 && app.state.metrics.render(&Default::default()).contains("outcome=\"dead\"")
+    })
+    .await;
+    assert!(given_up, "the message should be given up after 72 hours");
+    let settled = count();
+    clock.advance(Duration::from_secs(24 * 3600));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(count(), settled, "a given-up message is not sent again");
+    app.finish().await;
+}

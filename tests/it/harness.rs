@@ -134,6 +134,14 @@ impl TestApp {
     }
 
     pub async fn start_with(backend: &Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
+        Self::start_with_clock(backend, Arc::new(SystemClock), configure).await
+    }
+
+    pub async fn start_with_clock(
+        backend: &Backend,
+        clock: Arc<dyn Clock>,
+        configure: impl FnOnce(&mut Settings),
+    ) -> TestApp {
         let db = TestDb::new(backend).await;
         let mut settings = test_settings(&db);
         configure(&mut settings);
@@ -142,7 +150,6 @@ impl TestApp {
         settings.public_url = base.clone();
         let store = store::connect(&settings.effective_database_url()).await.expect("open store");
         store.migrate().await.expect("migrate");
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let state = App::new(settings, Arc::clone(&store), clock).await.expect("app");
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(app::run(listener, Arc::clone(&state), async {
