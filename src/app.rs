@@ -138,7 +138,10 @@ pub async fn run(
         let engine = Arc::new(Engine {
             store: Arc::clone(&app.store),
             clock: Arc::clone(&app.clock),
-            channels: Arc::new(Channels::file_drop(&app.settings.data_dir)),
+            channels: Arc::new(
+                Channels::from_settings(&app.settings.channels, &app.settings.data_dir)
+                    .context("setting up the channel transports")?,
+            ),
             settings: app.settings.engine.clone(),
             wake: Arc::clone(&app.engine_wake),
             events_written: Arc::clone(&app.webhook_wake),

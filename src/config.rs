@@ -27,6 +27,9 @@ pub struct Settings {
     pub api: ApiSettings,
     pub engine: EngineSettings,
     pub webhooks: WebhookSettings,
+    /// Which transport each channel uses, and how to reach it.
+    #[serde(default)]
+    pub channels: crate::channels::ChannelsSettings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,6 +115,7 @@ impl Default for Settings {
                 retry_max_secs: 3600,
                 give_up_after_hours: 72,
             },
+            channels: Default::default(),
         }
     }
 }

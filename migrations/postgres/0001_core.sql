@@ -81,6 +81,7 @@ CREATE TABLE deliveries (
     updated_at   BIGINT NOT NULL
 );
 CREATE INDEX deliveries_letter ON deliveries (letter_id);
+CREATE INDEX deliveries_provider_ref ON deliveries (channel, provider_ref) WHERE provider_ref IS NOT NULL;
 
 CREATE TABLE jobs (
     id           UUID PRIMARY KEY,

@@ -82,6 +82,7 @@ CREATE TABLE deliveries (
     updated_at   INTEGER NOT NULL
 );
 CREATE INDEX deliveries_letter ON deliveries (letter_id);
+CREATE INDEX deliveries_provider_ref ON deliveries (channel, provider_ref) WHERE provider_ref IS NOT NULL;
 
 -- Durable work: a job is available when available_at <= now; claiming pushes available_at
 -- forward by the lease, so a crashed worker's job comes back by itself.

@@ -34,7 +34,11 @@ impl Transport for FileDrop {
             .await
             .map_err(|e| ChannelError::Transient(format!("file drop task failed: {e}")))?
             .map_err(|e| ChannelError::Transient(format!("file drop {}: {e}", name)))?;
-        Ok(Receipt { transport: "file_drop", provider_ref: Some(format!("{}/{name}", message.channel)) })
+        Ok(Receipt {
+            transport: "file_drop",
+            provider_ref: Some(format!("{}/{name}", message.channel)),
+            confirmed: true,
+        })
     }
 }
 

@@ -1,10 +1,19 @@
 //! Channels render a letter for one way of reaching the citizen and hand it to a transport.
 //! They never write to the store: the engine records what they report.
 
+pub mod breaker;
+pub mod digital_post;
+pub mod email;
+mod envelope;
 pub mod file_drop;
-mod render;
+pub mod phone;
+pub mod print;
+pub mod sms;
+#[cfg(test)]
+mod test_support;
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -29,6 +38,8 @@ pub struct OutboundMessage {
 pub struct Receipt {
     pub transport: &'static str,
     pub provider_ref: Option<String>,
+    /// The provider confirmed delivery already; otherwise a receipt comes later.
+    pub confirmed: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -67,19 +78,38 @@ pub struct Channels {
 /// A channel and the transport its messages leave by.
 type Route = (Box<dyn Channel>, Arc<dyn Transport>);
 
+/// Per-channel settings: which transport each channel uses, and how to reach it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChannelsSettings {
+    pub digital_post: digital_post::Settings,
+    pub print: print::Settings,
+    pub sms: sms::Settings,
+    pub email: email::Settings,
+    pub phone: phone::Settings,
+    pub breaker: breaker::Settings,
+}
+
 impl Channels {
-    /// The embedded default: every channel renders to a file drop under `<data_dir>/outbox`.
-    pub fn file_drop(data_dir: &Path) -> Self {
-        let transport: Arc<dyn Transport> = Arc::new(file_drop::FileDrop::new(data_dir.join("outbox")));
-        let channels: Vec<Box<dyn Channel>> = vec![
-            Box::new(render::DigitalPost),
-            Box::new(render::Print),
-            Box::new(render::SmsNotice),
-            Box::new(render::EmailNotice),
-            Box::new(render::PhoneCallback),
+    /// Every channel with the transport its settings choose, each behind a circuit breaker.
+    /// Fails at start-up when a transport cannot be set up (a missing certificate, say).
+    pub fn from_settings(settings: &ChannelsSettings, data_dir: &Path) -> Result<Self, ChannelError> {
+        let file_drop: Arc<dyn Transport> = Arc::new(file_drop::FileDrop::new(data_dir.join("outbox")));
+        let routes: Vec<(Box<dyn Channel>, Arc<dyn Transport>)> = vec![
+            (Box::new(digital_post::DigitalPost), digital_post::transport(&settings.digital_post, &file_drop)?),
+            (Box::new(print::Print), print::transport(&settings.print, &file_drop)?),
+            (Box::new(sms::SmsNotice), sms::transport(&settings.sms, &file_drop)?),
+            (Box::new(email::EmailNotice), email::transport(&settings.email, &file_drop)?),
+            (Box::new(phone::PhoneCallback), phone::transport(&settings.phone, &file_drop)?),
         ];
-        let routes = channels.into_iter().map(|c| (c.kind(), (c, Arc::clone(&transport)))).collect();
-        Self { routes }
+        let routes = routes
+            .into_iter()
+            .map(|(channel, transport)| {
+                let guarded: Arc<dyn Transport> = Arc::new(breaker::Breaker::new(transport, settings.breaker.clone()));
+                (channel.kind(), (channel, guarded))
+            })
+            .collect();
+        Ok(Self { routes })
     }
 
     /// Render the letter for the delivery's channel and send it.

@@ -6,6 +6,7 @@ use std::fmt;
 pub enum EventKind {
     Accepted,
     Dispatched,
+    Sent,
     Delivered,
     Failed,
     Cancelled,
@@ -16,6 +17,7 @@ impl EventKind {
         match self {
             EventKind::Accepted => "accepted",
             EventKind::Dispatched => "dispatched",
+            EventKind::Sent => "sent",
             EventKind::Delivered => "delivered",
             EventKind::Failed => "failed",
             EventKind::Cancelled => "cancelled",

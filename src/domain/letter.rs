@@ -62,10 +62,12 @@ impl LetterStatus {
 }
 
 string_enum!(
-    /// One attempt on one channel: queued → sending → delivered | failed (or cancelled).
+    /// One attempt on one channel: queued → sending → (sent →) delivered | failed, or
+    /// cancelled. `sent`: the provider took it and its receipt is still to come.
     DeliveryStatus {
         Queued => "queued",
         Sending => "sending",
+        Sent => "sent",
         Delivered => "delivered",
         Failed => "failed",
         Cancelled => "cancelled",

@@ -100,12 +100,16 @@ impl Engine {
             attempt = work.delivery.attempts, "delivery handed to transport"
         );
         let outcome = match self.channels.deliver(&work).await {
-            Ok(receipt) => {
+            Ok(receipt) if receipt.confirmed => {
                 self.metrics.delivery(channel.as_str(), "delivered");
                 DeliveryOutcome::Delivered {
                     transport: receipt.transport.to_owned(),
                     provider_ref: receipt.provider_ref,
                 }
+            }
+            Ok(receipt) => {
+                self.metrics.delivery(channel.as_str(), "sent");
+                DeliveryOutcome::Sent { transport: receipt.transport.to_owned(), provider_ref: receipt.provider_ref }
             }
             Err(e) if e.is_permanent() || job.attempts >= job.max_attempts => {
                 self.metrics.delivery(channel.as_str(), "failed");

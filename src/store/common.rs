@@ -631,6 +631,30 @@ macro_rules! common_store_impl {
                                 .await?;
                         }
                     }
+                    DeliveryOutcome::Sent { transport, provider_ref } => {
+                        let channel: Option<String> = sqlx::query_scalar(sql(
+                            "UPDATE deliveries SET status = 'sent', transport = $2, provider_ref = $3, last_error = NULL, \
+                             updated_at = $4 WHERE id = $1 AND status = 'sending' RETURNING channel",
+                        ))
+                        .bind(delivery_id)
+                        .bind(transport)
+                        .bind(provider_ref)
+                        .bind(now)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        if let Some(channel) = channel {
+                            let authority_id: Uuid =
+                                sqlx::query_scalar(sql("SELECT authority_id FROM letters WHERE id = $1"))
+                                    .bind(job.letter_id)
+                                    .fetch_one(&mut *tx)
+                                    .await?;
+                            let data = serde_json::json!({
+                                "delivery_id": delivery_id, "channel": channel,
+                                "transport": transport, "provider_ref": provider_ref,
+                            });
+                            Self::append_event(&mut tx, job.letter_id, authority_id, EventKind::Sent, data, now).await?;
+                        }
+                    }
                     DeliveryOutcome::Failed { error } => {
                         let channel: Option<String> = sqlx::query_scalar(sql(
                             "UPDATE deliveries SET status = 'failed', last_error = $2, updated_at = $3 \
@@ -653,6 +677,62 @@ macro_rules! common_store_impl {
                 }
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn delivery(&self, id: Uuid) -> StoreResult<Option<DeliveryRecord>> {
+                let row: Option<DeliveryRow> =
+                    sqlx::query_as(sql(concat!("SELECT ", delivery_cols!(), " FROM deliveries WHERE id = $1")))
+                        .bind(id)
+                        .fetch_optional(self.reader())
+                        .await?;
+                row.map(DeliveryRecord::try_from).transpose()
+            }
+
+            async fn delivery_by_provider_ref(
+                &self,
+                channel: ChannelKind,
+                provider_ref: &str,
+            ) -> StoreResult<Option<DeliveryRecord>> {
+                let row: Option<DeliveryRow> = sqlx::query_as(sql(concat!(
+                    "SELECT ", delivery_cols!(), " FROM deliveries WHERE channel = $1 AND provider_ref = $2"
+                )))
+                .bind(channel.as_str())
+                .bind(provider_ref)
+                .fetch_optional(self.reader())
+                .await?;
+                row.map(DeliveryRecord::try_from).transpose()
+            }
+
+            async fn record_receipt(&self, delivery_id: Uuid, receipt: &ProviderReceipt, now: i64) -> StoreResult<bool> {
+                let (status, error, detail) = match receipt {
+                    ProviderReceipt::Delivered { detail } => ("delivered", None, detail.clone()),
+                    ProviderReceipt::Failed { error } => ("failed", Some(error.clone()), None),
+                };
+                let mut tx = self.writer().begin().await?;
+                let settled: Option<(Uuid, String, Option<String>, Option<String>)> = sqlx::query_as(sql(
+                    "UPDATE deliveries SET status = $2, last_error = $3, updated_at = $4 \
+                     WHERE id = $1 AND status IN ('sending', 'sent') RETURNING letter_id, channel, transport, provider_ref",
+                ))
+                .bind(delivery_id)
+                .bind(status)
+                .bind(&error)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((letter_id, channel, transport, provider_ref)) = settled else { return Ok(false) };
+                let data = serde_json::json!({
+                    "delivery_id": delivery_id, "channel": channel, "transport": transport,
+                    "provider_ref": provider_ref, "receipt": detail, "error": error,
+                });
+                let (letter_status, kind) = match receipt {
+                    ProviderReceipt::Delivered { .. } => (LetterStatus::Delivered, EventKind::Delivered),
+                    ProviderReceipt::Failed { .. } => (LetterStatus::Failed, EventKind::Failed),
+                };
+                Self::settle_letter(&mut tx, letter_id, letter_status, kind, data, now).await?;
+                // a receipt can overtake the engine's own bookkeeping: no job may linger
+                sqlx::query(sql("DELETE FROM jobs WHERE delivery_id = $1")).bind(delivery_id).execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(true)
             }
 
             async fn claim_webhook_messages(

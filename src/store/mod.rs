@@ -103,6 +103,16 @@ pub trait Store: Send + Sync + 'static {
     /// the channel needs. `None` when the delivery was cancelled meanwhile (the job is removed).
     async fn start_delivery(&self, job: &Job, now: i64) -> StoreResult<Option<DeliveryWork>>;
     async fn finish_delivery(&self, job: &Job, outcome: &DeliveryOutcome, now: i64) -> StoreResult<()>;
+    async fn delivery(&self, id: Uuid) -> StoreResult<Option<DeliveryRecord>>;
+    /// The delivery a provider knows by `provider_ref` (its message id) on `channel`.
+    async fn delivery_by_provider_ref(
+        &self,
+        channel: crate::domain::ChannelKind,
+        provider_ref: &str,
+    ) -> StoreResult<Option<DeliveryRecord>>;
+    /// Apply a provider's receipt to a delivery that is being sent or was sent. `false` when it
+    /// was already settled: repeated receipts change nothing.
+    async fn record_receipt(&self, delivery_id: Uuid, receipt: &ProviderReceipt, now: i64) -> StoreResult<bool>;
 
     async fn claim_webhook_messages(
         &self,

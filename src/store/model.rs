@@ -257,9 +257,19 @@ pub struct DeliveryWork {
 pub enum DeliveryOutcome {
     /// The transport took the message and confirmed it.
     Delivered { transport: String, provider_ref: Option<String> },
+    /// The provider took the message; its receipt will say delivered or failed.
+    Sent { transport: String, provider_ref: Option<String> },
     /// A transient failure: try again at `at` (ms).
     Retry { at: i64, error: String },
     /// A permanent failure, or attempts exhausted.
+    Failed { error: String },
+}
+
+/// What a provider reports, later, about a message it took (SMS delivery report, print job
+/// state, Digital Post status receipt).
+#[derive(Debug, Clone)]
+pub enum ProviderReceipt {
+    Delivered { detail: Option<String> },
     Failed { error: String },
 }
 
