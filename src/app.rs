@@ -68,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::api::webhooks::router())
         .merge(crate::api::health::router())
         .merge(crate::api::openapi::router())
+        .merge(crate::api::inbound::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // outermost first: request id, tracing, security headers, panics, metrics, language

@@ -33,6 +33,8 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                 exempt_from_digital_post: true,
                 phone: Some("+4512345678".into()),
                 email: None,
+                language: Some("da".into()),
+                large_print: true,
             },
             jiff::Timestamp::now().as_millisecond(),
         )

@@ -6,8 +6,28 @@ use std::sync::LazyLock;
 use unic_langid::LanguageIdentifier;
 
 /// Every language Budbringer speaks, with its Fluent files. Danish first: it is the default.
-const LOCALES: &[(&str, &[&str])] =
-    &[("da", &[include_str!("../locales/da/main.ftl")]), ("en", &[include_str!("../locales/en/main.ftl")])];
+const LOCALES: &[(&str, &[&str])] = &[
+    (
+        "da",
+        &[
+            include_str!("../locales/da/main.ftl"),
+            include_str!("../locales/da/sms.ftl"),
+            include_str!("../locales/da/email.ftl"),
+            include_str!("../locales/da/print.ftl"),
+            include_str!("../locales/da/digital-post.ftl"),
+        ],
+    ),
+    (
+        "en",
+        &[
+            include_str!("../locales/en/main.ftl"),
+            include_str!("../locales/en/sms.ftl"),
+            include_str!("../locales/en/email.ftl"),
+            include_str!("../locales/en/print.ftl"),
+            include_str!("../locales/en/digital-post.ftl"),
+        ],
+    ),
+];
 
 pub const DEFAULT_LANGUAGE: &str = "da";
 

@@ -29,6 +29,8 @@ CREATE TABLE citizens (
     preferred_channel        TEXT,
     phone                    TEXT,
     email                    TEXT,
+    language                 TEXT,
+    large_print              BOOLEAN NOT NULL DEFAULT FALSE,
     exempt_from_digital_post BOOLEAN NOT NULL DEFAULT FALSE,
     created_at               BIGINT NOT NULL
 );

@@ -29,6 +29,8 @@ CREATE TABLE citizens (
     preferred_channel        TEXT,
     phone                    TEXT,
     email                    TEXT,
+    language                 TEXT,
+    large_print              INTEGER NOT NULL DEFAULT 0,
     exempt_from_digital_post INTEGER NOT NULL DEFAULT 0,
     created_at               INTEGER NOT NULL
 );

@@ -4,6 +4,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod health;
+pub mod inbound;
 pub mod letters;
 pub mod model;
 pub mod openapi;

@@ -42,6 +42,8 @@ pub fn work(channel: ChannelKind, phone: Option<&str>, email: Option<&str>, addr
             cpr: "0101901234".into(),
             phone: phone.map(Into::into),
             email: email.map(Into::into),
+            language: None,
+            large_print: false,
         },
         authority: Authority { id: Uuid::nil(), name: "Aarhus Kommune".into(), cvr: "55133018".into(), created_at: 0 },
         delivery: DeliveryRecord {

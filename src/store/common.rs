@@ -354,10 +354,12 @@ macro_rules! common_store_impl {
 
             async fn set_contact_profile(&self, p: &ProfileUpdate, now: i64) -> StoreResult<Uuid> {
                 Ok(sqlx::query_scalar(sql(
-                    "INSERT INTO citizens (id, cpr_hash, cpr, preferred_channel, exempt_from_digital_post, phone, email, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (cpr_hash) DO UPDATE SET \
+                    "INSERT INTO citizens (id, cpr_hash, cpr, preferred_channel, exempt_from_digital_post, phone, email, \
+                     language, large_print, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                     ON CONFLICT (cpr_hash) DO UPDATE SET \
                      preferred_channel = excluded.preferred_channel, exempt_from_digital_post = excluded.exempt_from_digital_post, \
-                     phone = excluded.phone, email = excluded.email RETURNING id",
+                     phone = excluded.phone, email = excluded.email, language = excluded.language, \
+                     large_print = excluded.large_print RETURNING id",
                 ))
                 .bind(Uuid::now_v7())
                 .bind(&p.cpr_hash)
@@ -366,6 +368,8 @@ macro_rules! common_store_impl {
                 .bind(p.exempt_from_digital_post)
                 .bind(&p.phone)
                 .bind(&p.email)
+                .bind(&p.language)
+                .bind(p.large_print)
                 .bind(now)
                 .fetch_one(self.writer())
                 .await?)
@@ -580,7 +584,7 @@ macro_rules! common_store_impl {
                     .await?
                     .ok_or_else(|| StoreError::Corrupt(format!("letter {} has no authority", letter.id)))?;
                 let citizen: CitizenContact =
-                    sqlx::query_as(sql("SELECT cpr, phone, email FROM citizens WHERE id = $1"))
+                    sqlx::query_as(sql("SELECT cpr, phone, email, language, large_print FROM citizens WHERE id = $1"))
                         .bind(letter.citizen_id)
                         .fetch_one(self.reader())
                         .await?;

@@ -304,6 +304,10 @@ pub struct CitizenContact {
     pub cpr: String,
     pub phone: Option<String>,
     pub email: Option<String>,
+    /// BCP 47 tag of the language the citizen reads (notices are written in it).
+    pub language: Option<String>,
+    /// Paper letters in large print (at least 16 pt).
+    pub large_print: bool,
 }
 
 impl std::fmt::Debug for CitizenContact {
@@ -325,4 +329,6 @@ pub struct ProfileUpdate {
     pub exempt_from_digital_post: bool,
     pub phone: Option<String>,
     pub email: Option<String>,
+    pub language: Option<String>,
+    pub large_print: bool,
 }

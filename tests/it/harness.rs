@@ -170,6 +170,56 @@ impl TestApp {
         (authority.id, key)
     }
 
+    /// Store a letter whose first delivery goes to `channel`, for a citizen with `profile`
+    /// (its `cpr`/`cpr_hash` are filled in). Returns the letter and delivery ids. For channel
+    /// tests: the engine then delivers it over the configured transport.
+    #[allow(dead_code)] // used by the channel tests as they land
+    pub async fn letter_on_channel(
+        &self,
+        authority_id: uuid::Uuid,
+        channel: budbringer::domain::ChannelKind,
+        mut profile: budbringer::store::ProfileUpdate,
+        address: Option<budbringer::domain::letter::PostalAddress>,
+    ) -> (uuid::Uuid, uuid::Uuid) {
+        use budbringer::domain::secret::keyed_hash;
+        use budbringer::store::{NewLetter, Recipient};
+        let cpr = "0101901234";
+        profile.cpr = cpr.into();
+        profile.cpr_hash = keyed_hash(&self.state.cpr_key, cpr);
+        let now = jiff::Timestamp::now().as_millisecond();
+        self.store.set_contact_profile(&profile, now).await.expect("profile");
+        let letter = NewLetter {
+            id: uuid::Uuid::now_v7(),
+            authority_id,
+            citizen_id: uuid::Uuid::now_v7(),
+            cpr: cpr.into(),
+            cpr_hash: profile.cpr_hash.clone(),
+            recipient: Recipient { cpr_masked: "010190-****".into(), name: Some("Jens Jensen".into()), address },
+            subject: "Afgørelse om boligstøtte".into(),
+            body: "Du får boligstøtte fra 1. januar.\n\nSvar inden fristen.".into(),
+            importance: budbringer::domain::Importance::Important,
+            respond_by: Some("2099-12-31".into()),
+            reference: Some("SAG-1".into()),
+            contact: budbringer::domain::letter::ContactPoint {
+                unit: Some("Borgerservice".into()),
+                phone: Some("+45 70 10 10 10".into()),
+                email: None,
+                hours: Some("Man–fre 9–12".into()),
+            },
+            documents: vec![],
+            idempotency_key: None,
+            request_hash: None,
+            channel,
+            delivery_id: uuid::Uuid::now_v7(),
+            job_id: uuid::Uuid::now_v7(),
+            max_attempts: 5,
+            now,
+        };
+        self.store.insert_letter(&letter).await.expect("insert letter");
+        self.state.engine_wake.notify_one();
+        (letter.id, letter.delivery_id)
+    }
+
     pub async fn post_letter(&self, key: &str, body: &Value) -> reqwest::Response {
         self.client.post(format!("{}/v1/letters", self.base)).bearer_auth(key).json(body).send().await.expect("POST")
     }

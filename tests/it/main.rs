@@ -3,6 +3,7 @@
 //! `TEST_DATABASE_URL` names a server, on PostgreSQL.
 
 mod harness;
+mod peers;
 
 mod api_errors;
 mod api_letters;

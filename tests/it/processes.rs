@@ -12,9 +12,7 @@ use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_budbringer");
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+use crate::peers::free_port;
 
 /// Environment for a `budbringer` process on a test database and data directory.
 pub fn gateway_env(db: &TestDb, data_dir: &Path, port: u16) -> Vec<(String, String)> {

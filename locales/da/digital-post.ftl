@@ -1,0 +1,1 @@
+# digital-post channel (da). Keys start with "digital-post-".

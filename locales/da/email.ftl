@@ -1,0 +1,1 @@
+# email channel (da). Keys start with "email-".

@@ -1,0 +1,1 @@
+# print channel (da). Keys start with "print-".

@@ -1,0 +1,1 @@
+# sms channel (da). Keys start with "sms-".

@@ -1,0 +1,1 @@
+# digital-post channel (en). Keys start with "digital-post-".

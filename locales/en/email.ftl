@@ -1,0 +1,1 @@
+# email channel (en). Keys start with "email-".

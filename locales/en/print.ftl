@@ -1,0 +1,1 @@
+# print channel (en). Keys start with "print-".

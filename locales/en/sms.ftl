@@ -1,0 +1,1 @@
+# sms channel (en). Keys start with "sms-".

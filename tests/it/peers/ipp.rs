@@ -1,0 +1,1 @@
+//! Test peer: ipp (see peers/mod.rs).

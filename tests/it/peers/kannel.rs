@@ -1,0 +1,1 @@
+//! Test peer: kannel (see peers/mod.rs).

@@ -1,0 +1,1 @@
+//! Test peer: sf1601 (see peers/mod.rs).

@@ -1,0 +1,1 @@
+//! Test peer: smtp (see peers/mod.rs).
