@@ -64,6 +64,7 @@ pub fn router(state: AppState) -> Router {
     let limit = state.settings.api.max_request_bytes;
     Router::new()
         .merge(crate::api::letters::router())
+        .merge(crate::api::citizens::router())
         .merge(crate::api::events::router())
         .merge(crate::api::webhooks::router())
         .merge(crate::api::health::router())
@@ -126,6 +127,13 @@ pub async fn serve_on(
     run(listener, app, shutdown).await
 }
 
+/// Where providers call Budbringer back, and the keys that sign those links.
+async fn callbacks(app: &App) -> anyhow::Result<crate::channels::Callbacks> {
+    let sms_report_key =
+        app.store.instance_key(crate::channels::sms::REPORT_KEY).await.context("reading the SMS report key")?;
+    Ok(crate::channels::Callbacks { public_url: app.settings.public_url().to_owned(), sms_report_key })
+}
+
 /// Serve an assembled app (tests use this to supply their own clock or store).
 pub async fn run(
     listener: TcpListener,
@@ -140,7 +148,7 @@ pub async fn run(
             store: Arc::clone(&app.store),
             clock: Arc::clone(&app.clock),
             channels: Arc::new(
-                Channels::from_settings(&app.settings.channels, &app.settings.data_dir)
+                Channels::from_settings(&app.settings.channels, &app.settings.data_dir, &callbacks(&app).await?)
                     .context("setting up the channel transports")?,
             ),
             settings: app.settings.engine.clone(),

@@ -35,6 +35,8 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
                 email: None,
                 language: Some("da".into()),
                 large_print: true,
+                name: Some("Karen Nielsen".into()),
+                ..Default::default()
             },
             jiff::Timestamp::now().as_millisecond(),
         )

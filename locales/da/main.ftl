@@ -57,6 +57,10 @@ error-json-missing = Feltet mangler.
 error-json-unknown-field = Feltet kendes ikke.
 error-json-type = Feltet har en forkert type: { $problem }
 error-query-value = Værdien kan ikke bruges: { $problem }
+detail-citizen-not-found = Der er ingen borger med dette id.
+error-language = Skriv sproget som en sprogkode, fx da, en eller uk.
+error-letter-channel = Breve kan komme med digital_post, print eller phone.
+error-notice-channel = Besked om nye breve kan komme med sms eller email.
 error-idempotency-key = Idempotency-Key skal have 1 til 255 synlige tegn.
 
 ## Beskeder til borgeren

@@ -1,1 +1,26 @@
 # sms channel (da). Keys start with "sms-".
+# The notice is put together from these parts, in this order. It must never name the
+# letter's subject or content: an SMS shows on a locked screen. Keep it in the GSM alphabet
+# (æ, ø, å are in it; – and “ ” are not) and, for an ordinary authority name, in one SMS
+# (160 characters).
+sms-notice-important = Vigtigt brev fra { $sender }.
+sms-notice = Nyt brev fra { $sender }.
+sms-read = Læs det på borger.dk eller i appen Digital Post.
+sms-deadline = Frist: { $date }.
+sms-callback = Svar { $keyword }, hvis du vil ringes op.
+# The word a citizen replies to be called; replies in any language's word are understood.
+sms-callback-keyword = RING
+sms-date = { $day }. { $month ->
+        [jan] januar
+        [feb] februar
+        [mar] marts
+        [apr] april
+        [may] maj
+        [jun] juni
+        [jul] juli
+        [aug] august
+        [sep] september
+        [oct] oktober
+        [nov] november
+       *[dec] december
+    } { $year }

@@ -57,6 +57,10 @@ error-json-missing = This field is missing.
 error-json-unknown-field = This field is not known.
 error-json-type = This field has the wrong type: { $problem }
 error-query-value = This value cannot be used: { $problem }
+detail-citizen-not-found = There is no citizen with this id.
+error-language = Write the language as a language code, e.g. da, en or uk.
+error-letter-channel = Letters can come by digital_post, print or phone.
+error-notice-channel = Notices about new letters can come by sms or email.
 error-idempotency-key = The Idempotency-Key must have 1 to 255 visible characters.
 
 ## Messages to the citizen

@@ -1,1 +1,25 @@
 # sms channel (en). Keys start with "sms-".
+# The notice is put together from these parts, in this order. It must never name the
+# letter's subject or content: an SMS shows on a locked screen. Keep it in the GSM alphabet
+# and, for an ordinary authority name, in one SMS (160 characters).
+sms-notice-important = Important letter from { $sender }.
+sms-notice = New letter from { $sender }.
+sms-read = Read it at borger.dk or in the Digital Post app.
+sms-deadline = Deadline: { $date }.
+sms-callback = Reply { $keyword } to get a call.
+# The word a citizen replies to be called; replies in any language's word are understood.
+sms-callback-keyword = CALL
+sms-date = { $day } { $month ->
+        [jan] January
+        [feb] February
+        [mar] March
+        [apr] April
+        [may] May
+        [jun] June
+        [jul] July
+        [aug] August
+        [sep] September
+        [oct] October
+        [nov] November
+       *[dec] December
+    } { $year }

@@ -26,14 +26,34 @@ CREATE TABLE citizens (
     id                       UUID PRIMARY KEY,
     cpr_hash                 TEXT NOT NULL UNIQUE,
     cpr                      TEXT NOT NULL,
-    preferred_channel        TEXT,
+    name                     TEXT,
+    address                  JSONB,
     phone                    TEXT,
     email                    TEXT,
     language                 TEXT,
     large_print              BOOLEAN NOT NULL DEFAULT FALSE,
+    easy_read                BOOLEAN NOT NULL DEFAULT FALSE,
+    preferred_channel        TEXT,
+    notice_channels          JSONB NOT NULL DEFAULT '[]',
     exempt_from_digital_post BOOLEAN NOT NULL DEFAULT FALSE,
+    -- who last changed the profile: an authority acting on the citizen's behalf (NULL: the citizen)
+    profile_updated_by       UUID,
+    profile_updated_at       BIGINT,
     created_at               BIGINT NOT NULL
 );
+
+-- Every read of a citizen's letter or profile, for the citizen to see.
+CREATE TABLE access_log (
+    id           UUID PRIMARY KEY,
+    citizen_id   UUID NOT NULL REFERENCES citizens(id),
+    actor_kind   TEXT NOT NULL,
+    actor_id     UUID,
+    actor_name   TEXT NOT NULL,
+    action       TEXT NOT NULL,
+    letter_id    UUID,
+    created_at   BIGINT NOT NULL
+);
+CREATE INDEX access_log_citizen ON access_log (citizen_id, created_at);
 
 CREATE TABLE letters (
     id              UUID PRIMARY KEY,
@@ -74,6 +94,8 @@ CREATE TABLE deliveries (
     id           UUID PRIMARY KEY,
     letter_id    UUID NOT NULL REFERENCES letters(id),
     channel      TEXT NOT NULL,
+    -- 'letter': carries the letter; 'notice': tells the citizen a letter has come
+    purpose      TEXT NOT NULL DEFAULT 'letter',
     status       TEXT NOT NULL,
     transport    TEXT,
     provider_ref TEXT,

@@ -26,14 +26,34 @@ CREATE TABLE citizens (
     id                       BLOB PRIMARY KEY,
     cpr_hash                 TEXT NOT NULL UNIQUE,
     cpr                      TEXT NOT NULL,
-    preferred_channel        TEXT,
+    name                     TEXT,
+    address                  TEXT,
     phone                    TEXT,
     email                    TEXT,
     language                 TEXT,
     large_print              INTEGER NOT NULL DEFAULT 0,
+    easy_read                INTEGER NOT NULL DEFAULT 0,
+    preferred_channel        TEXT,
+    notice_channels          TEXT NOT NULL DEFAULT '[]',
     exempt_from_digital_post INTEGER NOT NULL DEFAULT 0,
+    -- who last changed the profile: an authority acting on the citizen's behalf (NULL: the citizen)
+    profile_updated_by       BLOB,
+    profile_updated_at       INTEGER,
     created_at               INTEGER NOT NULL
 );
+
+-- Every read of a citizen's letter or profile, for the citizen to see.
+CREATE TABLE access_log (
+    id           BLOB PRIMARY KEY,
+    citizen_id   BLOB NOT NULL REFERENCES citizens(id),
+    actor_kind   TEXT NOT NULL,
+    actor_id     BLOB,
+    actor_name   TEXT NOT NULL,
+    action       TEXT NOT NULL,
+    letter_id    BLOB,
+    created_at   INTEGER NOT NULL
+);
+CREATE INDEX access_log_citizen ON access_log (citizen_id, created_at);
 
 CREATE TABLE letters (
     id              BLOB PRIMARY KEY,
@@ -75,6 +95,8 @@ CREATE TABLE deliveries (
     id           BLOB PRIMARY KEY,
     letter_id    BLOB NOT NULL REFERENCES letters(id),
     channel      TEXT NOT NULL,
+    -- 'letter': carries the letter; 'notice': tells the citizen a letter has come
+    purpose      TEXT NOT NULL DEFAULT 'letter',
     status       TEXT NOT NULL,
     transport    TEXT,
     provider_ref TEXT,

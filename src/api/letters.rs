@@ -14,9 +14,11 @@ use super::model::*;
 use super::query::{bad_value, page_limit, unknown_parameter};
 use crate::app::AppState;
 use crate::domain::letter::{DocumentInput as DomainDocument, FieldError, LetterInput, LetterRejection};
-use crate::domain::routing::first_channel;
+use crate::domain::routing::route;
 use crate::domain::secret::{keyed_hash, sha256_hex};
-use crate::store::{CancelOutcome, Inserted, LetterFilter, NewDocumentRecord, NewLetter, Recipient};
+use crate::store::{
+    AccessEntry, CancelOutcome, Inserted, LetterFilter, NewDelivery, NewDocumentRecord, NewLetter, Recipient,
+};
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
@@ -79,13 +81,17 @@ pub async fn create_letter(
 
     let cpr_hash = keyed_hash(&state.cpr_key, letter.cpr.as_str());
     let profile = state.store.contact_profile(&cpr_hash).await?.unwrap_or_default();
+    let route = route(&profile);
+    // the authority's address wins; the citizen's registered one fills in (paper needs one)
+    let address = letter.address.or(profile.address);
+    let recipient_name = letter.recipient_name.or(profile.name);
     let new = NewLetter {
         id: Uuid::now_v7(),
         authority_id: caller.authority.id,
         citizen_id: Uuid::now_v7(),
         cpr: letter.cpr.as_str().to_owned(),
         cpr_hash,
-        recipient: Recipient { cpr_masked: letter.cpr.masked(), name: letter.recipient_name, address: letter.address },
+        recipient: Recipient { cpr_masked: letter.cpr.masked(), name: recipient_name, address },
         subject: letter.subject,
         body: letter.body,
         importance: letter.importance,
@@ -105,9 +111,14 @@ pub async fn create_letter(
             .collect(),
         request_hash: idempotency_key.as_ref().map(|_| sha256_hex(&body.canonical)),
         idempotency_key,
-        channel: first_channel(&profile),
+        channel: route.letter,
         delivery_id: Uuid::now_v7(),
         job_id: Uuid::now_v7(),
+        notices: route
+            .notices
+            .iter()
+            .map(|channel| NewDelivery { channel: *channel, delivery_id: Uuid::now_v7(), job_id: Uuid::now_v7() })
+            .collect(),
         max_attempts: i64::from(state.settings.engine.max_attempts),
         now: now.as_millisecond(),
     };
@@ -179,6 +190,18 @@ pub async fn get_letter(
     let id = parse_id(&id, "detail-letter-not-found")?;
     let letter =
         state.store.letter(caller.authority.id, id).await?.ok_or(ApiError::NotFound("detail-letter-not-found"))?;
+    // the authority read the citizen's letter: the citizen can see that
+    let entry = AccessEntry {
+        id: Uuid::now_v7(),
+        citizen_id: letter.citizen_id,
+        actor_kind: "authority".into(),
+        actor_id: Some(caller.authority.id),
+        actor_name: caller.authority.name.clone(),
+        action: "read_letter".into(),
+        letter_id: Some(letter.id),
+        created_at: state.clock.now_ms(),
+    };
+    state.store.log_access(&entry).await?;
     Ok(Json(letter_view(&state, letter).await?))
 }
 

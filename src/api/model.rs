@@ -78,6 +78,8 @@ pub struct DocumentView {
 pub struct DeliveryView {
     pub id: Uuid,
     pub channel: ChannelKind,
+    /// `letter` (carries the letter) or `notice` (tells the citizen a letter has come).
+    pub purpose: String,
     pub status: DeliveryStatus,
     pub transport: Option<String>,
     pub provider_ref: Option<String>,
@@ -176,6 +178,7 @@ impl LetterView {
                 .map(|d| DeliveryView {
                     id: d.id,
                     channel: d.channel,
+                    purpose: d.purpose,
                     status: d.status,
                     transport: d.transport,
                     provider_ref: d.provider_ref,

@@ -1,15 +1,9 @@
-//! Shared rendering helpers: the file-drop JSON envelope and notice arguments.
+//! Shared rendering helpers: an outbound message for a delivery, and notice arguments.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use serde_json::json;
-
-use super::{ChannelError, OutboundMessage};
+use super::OutboundMessage;
 use crate::store::DeliveryWork;
 
-/// Format name inside file-drop envelopes, so a consumer can tell versions apart.
-pub const ENVELOPE_FORMAT: &str = "budbringer-letter/1";
-
+/// The message a channel hands its transport for this delivery.
 pub fn message(work: &DeliveryWork, extension: &'static str, bytes: Vec<u8>) -> OutboundMessage {
     OutboundMessage {
         channel: work.delivery.channel,
@@ -20,31 +14,7 @@ pub fn message(work: &DeliveryWork, extension: &'static str, bytes: Vec<u8>) -> 
     }
 }
 
-/// The full letter as a JSON envelope, documents included.
-pub fn envelope(work: &DeliveryWork) -> Result<Vec<u8>, ChannelError> {
-    let letter = &work.letter;
-    let documents: Vec<_> = work
-        .documents
-        .iter()
-        .map(|d| json!({ "filename": d.filename, "media_type": d.media_type, "content_base64": STANDARD.encode(&d.content) }))
-        .collect();
-    let body = json!({
-        "format": ENVELOPE_FORMAT,
-        "channel": work.delivery.channel,
-        "letter_id": letter.id,
-        "delivery_id": work.delivery.id,
-        "sender": { "name": work.authority.name, "cvr": work.authority.cvr, "contact": letter.contact },
-        "recipient": { "cpr": work.citizen.cpr, "name": letter.recipient.name, "address": letter.recipient.address },
-        "subject": letter.subject,
-        "body": letter.body,
-        "importance": letter.importance,
-        "respond_by": letter.deadline,
-        "reference": letter.reference,
-        "documents": documents,
-    });
-    serde_json::to_vec_pretty(&body).map_err(|e| ChannelError::Permanent(format!("cannot encode letter: {e}")))
-}
-
+/// Fluent arguments every notice uses: who wrote, about what, how to call them.
 pub fn notice_args(work: &DeliveryWork) -> Vec<(&'static str, String)> {
     vec![
         ("sender", work.authority.name.clone()),

@@ -78,6 +78,16 @@ pub struct Channels {
 /// A channel and the transport its messages leave by.
 type Route = (Box<dyn Channel>, Arc<dyn Transport>);
 
+/// How providers reach Budbringer back (delivery reports, receipts), and the keys that sign
+/// the links transports hand them.
+#[derive(Clone, Default)]
+pub struct Callbacks {
+    /// `public_url` of the installation, without a trailing slash.
+    pub public_url: String,
+    /// Signs SMS delivery-report links (`Store::instance_key(sms::REPORT_KEY)`).
+    pub sms_report_key: Vec<u8>,
+}
+
 /// Per-channel settings: which transport each channel uses, and how to reach it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -93,12 +103,19 @@ pub struct ChannelsSettings {
 impl Channels {
     /// Every channel with the transport its settings choose, each behind a circuit breaker.
     /// Fails at start-up when a transport cannot be set up (a missing certificate, say).
-    pub fn from_settings(settings: &ChannelsSettings, data_dir: &Path) -> Result<Self, ChannelError> {
+    pub fn from_settings(
+        settings: &ChannelsSettings,
+        data_dir: &Path,
+        callbacks: &Callbacks,
+    ) -> Result<Self, ChannelError> {
         let file_drop: Arc<dyn Transport> = Arc::new(file_drop::FileDrop::new(data_dir.join("outbox")));
         let routes: Vec<(Box<dyn Channel>, Arc<dyn Transport>)> = vec![
-            (Box::new(digital_post::DigitalPost), digital_post::transport(&settings.digital_post, &file_drop)?),
+            (
+                Box::new(digital_post::DigitalPost::new(&settings.digital_post, &callbacks.public_url)),
+                digital_post::transport(&settings.digital_post, &file_drop)?,
+            ),
             (Box::new(print::Print), print::transport(&settings.print, &file_drop)?),
-            (Box::new(sms::SmsNotice), sms::transport(&settings.sms, &file_drop)?),
+            (Box::new(sms::SmsNotice), sms::transport(&settings.sms, &file_drop, callbacks)?),
             (Box::new(email::EmailNotice), email::transport(&settings.email, &file_drop)?),
             (Box::new(phone::PhoneCallback), phone::transport(&settings.phone, &file_drop)?),
         ];

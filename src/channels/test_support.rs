@@ -50,6 +50,7 @@ pub fn work(channel: ChannelKind, phone: Option<&str>, email: Option<&str>, addr
             id: Uuid::now_v7(),
             letter_id: id,
             channel,
+            purpose: "letter".into(),
             status: DeliveryStatus::Sending,
             transport: None,
             provider_ref: None,

@@ -230,7 +230,7 @@ impl LetterInput<'_> {
             check_text(&mut errors, "/recipient/name", name, 200);
         }
         if let Some(address) = self.address {
-            check_address(&mut errors, address);
+            check_address(&mut errors, "/recipient/address", address);
         }
         check_text(&mut errors, "/subject", self.subject, limits.max_subject_chars);
         if self.body.trim().is_empty() && self.documents.is_empty() {
@@ -317,7 +317,7 @@ fn has_control_chars(s: &str) -> bool {
     s.chars().any(|c| c.is_control())
 }
 
-fn check_text(errors: &mut Vec<FieldError>, pointer: &str, value: &str, max: usize) {
+pub(crate) fn check_text(errors: &mut Vec<FieldError>, pointer: &str, value: &str, max: usize) {
     if value.trim().is_empty() {
         errors.push(FieldError::new(pointer, "error-required"));
     } else if value.chars().count() > max {
@@ -327,22 +327,24 @@ fn check_text(errors: &mut Vec<FieldError>, pointer: &str, value: &str, max: usi
     }
 }
 
-fn check_optional(errors: &mut Vec<FieldError>, pointer: &str, value: Option<&String>, max: usize) {
+pub(crate) fn check_optional(errors: &mut Vec<FieldError>, pointer: &str, value: Option<&String>, max: usize) {
     if let Some(v) = value {
         check_text(errors, pointer, v, max);
     }
 }
 
-fn check_address(errors: &mut Vec<FieldError>, a: &PostalAddress) {
-    check_optional(errors, "/recipient/address/co", a.co.as_ref(), 100);
-    check_text(errors, "/recipient/address/street", &a.street, 100);
-    check_text(errors, "/recipient/address/house_number", &a.house_number, 10);
-    check_optional(errors, "/recipient/address/floor", a.floor.as_ref(), 10);
-    check_optional(errors, "/recipient/address/door", a.door.as_ref(), 10);
-    check_text(errors, "/recipient/address/town", &a.town, 100);
+/// Validate a postal address whose fields sit under `prefix` (a JSON pointer).
+pub(crate) fn check_address(errors: &mut Vec<FieldError>, prefix: &str, a: &PostalAddress) {
+    let at = |field: &str| format!("{prefix}/{field}");
+    check_optional(errors, &at("co"), a.co.as_ref(), 100);
+    check_text(errors, &at("street"), &a.street, 100);
+    check_text(errors, &at("house_number"), &a.house_number, 10);
+    check_optional(errors, &at("floor"), a.floor.as_ref(), 10);
+    check_optional(errors, &at("door"), a.door.as_ref(), 10);
+    check_text(errors, &at("town"), &a.town, 100);
     let country = a.country.as_deref().unwrap_or("DK");
     if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
-        errors.push(FieldError::new("/recipient/address/country", "error-country"));
+        errors.push(FieldError::new(at("country"), "error-country"));
     }
     let postcode_ok = if country == "DK" {
         a.postcode.len() == 4 && a.postcode.bytes().all(|b| b.is_ascii_digit())
@@ -350,7 +352,28 @@ fn check_address(errors: &mut Vec<FieldError>, a: &PostalAddress) {
         !a.postcode.trim().is_empty() && a.postcode.len() <= 12
     };
     if !postcode_ok {
-        errors.push(FieldError::new("/recipient/address/postcode", "error-postcode"));
+        errors.push(FieldError::new(at("postcode"), "error-postcode"));
+    }
+}
+
+/// 8–15 digits, with the usual separators.
+pub(crate) fn check_phone(errors: &mut Vec<FieldError>, pointer: &str, phone: &str) {
+    let digits = phone.chars().filter(|c| c.is_ascii_digit()).count();
+    let allowed = phone.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));
+    if !allowed || !(8..=15).contains(&digits) {
+        errors.push(FieldError::new(pointer, "error-phone"));
+    }
+}
+
+pub(crate) fn check_email(errors: &mut Vec<FieldError>, pointer: &str, email: &str) {
+    let valid = email.len() <= 254
+        && !has_control_chars(email)
+        && !email.contains(char::is_whitespace)
+        && email
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.'));
+    if !valid {
+        errors.push(FieldError::new(pointer, "error-email"));
     }
 }
 
@@ -358,22 +381,10 @@ fn check_contact(errors: &mut Vec<FieldError>, c: &ContactPoint) {
     check_optional(errors, "/contact/unit", c.unit.as_ref(), 200);
     check_optional(errors, "/contact/hours", c.hours.as_ref(), 200);
     if let Some(phone) = &c.phone {
-        let digits = phone.chars().filter(|c| c.is_ascii_digit()).count();
-        let allowed = phone.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c));
-        if !allowed || !(8..=15).contains(&digits) {
-            errors.push(FieldError::new("/contact/phone", "error-phone"));
-        }
+        check_phone(errors, "/contact/phone", phone);
     }
     if let Some(email) = &c.email {
-        let valid = email.len() <= 254
-            && !has_control_chars(email)
-            && !email.contains(char::is_whitespace)
-            && email
-                .split_once('@')
-                .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.'));
-        if !valid {
-            errors.push(FieldError::new("/contact/email", "error-email"));
-        }
+        check_email(errors, "/contact/email", email);
     }
 }
 

@@ -13,10 +13,20 @@ pub(crate) use letter_cols;
 
 macro_rules! delivery_cols {
     () => {
-        "id, letter_id, channel, status, transport, provider_ref, attempts, last_error, created_at, updated_at"
+        "id, letter_id, channel, purpose, status, transport, provider_ref, attempts, last_error, created_at, updated_at"
     };
 }
 pub(crate) use delivery_cols;
+
+/// The citizen profile columns of a `ProfileRow`, with the name of whoever changed it last.
+macro_rules! profile_select {
+    () => {
+        "SELECT c.id, c.name, c.address, c.phone, c.email, c.language, c.large_print, c.easy_read, \
+         c.preferred_channel, c.notice_channels, c.exempt_from_digital_post, a.name AS updated_by, \
+         c.profile_updated_at FROM citizens c LEFT JOIN authorities a ON a.id = c.profile_updated_by"
+    };
+}
+pub(crate) use profile_select;
 
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     e.as_database_error().is_some_and(|d| d.is_unique_violation())
@@ -29,7 +39,7 @@ macro_rules! common_store_impl {
     ($store:ty, $db:ty, lock = $lock:literal, skip_locked = $skip_locked:literal, visible = $visible:literal) => {
         use $crate::domain::routing::ContactProfile;
         use $crate::domain::{ChannelKind, EventKind, LetterStatus};
-        use $crate::store::common::{delivery_cols, is_unique_violation, letter_cols};
+        use $crate::store::common::{delivery_cols, is_unique_violation, letter_cols, profile_select};
         use $crate::store::model::*;
         use $crate::store::{StoreError, StoreResult};
         use sqlx::types::Json;
@@ -72,22 +82,25 @@ macro_rules! common_store_impl {
                 Ok(())
             }
 
-            /// Move a letter that is still open to `status` and record `kind`, in `tx`.
+            /// Record `kind` for a delivery's outcome, in `tx`; when the delivery carries the
+            /// letter (not a notice) and the letter is still open, move the letter to `status`.
             async fn settle_letter(
                 tx: &mut Tx,
                 letter_id: Uuid,
+                purpose: &str,
                 status: LetterStatus,
                 kind: EventKind,
                 data: serde_json::Value,
                 now: i64,
             ) -> StoreResult<()> {
+                let new_status = if purpose == "letter" { status.as_str() } else { "" };
                 let authority_id: Uuid = sqlx::query_scalar(sql(
-                    "UPDATE letters SET status = CASE WHEN status IN ('accepted', 'dispatched') THEN $3 ELSE status END, \
-                     updated_at = $2 WHERE id = $1 RETURNING authority_id",
+                    "UPDATE letters SET status = CASE WHEN status IN ('accepted', 'dispatched') AND $3 <> '' THEN $3 \
+                     ELSE status END, updated_at = $2 WHERE id = $1 RETURNING authority_id",
                 ))
                 .bind(letter_id)
                 .bind(now)
-                .bind(status.as_str())
+                .bind(new_status)
                 .fetch_one(&mut **tx)
                 .await?;
                 Self::append_event(tx, letter_id, authority_id, kind, data, now).await
@@ -162,32 +175,38 @@ macro_rules! common_store_impl {
                     .execute(&mut *tx)
                     .await?;
                 }
-                sqlx::query(sql(
-                    "INSERT INTO deliveries (id, letter_id, channel, status, attempts, created_at, updated_at) \
-                     VALUES ($1, $2, $3, 'queued', 0, $4, $4)",
-                ))
-                .bind(l.delivery_id)
-                .bind(l.id)
-                .bind(l.channel.as_str())
-                .bind(l.now)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(sql(
-                    "INSERT INTO jobs (id, kind, letter_id, delivery_id, available_at, attempts, max_attempts, created_at) \
-                     VALUES ($1, 'deliver', $2, $3, $4, 0, $5, $4)",
-                ))
-                .bind(l.job_id)
-                .bind(l.id)
-                .bind(l.delivery_id)
-                .bind(l.now)
-                .bind(l.max_attempts)
-                .execute(&mut *tx)
-                .await?;
+                let letter_delivery = NewDelivery { channel: l.channel, delivery_id: l.delivery_id, job_id: l.job_id };
+                let all = std::iter::once((&letter_delivery, "letter")).chain(l.notices.iter().map(|n| (n, "notice")));
+                for (d, purpose) in all {
+                    sqlx::query(sql(
+                        "INSERT INTO deliveries (id, letter_id, channel, purpose, status, attempts, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, 'queued', 0, $5, $5)",
+                    ))
+                    .bind(d.delivery_id)
+                    .bind(l.id)
+                    .bind(d.channel.as_str())
+                    .bind(purpose)
+                    .bind(l.now)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(sql(
+                        "INSERT INTO jobs (id, kind, letter_id, delivery_id, available_at, attempts, max_attempts, created_at) \
+                         VALUES ($1, 'deliver', $2, $3, $4, 0, $5, $4)",
+                    ))
+                    .bind(d.job_id)
+                    .bind(l.id)
+                    .bind(d.delivery_id)
+                    .bind(l.now)
+                    .bind(l.max_attempts)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 let data = serde_json::json!({
                     "importance": l.importance,
                     "respond_by": l.respond_by,
                     "channel": l.channel,
                     "delivery_id": l.delivery_id,
+                    "notices": l.notices.iter().map(|n| serde_json::json!({ "channel": n.channel, "delivery_id": n.delivery_id })).collect::<Vec<_>>(),
                     "documents": l.documents.len(),
                 });
                 Self::append_event(&mut tx, l.id, l.authority_id, EventKind::Accepted, data, l.now)
@@ -353,42 +372,88 @@ macro_rules! common_store_impl {
             }
 
             async fn set_contact_profile(&self, p: &ProfileUpdate, now: i64) -> StoreResult<Uuid> {
+                let notices: Vec<&str> = p.notice_channels.iter().map(|c| c.as_str()).collect();
                 Ok(sqlx::query_scalar(sql(
-                    "INSERT INTO citizens (id, cpr_hash, cpr, preferred_channel, exempt_from_digital_post, phone, email, \
-                     language, large_print, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-                     ON CONFLICT (cpr_hash) DO UPDATE SET \
-                     preferred_channel = excluded.preferred_channel, exempt_from_digital_post = excluded.exempt_from_digital_post, \
+                    "INSERT INTO citizens (id, cpr_hash, cpr, name, address, phone, email, language, large_print, easy_read, \
+                     preferred_channel, notice_channels, exempt_from_digital_post, profile_updated_by, profile_updated_at, \
+                     created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) \
+                     ON CONFLICT (cpr_hash) DO UPDATE SET name = excluded.name, address = excluded.address, \
                      phone = excluded.phone, email = excluded.email, language = excluded.language, \
-                     large_print = excluded.large_print RETURNING id",
+                     large_print = excluded.large_print, easy_read = excluded.easy_read, \
+                     preferred_channel = excluded.preferred_channel, notice_channels = excluded.notice_channels, \
+                     exempt_from_digital_post = excluded.exempt_from_digital_post, \
+                     profile_updated_by = excluded.profile_updated_by, profile_updated_at = excluded.profile_updated_at \
+                     RETURNING id",
                 ))
                 .bind(Uuid::now_v7())
                 .bind(&p.cpr_hash)
                 .bind(&p.cpr)
-                .bind(p.preferred_channel.map(|c| c.as_str()))
-                .bind(p.exempt_from_digital_post)
+                .bind(&p.name)
+                .bind(p.address.as_ref().map(Json))
                 .bind(&p.phone)
                 .bind(&p.email)
                 .bind(&p.language)
                 .bind(p.large_print)
+                .bind(p.easy_read)
+                .bind(p.preferred_channel.map(|c| c.as_str()))
+                .bind(Json(notices))
+                .bind(p.exempt_from_digital_post)
+                .bind(p.updated_by)
                 .bind(now)
                 .fetch_one(self.writer())
                 .await?)
             }
 
             async fn contact_profile(&self, cpr_hash: &str) -> StoreResult<Option<ContactProfile>> {
-                let row: Option<(Option<String>, bool)> = sqlx::query_as(sql(
-                    "SELECT preferred_channel, exempt_from_digital_post FROM citizens WHERE cpr_hash = $1",
+                let row: Option<ProfileRow> =
+                    sqlx::query_as(sql(concat!(profile_select!(), " WHERE c.cpr_hash = $1")))
+                        .bind(cpr_hash)
+                        .fetch_optional(self.reader())
+                        .await?;
+                row.map(|r| StoredProfile::try_from(r).map(|s| s.profile)).transpose()
+            }
+
+            async fn stored_profile(&self, citizen_id: Uuid) -> StoreResult<Option<StoredProfile>> {
+                let row: Option<ProfileRow> = sqlx::query_as(sql(concat!(profile_select!(), " WHERE c.id = $1")))
+                    .bind(citizen_id)
+                    .fetch_optional(self.reader())
+                    .await?;
+                row.map(StoredProfile::try_from).transpose()
+            }
+
+            async fn citizen_id(&self, cpr_hash: &str) -> StoreResult<Option<Uuid>> {
+                Ok(sqlx::query_scalar(sql("SELECT id FROM citizens WHERE cpr_hash = $1"))
+                    .bind(cpr_hash)
+                    .fetch_optional(self.reader())
+                    .await?)
+            }
+
+            async fn log_access(&self, e: &AccessEntry) -> StoreResult<()> {
+                sqlx::query(sql(
+                    "INSERT INTO access_log (id, citizen_id, actor_kind, actor_id, actor_name, action, letter_id, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 ))
-                .bind(cpr_hash)
-                .fetch_optional(self.reader())
+                .bind(e.id)
+                .bind(e.citizen_id)
+                .bind(&e.actor_kind)
+                .bind(e.actor_id)
+                .bind(&e.actor_name)
+                .bind(&e.action)
+                .bind(e.letter_id)
+                .bind(e.created_at)
+                .execute(self.writer())
                 .await?;
-                row.map(|(preferred, exempt)| {
-                    Ok(ContactProfile {
-                        preferred_channel: preferred.as_deref().map(parse_enum::<ChannelKind>).transpose()?,
-                        exempt_from_digital_post: exempt,
-                    })
-                })
-                .transpose()
+                Ok(())
+            }
+
+            async fn access_log(&self, citizen_id: Uuid) -> StoreResult<Vec<AccessEntry>> {
+                Ok(sqlx::query_as(sql(
+                    "SELECT id, citizen_id, actor_kind, actor_id, actor_name, action, letter_id, created_at \
+                     FROM access_log WHERE citizen_id = $1 ORDER BY created_at, id",
+                ))
+                .bind(citizen_id)
+                .fetch_all(self.reader())
+                .await?)
             }
 
             async fn insert_letter(&self, l: &NewLetter) -> StoreResult<Inserted> {
@@ -616,9 +681,9 @@ macro_rules! common_store_impl {
                             .await?;
                     }
                     DeliveryOutcome::Delivered { transport, provider_ref } => {
-                        let channel: Option<String> = sqlx::query_scalar(sql(
+                        let settled: Option<(String, String)> = sqlx::query_as(sql(
                             "UPDATE deliveries SET status = 'delivered', transport = $2, provider_ref = $3, last_error = NULL, \
-                             updated_at = $4 WHERE id = $1 AND status = 'sending' RETURNING channel",
+                             updated_at = $4 WHERE id = $1 AND status = 'sending' RETURNING channel, purpose",
                         ))
                         .bind(delivery_id)
                         .bind(transport)
@@ -626,13 +691,13 @@ macro_rules! common_store_impl {
                         .bind(now)
                         .fetch_optional(&mut *tx)
                         .await?;
-                        if let Some(channel) = channel {
+                        if let Some((channel, purpose)) = settled {
                             let data = serde_json::json!({
-                                "delivery_id": delivery_id, "channel": channel,
+                                "delivery_id": delivery_id, "channel": channel, "purpose": purpose,
                                 "transport": transport, "provider_ref": provider_ref,
                             });
-                            Self::settle_letter(&mut tx, job.letter_id, LetterStatus::Delivered, EventKind::Delivered, data, now)
-                                .await?;
+                            let (status, kind) = (LetterStatus::Delivered, EventKind::Delivered);
+                            Self::settle_letter(&mut tx, job.letter_id, &purpose, status, kind, data, now).await?;
                         }
                     }
                     DeliveryOutcome::Sent { transport, provider_ref } => {
@@ -660,19 +725,21 @@ macro_rules! common_store_impl {
                         }
                     }
                     DeliveryOutcome::Failed { error } => {
-                        let channel: Option<String> = sqlx::query_scalar(sql(
+                        let settled: Option<(String, String)> = sqlx::query_as(sql(
                             "UPDATE deliveries SET status = 'failed', last_error = $2, updated_at = $3 \
-                             WHERE id = $1 AND status = 'sending' RETURNING channel",
+                             WHERE id = $1 AND status = 'sending' RETURNING channel, purpose",
                         ))
                         .bind(delivery_id)
                         .bind(error)
                         .bind(now)
                         .fetch_optional(&mut *tx)
                         .await?;
-                        if let Some(channel) = channel {
-                            let data = serde_json::json!({ "delivery_id": delivery_id, "channel": channel, "error": error });
-                            Self::settle_letter(&mut tx, job.letter_id, LetterStatus::Failed, EventKind::Failed, data, now)
-                                .await?;
+                        if let Some((channel, purpose)) = settled {
+                            let data = serde_json::json!({
+                                "delivery_id": delivery_id, "channel": channel, "purpose": purpose, "error": error,
+                            });
+                            let (status, kind) = (LetterStatus::Failed, EventKind::Failed);
+                            Self::settle_letter(&mut tx, job.letter_id, &purpose, status, kind, data, now).await?;
                         }
                     }
                 }
@@ -713,9 +780,9 @@ macro_rules! common_store_impl {
                     ProviderReceipt::Failed { error } => ("failed", Some(error.clone()), None),
                 };
                 let mut tx = self.writer().begin().await?;
-                let settled: Option<(Uuid, String, Option<String>, Option<String>)> = sqlx::query_as(sql(
-                    "UPDATE deliveries SET status = $2, last_error = $3, updated_at = $4 \
-                     WHERE id = $1 AND status IN ('sending', 'sent') RETURNING letter_id, channel, transport, provider_ref",
+                let settled: Option<(Uuid, String, String, Option<String>, Option<String>)> = sqlx::query_as(sql(
+                    "UPDATE deliveries SET status = $2, last_error = $3, updated_at = $4 WHERE id = $1 \
+                     AND status IN ('sending', 'sent') RETURNING letter_id, channel, purpose, transport, provider_ref",
                 ))
                 .bind(delivery_id)
                 .bind(status)
@@ -723,16 +790,16 @@ macro_rules! common_store_impl {
                 .bind(now)
                 .fetch_optional(&mut *tx)
                 .await?;
-                let Some((letter_id, channel, transport, provider_ref)) = settled else { return Ok(false) };
+                let Some((letter_id, channel, purpose, transport, provider_ref)) = settled else { return Ok(false) };
                 let data = serde_json::json!({
-                    "delivery_id": delivery_id, "channel": channel, "transport": transport,
+                    "delivery_id": delivery_id, "channel": channel, "purpose": purpose, "transport": transport,
                     "provider_ref": provider_ref, "receipt": detail, "error": error,
                 });
                 let (letter_status, kind) = match receipt {
                     ProviderReceipt::Delivered { .. } => (LetterStatus::Delivered, EventKind::Delivered),
                     ProviderReceipt::Failed { .. } => (LetterStatus::Failed, EventKind::Failed),
                 };
-                Self::settle_letter(&mut tx, letter_id, letter_status, kind, data, now).await?;
+                Self::settle_letter(&mut tx, letter_id, &purpose, letter_status, kind, data, now).await?;
                 // a receipt can overtake the engine's own bookkeeping: no job may linger
                 sqlx::query(sql("DELETE FROM jobs WHERE delivery_id = $1")).bind(delivery_id).execute(&mut *tx).await?;
                 tx.commit().await?;

@@ -83,6 +83,12 @@ pub trait Store: Send + Sync + 'static {
     /// Create or replace a citizen's contact profile (routing reads it for each new letter).
     async fn set_contact_profile(&self, profile: &ProfileUpdate, now: i64) -> StoreResult<Uuid>;
     async fn contact_profile(&self, cpr_hash: &str) -> StoreResult<Option<ContactProfile>>;
+    /// A citizen's profile by citizen id (the id is what authorities keep, not the CPR number).
+    async fn stored_profile(&self, citizen_id: Uuid) -> StoreResult<Option<StoredProfile>>;
+    async fn citizen_id(&self, cpr_hash: &str) -> StoreResult<Option<Uuid>>;
+    /// Note that someone read a citizen's data, for the citizen's access log.
+    async fn log_access(&self, entry: &AccessEntry) -> StoreResult<()>;
+    async fn access_log(&self, citizen_id: Uuid) -> StoreResult<Vec<AccessEntry>>;
     /// Store a letter, its documents, first delivery, job and `accepted` event in one
     /// transaction — or find the letter an earlier request with the same idempotency key made.
     async fn insert_letter(&self, letter: &NewLetter) -> StoreResult<Inserted>;

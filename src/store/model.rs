@@ -64,6 +64,8 @@ pub struct NewLetter {
     pub channel: ChannelKind,
     pub delivery_id: Uuid,
     pub job_id: Uuid,
+    /// Notices (SMS, e-mail) that a letter has come, sent beside the letter itself.
+    pub notices: Vec<NewDelivery>,
     pub max_attempts: i64,
     pub now: i64,
 }
@@ -163,6 +165,7 @@ pub struct DeliveryRow {
     pub id: Uuid,
     pub letter_id: Uuid,
     pub channel: String,
+    pub purpose: String,
     pub status: String,
     pub transport: Option<String>,
     pub provider_ref: Option<String>,
@@ -177,6 +180,8 @@ pub struct DeliveryRecord {
     pub id: Uuid,
     pub letter_id: Uuid,
     pub channel: ChannelKind,
+    /// `letter`: carries the letter; `notice`: tells the citizen a letter has come.
+    pub purpose: String,
     pub status: DeliveryStatus,
     pub transport: Option<String>,
     pub provider_ref: Option<String>,
@@ -193,6 +198,7 @@ impl TryFrom<DeliveryRow> for DeliveryRecord {
             id: r.id,
             letter_id: r.letter_id,
             channel: parse_enum(&r.channel)?,
+            purpose: r.purpose,
             status: parse_enum(&r.status)?,
             transport: r.transport,
             provider_ref: r.provider_ref,
@@ -331,4 +337,80 @@ pub struct ProfileUpdate {
     pub email: Option<String>,
     pub language: Option<String>,
     pub large_print: bool,
+    pub easy_read: bool,
+    pub name: Option<String>,
+    pub address: Option<PostalAddress>,
+    pub notice_channels: Vec<crate::domain::ChannelKind>,
+    /// The authority that registered it on the citizen's behalf (`None`: the citizen).
+    pub updated_by: Option<Uuid>,
+}
+
+/// A stored profile with who changed it last.
+#[derive(Debug, Clone)]
+pub struct StoredProfile {
+    pub citizen_id: Uuid,
+    pub profile: crate::domain::routing::ContactProfile,
+    pub updated_by: Option<String>,
+    pub updated_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ProfileRow {
+    pub id: Uuid,
+    pub name: Option<String>,
+    pub address: Option<Json<PostalAddress>>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub language: Option<String>,
+    pub large_print: bool,
+    pub easy_read: bool,
+    pub preferred_channel: Option<String>,
+    pub notice_channels: Json<Vec<String>>,
+    pub exempt_from_digital_post: bool,
+    pub updated_by: Option<String>,
+    pub profile_updated_at: Option<i64>,
+}
+
+impl TryFrom<ProfileRow> for StoredProfile {
+    type Error = super::StoreError;
+    fn try_from(r: ProfileRow) -> Result<Self, Self::Error> {
+        Ok(StoredProfile {
+            citizen_id: r.id,
+            profile: crate::domain::routing::ContactProfile {
+                name: r.name,
+                address: r.address.map(|a| a.0),
+                phone: r.phone,
+                email: r.email,
+                language: r.language,
+                large_print: r.large_print,
+                easy_read: r.easy_read,
+                preferred_channel: r.preferred_channel.as_deref().map(parse_enum).transpose()?,
+                notice_channels: r.notice_channels.0.iter().map(|c| parse_enum(c)).collect::<Result<_, _>>()?,
+                exempt_from_digital_post: r.exempt_from_digital_post,
+            },
+            updated_by: r.updated_by,
+            updated_at: r.profile_updated_at,
+        })
+    }
+}
+
+/// One read of a citizen's data: who (an authority, a caseworker, a helper, the citizen), what.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AccessEntry {
+    pub id: Uuid,
+    pub citizen_id: Uuid,
+    pub actor_kind: String,
+    pub actor_id: Option<Uuid>,
+    pub actor_name: String,
+    pub action: String,
+    pub letter_id: Option<Uuid>,
+    pub created_at: i64,
+}
+
+/// A delivery created together with a letter.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub channel: crate::domain::ChannelKind,
+    pub delivery_id: Uuid,
+    pub job_id: Uuid,
 }

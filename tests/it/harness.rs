@@ -212,6 +212,7 @@ impl TestApp {
             channel,
             delivery_id: uuid::Uuid::now_v7(),
             job_id: uuid::Uuid::now_v7(),
+            notices: vec![],
             max_attempts: 5,
             now,
         };

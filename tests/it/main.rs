@@ -7,6 +7,10 @@ mod peers;
 
 mod api_errors;
 mod api_letters;
+mod channel_digital_post;
+mod channel_print;
+mod channel_sms;
+mod citizens;
 mod cli;
 mod events_and_webhooks;
 mod processes;

@@ -35,6 +35,7 @@ fn new_letter(authority_id: Uuid, now: i64) -> NewLetter {
         channel: ChannelKind::DigitalPost,
         delivery_id: Uuid::now_v7(),
         job_id: Uuid::now_v7(),
+        notices: vec![],
         max_attempts: 5,
         now,
     }

@@ -1,7 +1,101 @@
-//! Inbound endpoints for the digital_post channel (filled in with its real transport).
+//! Inbound endpoints for the digital_post channel: status receipts for messages sent with the
+//! sf1601 transport.
+//!
+//! `POST /v1/inbound/digital-post/receipts` with `Authorization: Bearer <receipt_secret>`
+//! (`[channels.digital_post] receipt_secret`) and a JSON body keyed by the MeMo messageUUID:
+//!
+//! ```json
+//! { "message_uuid": "1b4e28ba-2fa1-41d2-883f-0016d3cca427",
+//!   "status": "delivered",              // or "failed"
+//!   "detail": "optional text kept with the event",
+//!   "error": "why it failed (status failed)" }
+//! ```
+//!
+//! Answers `200 {"recorded": true}` when the receipt settled the delivery (the timeline gets
+//! `delivered` or `failed`), `200 {"recorded": false}` for a repeat or a delivery already
+//! settled (receipts are idempotent), 401 without the right secret, 404 for an unknown
+//! messageUUID (also when the receipt overtakes Budbringer's own record that the message was
+//! sent: the provider should retry later), 400/415/422 for a body it cannot read.
 
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::routing::post;
+use axum::{Json, http::header};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::api::error::ApiError;
+use crate::api::extract::JsonBody;
 use crate::app::AppState;
+use crate::domain::ChannelKind;
+use crate::domain::letter::FieldError;
+use crate::store::ProviderReceipt;
+
+pub const RECEIPTS_PATH: &str = "/v1/inbound/digital-post/receipts";
 
 pub fn router() -> axum::Router<AppState> {
-    axum::Router::new()
+    axum::Router::new().route(RECEIPTS_PATH, post(receipt))
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceiptStatus {
+    Delivered,
+    Failed,
+}
+
+/// A status receipt. Unknown fields are ignored: providers add to their receipts.
+#[derive(Debug, Deserialize)]
+pub struct ReceiptBody {
+    pub message_uuid: String,
+    pub status: ReceiptStatus,
+    #[serde(default)]
+    pub detail: Option<String>,
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+/// Compares digests, so the time taken says nothing about how much of the secret matched.
+fn secret_matches(expected: &str, given: &str) -> bool {
+    !expected.is_empty() && Sha256::digest(expected.as_bytes()) == Sha256::digest(given.as_bytes())
+}
+
+async fn receipt(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: JsonBody<ReceiptBody>,
+) -> Result<Json<Value>, ApiError> {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .trim();
+    if !secret_matches(&state.settings.channels.digital_post.receipt_secret, given) {
+        tracing::warn!("Digital Post receipt with a wrong or missing secret refused");
+        return Err(ApiError::Unauthorized("digital-post-receipt-unauthorized"));
+    }
+    let body = body.value;
+    // providers write UUIDs in either case; ours are stored lower-case
+    let message_uuid = uuid::Uuid::parse_str(body.message_uuid.trim())
+        .map_err(|_| ApiError::Invalid(vec![FieldError::new("/message_uuid", "digital-post-receipt-bad-uuid")]))?
+        .to_string();
+    let delivery = state
+        .store
+        .delivery_by_provider_ref(ChannelKind::DigitalPost, &message_uuid)
+        .await?
+        .ok_or(ApiError::NotFound("digital-post-receipt-unknown-message"))?;
+    let receipt = match body.status {
+        ReceiptStatus::Delivered => ProviderReceipt::Delivered { detail: body.detail },
+        ReceiptStatus::Failed => ProviderReceipt::Failed {
+            error: body.error.or(body.detail).unwrap_or_else(|| "Digital Post reported a failure".into()),
+        },
+    };
+    let recorded = state.store.record_receipt(delivery.id, &receipt, state.clock.now_ms()).await?;
+    if recorded {
+        state.webhook_wake.notify_one();
+    }
+    tracing::info!(delivery_id = %delivery.id, %message_uuid, status = ?body.status, recorded, "Digital Post receipt");
+    Ok(Json(json!({ "recorded": recorded })))
 }

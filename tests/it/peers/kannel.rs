@@ -1,1 +1,175 @@
-//! Test peer: kannel (see peers/mod.rs).
+//! Test peer: Kannel (bearerbox + fakesmsc + smsbox) on free loopback ports in a temp dir,
+//! configured from tests/peers/kannel.conf.template and stopped by PID (smsbox, fakesmsc,
+//! bearerbox: the reverse of the start order). fakesmsc plays the phone network: it prints
+//! every SMS it receives and sends what the test writes to its stdin as SMS from a phone.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::{ChildStdin, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::{PeerProcess, free_port, peer_file, wait_for_port};
+
+pub const USERNAME: &str = "budbringer";
+pub const PASSWORD: &str = "kannel-test-pw";
+const ADMIN_PASSWORD: &str = "kannel-admin-pw";
+/// Numbers starting with this have no route (`denied-prefix` in the template).
+pub const UNROUTABLE_PREFIX: &str = "+999";
+
+const BEARERBOX: &str = "/usr/sbin/bearerbox";
+const SMSBOX: &str = "/usr/sbin/smsbox";
+const FAKESMSC: &str = "/usr/lib/kannel/test/fakesmsc";
+
+pub struct Kannel {
+    pub dir: PathBuf,
+    pub sendsms_port: u16,
+    admin_port: u16,
+    /// Lines written here reach bearerbox as SMS from a phone: `sender receiver text <text>`.
+    phone: Option<ChildStdin>,
+    /// In start order; stopped in reverse.
+    processes: Vec<PeerProcess>,
+}
+
+impl Kannel {
+    /// Ports for a Kannel that is started later (so the app can be configured first).
+    pub fn pick_sendsms_port() -> u16 {
+        free_port()
+    }
+
+    /// Start Kannel with sendsms on `sendsms_port`; inbound SMS go to `mo_url`
+    /// (`…/v1/inbound/sms/kannel/mo?token=…`). Returns once every part is ready.
+    pub async fn start(sendsms_port: u16, mo_url: &str) -> Kannel {
+        let dir = crate::harness::temp_dir("kannel");
+        let admin_port = free_port();
+        let smsbox_port = free_port();
+        let fakesmsc_port = free_port();
+        let config = std::fs::read_to_string(peer_file("kannel.conf.template"))
+            .expect("tests/peers/kannel.conf.template")
+            .replace("${KANNEL_DIR}", &dir.display().to_string())
+            .replace("${KANNEL_ADMIN_PORT}", &admin_port.to_string())
+            .replace("${KANNEL_ADMIN_PASSWORD}", ADMIN_PASSWORD)
+            .replace("${KANNEL_SMSBOX_PORT}", &smsbox_port.to_string())
+            .replace("${KANNEL_FAKESMSC_PORT}", &fakesmsc_port.to_string())
+            .replace("${KANNEL_SENDSMS_PORT}", &sendsms_port.to_string())
+            .replace("${KANNEL_SENDSMS_USER}", USERNAME)
+            .replace("${KANNEL_SENDSMS_PASS}", PASSWORD)
+            .replace("${KANNEL_MO_URL}", mo_url);
+        assert!(!config.contains("${"), "unrendered placeholder in kannel.conf");
+        let conf = dir.join("kannel.conf");
+        std::fs::write(&conf, config).expect("write kannel.conf");
+
+        let mut kannel = Kannel { dir, sendsms_port, admin_port, phone: None, processes: Vec::new() };
+        let bearerbox =
+            PeerProcess::spawn("bearerbox", Command::new(BEARERBOX).arg(&conf).stdio_to(&kannel.dir, "bearerbox"));
+        kannel.processes.push(bearerbox);
+        // the admin port opens a little before the SMSC and smsbox listeners
+        kannel.wait_for_status(&format!("FAKE:{fakesmsc_port}")).await;
+
+        // stdbuf -i0: fakesmsc reads stdin with select() + fgets(); buffered, a second line
+        // would wait for a third
+        let mut fakesmsc = PeerProcess::spawn(
+            "fakesmsc",
+            Command::new("stdbuf")
+                .args(["-i0", FAKESMSC, "-H", "127.0.0.1", "-r", &fakesmsc_port.to_string(), "-i", "0"])
+                .stdin(Stdio::piped())
+                .stdio_to(&kannel.dir, "fakesmsc"),
+        );
+        kannel.phone = fakesmsc.child.stdin.take();
+        kannel.processes.push(fakesmsc);
+        kannel.wait_for_status(&format!("FAKE:{fakesmsc_port} (online")).await;
+
+        let smsbox = PeerProcess::spawn("smsbox", Command::new(SMSBOX).arg(&conf).stdio_to(&kannel.dir, "smsbox"));
+        kannel.processes.push(smsbox);
+        kannel.wait_for_status("smsbox:(none), IP 127.0.0.1").await;
+        assert!(wait_for_port(sendsms_port, Duration::from_secs(10)).await, "smsbox sendsms port never opened");
+        kannel
+    }
+
+    pub fn sendsms_url(&self) -> String {
+        format!("http://127.0.0.1:{}/cgi-bin/sendsms", self.sendsms_port)
+    }
+
+    async fn status(&self) -> Option<String> {
+        let url = format!("http://127.0.0.1:{}/status.txt?password={ADMIN_PASSWORD}", self.admin_port);
+        let response = reqwest::get(url).await.ok()?;
+        if !response.status().is_success() {
+            return None;
+        }
+        response.text().await.ok()
+    }
+
+    async fn wait_for_status(&self, needle: &str) {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(15) {
+            if self.status().await.is_some_and(|s| s.contains(needle)) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("Kannel status never showed {needle:?}; logs in {}", self.dir.display());
+    }
+
+    /// Every SMS fakesmsc received, as (receiver, text). fakesmsc logs each one as
+    /// `Got message N: <sender receiver type data>`.
+    pub fn received(&self) -> Vec<(String, String)> {
+        let log = std::fs::read_to_string(self.dir.join("fakesmsc.out")).unwrap_or_default();
+        log.lines()
+            .filter_map(|line| line.split_once("Got message ")?.1.split_once(": <")?.1.strip_suffix('>'))
+            .filter_map(|message| {
+                let mut fields = message.splitn(4, ' ');
+                let (_sender, receiver, kind, data) = (fields.next()?, fields.next()?, fields.next()?, fields.next()?);
+                (kind == "text").then(|| (receiver.to_owned(), data.to_owned()))
+            })
+            .collect()
+    }
+
+    /// Wait for the first SMS to `receiver` to reach the phone network.
+    pub async fn wait_for_sms(&self, receiver: &str) -> String {
+        let start = Instant::now();
+        // fakesmsc looks at its bearerbox socket about once a second in stdin mode
+        while start.elapsed() < Duration::from_secs(20) {
+            if let Some((_, text)) = self.received().into_iter().find(|(to, _)| to == receiver) {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no SMS to {receiver} reached fakesmsc; logs in {}", self.dir.display());
+    }
+
+    /// Send an SMS from a phone (`from`) to our number (`to`), as a citizen replying would.
+    pub fn send_from_phone(&mut self, from: &str, to: &str, text: &str) {
+        let phone = self.phone.as_mut().expect("fakesmsc stdin");
+        writeln!(phone, "{from} {to} text {text}").expect("write to fakesmsc");
+        phone.flush().expect("flush fakesmsc stdin");
+    }
+
+    /// smsbox's log (level 0: every HTTP fetch it made, with the answer).
+    pub fn smsbox_log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("smsbox.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Kannel {
+    fn drop(&mut self) {
+        self.phone.take();
+        while let Some(process) = self.processes.pop() {
+            drop(process);
+        }
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Send a peer's stdout and stderr to `<dir>/<name>.out`.
+trait StdioTo {
+    fn stdio_to(&mut self, dir: &std::path::Path, name: &str) -> &mut Self;
+}
+
+impl StdioTo for Command {
+    fn stdio_to(&mut self, dir: &std::path::Path, name: &str) -> &mut Self {
+        let out = std::fs::File::create(dir.join(format!("{name}.out"))).expect("peer log file");
+        let err = out.try_clone().expect("peer log file");
+        self.stdout(out).stderr(err)
+    }
+}

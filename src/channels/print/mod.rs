@@ -1,0 +1,92 @@
+//! Paper: the whole letter as an accessible PDF (tagged, PDF/UA-1), printed and posted.
+//!
+//! `render` lays the letter out for a window envelope and appends the authority's PDFs;
+//! the transport is the file drop (`<letter>_<delivery>.pdf`) or an IPP printer.
+
+mod ipp;
+mod markdown;
+mod pdf;
+
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+use super::envelope::message;
+use super::{Channel, ChannelError, OutboundMessage, Transport};
+use crate::domain::ChannelKind;
+use crate::store::DeliveryWork;
+
+pub use ipp::{IppSettings, IppTransport};
+pub use pdf::{RenderError, render_letter};
+
+/// How this channel's messages leave: `file` (the file drop) or `ipp` (a printer).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransportKind {
+    #[default]
+    File,
+    Ipp,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub transport: TransportKind,
+    /// The printer, when `transport = "ipp"`.
+    pub ipp: IppSettings,
+}
+
+/// The transport `settings` choose.
+pub fn transport(settings: &Settings, file_drop: &Arc<dyn Transport>) -> Result<Arc<dyn Transport>, ChannelError> {
+    match settings.transport {
+        TransportKind::File => Ok(Arc::clone(file_drop)),
+        TransportKind::Ipp => Ok(Arc::new(IppTransport::new(&settings.ipp)?)),
+    }
+}
+
+pub struct Print;
+
+impl Channel for Print {
+    fn kind(&self) -> ChannelKind {
+        ChannelKind::Print
+    }
+    fn render(&self, work: &DeliveryWork) -> Result<OutboundMessage, ChannelError> {
+        if work.letter.recipient.address.is_none() {
+            return Err(ChannelError::Permanent("no postal address for a paper letter".into()));
+        }
+        // Rendering is deterministic and cannot get better by waiting: every failure is final.
+        let pdf = render_letter(work).map_err(|e| ChannelError::Permanent(e.to_string()))?;
+        Ok(message(work, "pdf", pdf))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::channels::test_support::work;
+
+    #[test]
+    fn print_renders_a_pdf_for_the_file_drop() {
+        let msg = Print.render(&work(ChannelKind::Print, None, None, true)).unwrap();
+        assert_eq!(msg.extension, "pdf");
+        assert!(msg.bytes.starts_with(b"%PDF-1.7"), "{:?}", &msg.bytes[..16]);
+    }
+
+    #[test]
+    fn settings_default_to_the_file_drop_and_refuse_unknown_keys() {
+        let s: Settings = serde_json::from_str("{}").unwrap();
+        assert_eq!(s.transport, TransportKind::File);
+        let s: Settings =
+            serde_json::from_str(r#"{"transport":"ipp","ipp":{"printer_uri":"ipp://localhost:631/ipp/print"}}"#)
+                .unwrap();
+        assert_eq!(s.transport, TransportKind::Ipp);
+        assert!(serde_json::from_str::<Settings>(r#"{"printer":"x"}"#).is_err());
+        assert!(serde_json::from_str::<Settings>(r#"{"ipp":{"uri":"x"}}"#).is_err());
+    }
+
+    #[test]
+    fn ipp_without_a_printer_uri_fails_at_start_up() {
+        let file_drop: Arc<dyn Transport> = Arc::new(crate::channels::file_drop::FileDrop::new("unused".into()));
+        let settings = Settings { transport: TransportKind::Ipp, ..Default::default() };
+        assert!(transport(&settings, &file_drop).is_err());
+    }
+}

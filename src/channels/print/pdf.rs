@@ -1,0 +1,779 @@
+//! The letter as an accessible PDF, drawn with krilla.
+//!
+//! A4, DejaVu Sans embedded, tagged (headings, paragraphs, lists, bold as `Strong`), page
+//! numbers as artifacts, document language, title and outline, and checked by krilla's own
+//! PDF/UA-1 validator. The address sits where a C5/DL window envelope shows it (left window,
+//! 20 mm from the left, 50 mm from the top). The full CPR number is never printed.
+//!
+//! Layout happens first (so every page knows the page count), drawing second. Output is
+//! deterministic: the same letter gives the same bytes (the date is the letter's own).
+//!
+//! The authority's PDFs are appended after the letter. krilla refuses foreign pages in a
+//! PDF/UA-validated export (it cannot vouch for them), so the letter itself is always rendered
+//! and validated as PDF/UA-1 first; with attachments, the same tagged letter is then written
+//! once more without the PDF/UA claim, followed by the attachments' pages.
+
+use std::num::NonZeroU16;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, LazyLock};
+
+use krilla::configure::{Accessibility, ConfigurationBuilder, PdfVersion};
+use krilla::destination::XyzDestination;
+use krilla::geom::Point;
+use krilla::metadata::Metadata;
+use krilla::outline::{Outline, OutlineNode};
+use krilla::page::PageSettings;
+use krilla::pdf::{Pdf, PdfDocument};
+use krilla::surface::Surface;
+use krilla::tagging::{
+    Artifact, ArtifactType, ContentTag, Identifier, ListNumbering, Node, SpanTag, Tag, TagGroup, TagKind, TagTree,
+};
+use krilla::text::{Font, TextDirection};
+use krilla::{Document, SerializeSettings};
+
+use super::markdown::{self, Run};
+use crate::domain::letter::PostalAddress;
+use crate::i18n::{DEFAULT_LANGUAGE, I18N};
+use crate::store::DeliveryWork;
+
+static REGULAR: &[u8] = include_bytes!("fonts/DejaVuSans.ttf");
+static BOLD: &[u8] = include_bytes!("fonts/DejaVuSans-Bold.ttf");
+
+/// Shaping faces, parsed once: line breaking measures text exactly as krilla will draw it.
+static FACES: LazyLock<Option<(rustybuzz::Face<'static>, rustybuzz::Face<'static>)>> =
+    LazyLock::new(|| Some((rustybuzz::Face::from_slice(REGULAR, 0)?, rustybuzz::Face::from_slice(BOLD, 0)?)));
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("the embedded font cannot be read")]
+    Font,
+    #[error("the letter does not validate as PDF/UA-1: {0}")]
+    Pdf(String),
+    #[error("attachment {0} is not a readable PDF")]
+    Attachment(String),
+    #[error("the PDF library failed: {0}")]
+    Panic(String),
+}
+
+const MM: f32 = 72.0 / 25.4;
+const PAGE_W: f32 = 210.0 * MM;
+const PAGE_H: f32 = 297.0 * MM;
+const LEFT: f32 = 20.0 * MM;
+const BODY_W: f32 = 165.0 * MM;
+/// The envelope window: 20 mm from the left, 50 mm from the top, about 90 × 45 mm.
+const WINDOW_TOP: f32 = 50.0 * MM;
+const WINDOW_W: f32 = 85.0 * MM;
+const SENDER_X: f32 = 120.0 * MM;
+const SENDER_W: f32 = 75.0 * MM;
+const SENDER_TOP: f32 = 20.0 * MM;
+/// The body starts below the window on page 1, and at the top margin after that.
+const FIRST_BODY_TOP: f32 = 105.0 * MM;
+const NEXT_BODY_TOP: f32 = 20.0 * MM;
+const BODY_BOTTOM: f32 = 270.0 * MM;
+const FOOTER_BASELINE: f32 = 285.0 * MM;
+const LIST_INDENT: f32 = 6.0 * MM;
+const LINE_HEIGHT: f32 = 1.35;
+
+/// Type sizes in points; large print keeps every reading size at 16 pt or more (the address
+/// is for the postman and must fit the window).
+#[derive(Debug, Clone, Copy)]
+struct Sizes {
+    body: f32,
+    heading: f32,
+    sender: f32,
+    address: f32,
+    footer: f32,
+}
+
+const NORMAL: Sizes = Sizes { body: 11.0, heading: 14.0, sender: 9.5, address: 11.0, footer: 9.0 };
+const LARGE: Sizes = Sizes { body: 16.0, heading: 20.0, sender: 16.0, address: 14.0, footer: 16.0 };
+
+/// Render the letter for `work`: the PDF a printer gets.
+pub fn render_letter(work: &DeliveryWork) -> Result<Vec<u8>, RenderError> {
+    let layout = layout(work)?;
+    // krilla panics on misuse of its tagging API; never let that take a worker down
+    catch_unwind(AssertUnwindSafe(|| {
+        let letter = write(&layout, &[], true)?;
+        let attachments = attachments(work)?;
+        if attachments.is_empty() {
+            return Ok(letter);
+        }
+        write(&layout, &attachments, false)
+    }))
+    .map_err(|panic| {
+        let text = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        RenderError::Panic(text)
+    })?
+}
+
+/// The authority's PDFs with at least one page, and their file names.
+fn attachments(work: &DeliveryWork) -> Result<Vec<(String, PdfDocument, usize)>, RenderError> {
+    let mut out = Vec::new();
+    for doc in &work.documents {
+        let pdf = Pdf::new(doc.content.clone()).map_err(|_| RenderError::Attachment(doc.filename.clone()))?;
+        let pages = pdf.pages().len();
+        if pages > 0 {
+            out.push((doc.filename.clone(), PdfDocument::new(Arc::new(pdf)), pages));
+        }
+    }
+    Ok(out)
+}
+
+/// One drawn piece of text; `slot` is where its tag identifier goes.
+#[derive(Debug, Clone)]
+struct Piece {
+    x: f32,
+    text: String,
+    bold: bool,
+    slot: usize,
+}
+
+#[derive(Debug, Clone)]
+struct Line {
+    page: usize,
+    baseline: f32,
+    size: f32,
+    pieces: Vec<Piece>,
+}
+
+/// A structural unit of the letter: what the tag tree is built from.
+#[derive(Debug, Clone)]
+enum Block {
+    Paragraph(Vec<Line>),
+    Heading {
+        title: String,
+        lines: Vec<Line>,
+    },
+    /// Each item: the bullet's slot and the item's lines.
+    List(Vec<(usize, Vec<Line>)>),
+}
+
+#[derive(Debug)]
+struct Layout {
+    language: String,
+    title: String,
+    blocks: Vec<Block>,
+    /// Slot of each page's footer is not needed: footers are artifacts.
+    pages: usize,
+    footers: Vec<String>,
+    footer_size: f32,
+    slots: usize,
+    heading_anchor: (usize, f32),
+    contact_anchor: (usize, f32),
+    attachment_titles: Vec<String>,
+}
+
+/// Places lines top to bottom, breaking pages.
+struct Cursor {
+    page: usize,
+    y: f32,
+    slots: usize,
+}
+
+impl Cursor {
+    fn slot(&mut self) -> usize {
+        self.slots += 1;
+        self.slots - 1
+    }
+
+    /// Wrap `runs` into lines `width` wide at `x` and place them; returns the lines.
+    fn place(&mut self, runs: &[Run], x: f32, width: f32, size: f32, flow: bool) -> Vec<Line> {
+        let advance = size * LINE_HEIGHT;
+        let mut out = Vec::new();
+        let wrapped = wrap(runs, width, size);
+        let count = wrapped.len();
+        for (i, segments) in wrapped.into_iter().enumerate() {
+            if flow && self.y + advance > BODY_BOTTOM {
+                self.page += 1;
+                self.y = NEXT_BODY_TOP;
+            }
+            self.y += advance;
+            let mut pieces = Vec::new();
+            let mut px = x;
+            let last = segments.len().saturating_sub(1);
+            for (j, run) in segments.into_iter().enumerate() {
+                let w = measure(&run.text, run.bold, size);
+                // a wrapped line keeps its trailing space, so extracted text reads as words
+                let text = if j == last && i + 1 < count { format!("{} ", run.text) } else { run.text };
+                pieces.push(Piece { x: px, text, bold: run.bold, slot: self.slot() });
+                px += w;
+            }
+            out.push(Line { page: self.page, baseline: self.y, size, pieces });
+        }
+        out
+    }
+
+    fn gap(&mut self, size: f32) {
+        self.y += size * 0.6;
+    }
+}
+
+fn language(work: &DeliveryWork) -> String {
+    let wanted = work.citizen.language.as_deref().unwrap_or(DEFAULT_LANGUAGE);
+    let primary = wanted.split(['-', '_']).next().unwrap_or(wanted).to_ascii_lowercase();
+    I18N.languages().find(|l| *l == primary).unwrap_or(DEFAULT_LANGUAGE).to_owned()
+}
+
+fn t(lang: &str, id: &str, args: &[(&str, String)]) -> String {
+    clean(&I18N.message(lang, id, args))
+}
+
+fn date_words(lang: &str, date: jiff::civil::Date, long: bool) -> String {
+    let args = [
+        ("day", date.day().to_string()),
+        ("month", I18N.message(lang, &format!("print-month-{}", date.month()), &[])),
+        ("year", date.year().to_string()),
+        ("weekday", I18N.message(lang, &format!("print-weekday-{}", date.weekday().to_monday_one_offset()), &[])),
+    ];
+    t(lang, if long { "print-date-long" } else { "print-date" }, &args)
+}
+
+/// The letter's own date, in Danish time (falls back to UTC where no time zone data exists).
+fn letter_date(created_at_ms: i64) -> jiff::civil::Date {
+    let ts = jiff::Timestamp::from_millisecond(created_at_ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let tz = jiff::tz::TimeZone::get("Europe/Copenhagen").unwrap_or(jiff::tz::TimeZone::UTC);
+    ts.to_zoned(tz).date()
+}
+
+/// Address lines in Danish order: name, c/o, street and number (floor, door), postcode and town.
+fn address_lines(name: Option<&str>, a: &PostalAddress) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(name) = name.filter(|n| !n.trim().is_empty()) {
+        lines.push(name.trim().to_owned());
+    }
+    if let Some(co) = a.co.as_deref().filter(|c| !c.trim().is_empty()) {
+        let co = co.trim();
+        lines.push(if co.to_lowercase().starts_with("c/o") { co.to_owned() } else { format!("c/o {co}") });
+    }
+    let mut street = format!("{} {}", a.street.trim(), a.house_number.trim());
+    let floor_door: Vec<&str> = [a.floor.as_deref(), a.door.as_deref()]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if !floor_door.is_empty() {
+        let floor_door: Vec<String> = floor_door
+            .iter()
+            .map(|s| if s.chars().all(|c| c.is_ascii_digit()) { format!("{s}.") } else { (*s).to_owned() })
+            .collect();
+        street = format!("{street}, {}", floor_door.join(" "));
+    }
+    lines.push(street);
+    lines.push(format!("{} {}", a.postcode.trim(), a.town.trim()));
+    if let Some(country) = a.country.as_deref().filter(|c| !c.eq_ignore_ascii_case("DK") && !c.trim().is_empty()) {
+        lines.push(country.trim().to_uppercase());
+    }
+    lines.into_iter().map(|l| clean(&l)).collect()
+}
+
+fn plain(text: String) -> Vec<Run> {
+    vec![Run { text: clean(&text), bold: false }]
+}
+
+fn layout(work: &DeliveryWork) -> Result<Layout, RenderError> {
+    if FACES.is_none() {
+        return Err(RenderError::Font);
+    }
+    let letter = &work.letter;
+    let lang = language(work);
+    let sizes = if work.citizen.large_print { LARGE } else { NORMAL };
+    let mut blocks = Vec::new();
+    let mut cur = Cursor { page: 0, y: SENDER_TOP, slots: 0 };
+
+    // Sender block, right column: who writes and how to reach them.
+    let contact = &letter.contact;
+    let mut sender: Vec<Vec<Run>> = vec![vec![Run { text: clean(&work.authority.name), bold: true }]];
+    if let Some(unit) = contact.unit.as_deref() {
+        sender.push(plain(unit.to_owned()));
+    }
+    if let Some(phone) = contact.phone.as_deref() {
+        sender.push(plain(t(&lang, "print-phone", &[("phone", phone.to_owned())])));
+    }
+    if let Some(hours) = contact.hours.as_deref() {
+        sender.push(plain(t(&lang, "print-hours", &[("hours", hours.to_owned())])));
+    }
+    if let Some(email) = contact.email.as_deref() {
+        sender.push(plain(t(&lang, "print-email", &[("email", email.to_owned())])));
+    }
+    for runs in &sender {
+        let lines = cur.place(runs, SENDER_X, SENDER_W, sizes.sender, false);
+        blocks.push(Block::Paragraph(lines));
+    }
+    cur.gap(sizes.sender);
+    let date = date_words(&lang, letter_date(letter.created_at), false);
+    let mut meta = vec![plain(t(&lang, "print-letter-date", &[("date", date)]))];
+    if let Some(reference) = letter.reference.as_deref() {
+        meta.push(plain(t(&lang, "print-reference", &[("reference", reference.to_owned())])));
+    }
+    // the masked form only: a letter can be lost in the post
+    meta.push(plain(t(&lang, "print-cpr", &[("cpr", mask_cpr(&letter.recipient.cpr_masked))])));
+    for runs in &meta {
+        let lines = cur.place(runs, SENDER_X, SENDER_W, sizes.sender, false);
+        blocks.push(Block::Paragraph(lines));
+    }
+    let sender_bottom = cur.y;
+
+    // Address in the envelope window.
+    cur.y = WINDOW_TOP;
+    if let Some(address) = &letter.recipient.address {
+        let mut lines = Vec::new();
+        for line in address_lines(letter.recipient.name.as_deref(), address) {
+            lines.extend(cur.place(&[Run { text: line, bold: false }], LEFT, WINDOW_W, sizes.address, false));
+        }
+        blocks.push(Block::Paragraph(lines));
+    }
+
+    // Subject, body, deadline and contact in the reading column.
+    cur.y = FIRST_BODY_TOP.max(cur.y + 10.0 * MM).max(sender_bottom + 10.0 * MM);
+    if cur.y > BODY_BOTTOM {
+        cur.page += 1;
+        cur.y = NEXT_BODY_TOP;
+    }
+    let title = clean(letter.subject.trim());
+    let heading_anchor = (cur.page, cur.y);
+    let lines = cur.place(&[Run { text: title.clone(), bold: true }], LEFT, BODY_W, sizes.heading, true);
+    blocks.push(Block::Heading { title: title.clone(), lines });
+    cur.gap(sizes.body);
+
+    for block in markdown::parse(&letter.body) {
+        match block {
+            markdown::Block::Paragraph(runs) => {
+                let runs = clean_runs(runs);
+                blocks.push(Block::Paragraph(cur.place(&runs, LEFT, BODY_W, sizes.body, true)));
+            }
+            markdown::Block::List(items) => {
+                let mut placed = Vec::new();
+                for item in items {
+                    let runs = clean_runs(item);
+                    let label = cur.slot();
+                    let lines = cur.place(&runs, LEFT + LIST_INDENT, BODY_W - LIST_INDENT, sizes.body, true);
+                    placed.push((label, lines));
+                }
+                blocks.push(Block::List(placed));
+            }
+        }
+        cur.gap(sizes.body);
+    }
+
+    if let Some(deadline) = letter.deadline.as_deref().or(letter.respond_by.as_deref())
+        && let Ok(date) = deadline.parse::<jiff::civil::Date>()
+    {
+        let text = t(&lang, "print-deadline", &[("date", date_words(&lang, date, true))]);
+        blocks.push(Block::Paragraph(cur.place(&[Run { text, bold: true }], LEFT, BODY_W, sizes.body, true)));
+        cur.gap(sizes.body);
+    }
+
+    let unit = clean(contact.unit.as_deref().unwrap_or(&work.authority.name));
+    let mut contact_text = match (contact.phone.as_deref(), contact.hours.as_deref(), contact.email.as_deref()) {
+        (Some(phone), Some(hours), _) => t(
+            &lang,
+            "print-contact-phone-hours",
+            &[("unit", unit.clone()), ("phone", phone.to_owned()), ("hours", hours.to_owned())],
+        ),
+        (Some(phone), None, _) => {
+            t(&lang, "print-contact-phone", &[("unit", unit.clone()), ("phone", phone.to_owned())])
+        }
+        (None, _, Some(email)) => {
+            t(&lang, "print-contact-email-only", &[("unit", unit.clone()), ("email", email.to_owned())])
+        }
+        (None, _, None) => t(&lang, "print-contact-none", &[("unit", unit.clone())]),
+    };
+    if let (Some(_), Some(email)) = (contact.phone.as_deref(), contact.email.as_deref()) {
+        contact_text = format!("{contact_text} {}", t(&lang, "print-contact-email", &[("email", email.to_owned())]));
+    }
+    let contact_anchor = (cur.page, cur.y);
+    blocks.push(Block::Paragraph(cur.place(&plain(contact_text), LEFT, BODY_W, sizes.body, true)));
+
+    let pages = cur.page + 1;
+    let footers =
+        (1..=pages).map(|p| t(&lang, "print-page", &[("page", p.to_string()), ("pages", pages.to_string())])).collect();
+    let attachment_titles = work
+        .documents
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            t(&lang, "print-outline-attachment", &[("number", (i + 1).to_string()), ("filename", d.filename.clone())])
+        })
+        .collect();
+    Ok(Layout {
+        title,
+        blocks,
+        pages,
+        footers,
+        footer_size: sizes.footer,
+        slots: cur.slots,
+        heading_anchor,
+        contact_anchor,
+        attachment_titles,
+        language: lang,
+    })
+}
+
+/// `DDMMYY-****` at most, whatever the stored form.
+fn mask_cpr(stored: &str) -> String {
+    let digits: String = stored.chars().filter(char::is_ascii_digit).take(6).collect();
+    format!("{digits}-****")
+}
+
+fn clean_runs(runs: Vec<Run>) -> Vec<Run> {
+    runs.into_iter().map(|r| Run { text: clean(&r.text), bold: r.bold }).collect()
+}
+
+/// Text the embedded fonts can draw: control characters become spaces and characters
+/// neither font has become `?` (PDF/UA forbids the `.notdef` glyph).
+fn clean(text: &str) -> String {
+    let Some((regular, bold)) = FACES.as_ref() else { return String::new() };
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                ' '
+            } else if regular.glyph_index(c).is_some() && bold.glyph_index(c).is_some() {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect()
+}
+
+/// Width of `text` in points, shaped as krilla shapes it.
+fn measure(text: &str, bold: bool, size: f32) -> f32 {
+    let Some((regular, heavy)) = FACES.as_ref() else { return 0.0 };
+    let face = if bold { heavy } else { regular };
+    let mut buffer = rustybuzz::UnicodeBuffer::new();
+    buffer.push_str(text);
+    buffer.guess_segment_properties();
+    let shaped = rustybuzz::shape(face, &[], buffer);
+    let units: i32 = shaped.glyph_positions().iter().map(|p| p.x_advance).sum();
+    units as f32 / f32::from(face.units_per_em() as u16) * size
+}
+
+/// A word: its pieces with their weight (a word can change weight in the middle).
+type Word = Vec<Run>;
+
+fn words(runs: &[Run]) -> Vec<Word> {
+    let mut out: Vec<Word> = Vec::new();
+    let mut current: Word = Vec::new();
+    for run in runs {
+        for (i, part) in run.text.split(char::is_whitespace).enumerate() {
+            if i > 0 && !current.is_empty() {
+                out.push(std::mem::take(&mut current));
+            }
+            if !part.is_empty() {
+                match current.last_mut() {
+                    Some(last) if last.bold == run.bold => last.text.push_str(part),
+                    _ => current.push(Run { text: part.to_owned(), bold: run.bold }),
+                }
+            }
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// Join words into runs of equal weight; a space is bold only between two bold pieces.
+fn join(words: &[Word]) -> Vec<Run> {
+    let mut runs: Vec<Run> = Vec::new();
+    let mut push = |text: &str, bold: bool| match runs.last_mut() {
+        Some(last) if last.bold == bold => last.text.push_str(text),
+        _ => runs.push(Run { text: text.to_owned(), bold }),
+    };
+    for (i, word) in words.iter().enumerate() {
+        if i > 0 {
+            let before = words[i - 1].last().is_some_and(|r| r.bold);
+            let after = word.first().is_some_and(|r| r.bold);
+            push(" ", before && after);
+        }
+        for run in word {
+            push(&run.text, run.bold);
+        }
+    }
+    runs
+}
+
+fn width(runs: &[Run], size: f32) -> f32 {
+    runs.iter().map(|r| measure(&r.text, r.bold, size)).sum()
+}
+
+/// Greedy line breaking; a word wider than the line is cut between characters.
+fn wrap(runs: &[Run], max: f32, size: f32) -> Vec<Vec<Run>> {
+    let mut lines = Vec::new();
+    let mut line: Vec<Word> = Vec::new();
+    for word in words(runs) {
+        line.push(word);
+        if width(&join(&line), size) <= max {
+            continue;
+        }
+        let word = line.pop().unwrap_or_default();
+        if !line.is_empty() {
+            lines.push(join(&line));
+            line.clear();
+        }
+        if width(&word, size) <= max {
+            line.push(word);
+        } else {
+            let (mut pieces, rest) = split_word(&word, max, size);
+            lines.append(&mut pieces);
+            line.push(rest);
+        }
+    }
+    if !line.is_empty() {
+        lines.push(join(&line));
+    }
+    lines
+}
+
+/// Cut an over-long word into full lines and the remainder.
+fn split_word(word: &Word, max: f32, size: f32) -> (Vec<Vec<Run>>, Word) {
+    let mut lines = Vec::new();
+    let mut current: Word = Vec::new();
+    for run in word {
+        for c in run.text.chars() {
+            let mut next = current.clone();
+            match next.last_mut() {
+                Some(last) if last.bold == run.bold => last.text.push(c),
+                _ => next.push(Run { text: c.to_string(), bold: run.bold }),
+            }
+            if width(&next, size) > max && !current.is_empty() {
+                lines.push(std::mem::take(&mut current));
+                current.push(Run { text: c.to_string(), bold: run.bold });
+            } else {
+                current = next;
+            }
+        }
+    }
+    (lines, current)
+}
+
+fn fonts() -> Result<(Font, Font), RenderError> {
+    let regular = Font::new(REGULAR.into(), 0).ok_or(RenderError::Font)?;
+    let bold = Font::new(BOLD.into(), 0).ok_or(RenderError::Font)?;
+    Ok((regular, bold))
+}
+
+/// Draw the laid-out letter, then any attachments. `validate`: PDF/UA-1 (no attachments).
+fn write(
+    layout: &Layout,
+    attachments: &[(String, PdfDocument, usize)],
+    validate: bool,
+) -> Result<Vec<u8>, RenderError> {
+    let (regular, bold) = fonts()?;
+    let builder = ConfigurationBuilder::new().with_version(PdfVersion::Pdf17);
+    let builder = if validate { builder.with_accessibility_validator(Accessibility::UA1) } else { builder };
+    let configuration = builder.finish().map_err(|e| RenderError::Pdf(format!("{e:?}")))?;
+    let settings = SerializeSettings { configuration, enable_tagging: true, ..SerializeSettings::default() };
+    let mut document = Document::new_with(settings);
+
+    let mut ids: Vec<Option<Identifier>> = vec![None; layout.slots];
+    for page_index in 0..layout.pages {
+        let mut page = document.start_page_with(
+            PageSettings::from_wh(PAGE_W, PAGE_H).ok_or_else(|| RenderError::Pdf("page size".into()))?,
+        );
+        let mut surface = page.surface();
+        for block in &layout.blocks {
+            let labels: Vec<(usize, &Line)> = match block {
+                Block::List(items) => items
+                    .iter()
+                    .filter_map(|(label, lines)| lines.first().map(|first| (*label, first)))
+                    .filter(|(_, first)| first.page == page_index)
+                    .collect(),
+                _ => Vec::new(),
+            };
+            for (label, first) in labels {
+                let id = draw(&mut surface, &regular, LEFT, first.baseline, first.size, "•");
+                ids[label] = Some(id);
+            }
+            for line in block_lines(block).filter(|l| l.page == page_index) {
+                for piece in &line.pieces {
+                    let font = if piece.bold { &bold } else { &regular };
+                    let id = draw(&mut surface, font, piece.x, line.baseline, line.size, &piece.text);
+                    ids[piece.slot] = Some(id);
+                }
+            }
+        }
+        if let Some(footer) = layout.footers.get(page_index) {
+            let x = (PAGE_W - measure(footer, false, layout.footer_size)) / 2.0;
+            surface.start_tagged(ContentTag::Artifact(Artifact::with_kind(ArtifactType::PageNumber)));
+            surface.draw_text(
+                Point::from_xy(x, FOOTER_BASELINE),
+                regular.clone(),
+                layout.footer_size,
+                footer,
+                false,
+                TextDirection::Auto,
+            );
+            surface.end_tagged();
+        }
+        surface.finish();
+        page.finish();
+    }
+
+    let mut outline = Outline::new();
+    let (page, y) = layout.heading_anchor;
+    outline.push_child(OutlineNode::new(layout.title.clone(), XyzDestination::new(page, Point::from_xy(LEFT, y))));
+    let (page, y) = layout.contact_anchor;
+    let contact = t(&layout.language, "print-outline-contact", &[]);
+    outline.push_child(OutlineNode::new(contact, XyzDestination::new(page, Point::from_xy(LEFT, y))));
+
+    let mut first_page = layout.pages;
+    for (i, (_, pdf, pages)) in attachments.iter().enumerate() {
+        document.embed_pdf_pages(pdf, &(0..*pages).collect::<Vec<_>>());
+        if let Some(title) = layout.attachment_titles.get(i) {
+            outline
+                .push_child(OutlineNode::new(title.clone(), XyzDestination::new(first_page, Point::from_xy(0.0, 0.0))));
+        }
+        first_page += pages;
+    }
+
+    document.set_outline(outline);
+    document.set_tag_tree(tag_tree(layout, &mut ids));
+    document.set_metadata(
+        Metadata::new().title(layout.title.clone()).language(layout.language.clone()).creator("Budbringer".to_owned()),
+    );
+    document.finish().map_err(|e| RenderError::Pdf(format!("{e:?}")))
+}
+
+fn block_lines(block: &Block) -> Box<dyn Iterator<Item = &Line> + '_> {
+    match block {
+        Block::Paragraph(lines) | Block::Heading { lines, .. } => Box::new(lines.iter()),
+        Block::List(items) => Box::new(items.iter().flat_map(|(_, lines)| lines.iter())),
+    }
+}
+
+fn draw(surface: &mut Surface<'_>, font: &Font, x: f32, y: f32, size: f32, text: &str) -> Identifier {
+    let id = surface.start_tagged(ContentTag::Span(SpanTag::empty()));
+    surface.draw_text(Point::from_xy(x, y), font.clone(), size, text, false, TextDirection::Auto);
+    surface.end_tagged();
+    id
+}
+
+/// The structure: paragraphs, the heading, lists (`L` > `LI` > `Lbl` + `LBody`), bold as `Strong`.
+fn tag_tree(layout: &Layout, ids: &mut [Option<Identifier>]) -> TagTree {
+    let mut take = |slot: usize| ids.get_mut(slot).and_then(Option::take);
+    let content = |lines: &[Line], take: &mut dyn FnMut(usize) -> Option<Identifier>| -> Vec<Node> {
+        let mut nodes = Vec::new();
+        for piece in lines.iter().flat_map(|l| l.pieces.iter()) {
+            if let Some(id) = take(piece.slot) {
+                if piece.bold {
+                    nodes.push(TagGroup::with_children(Tag::Strong, vec![id.into()]).into());
+                } else {
+                    nodes.push(id.into());
+                }
+            }
+        }
+        nodes
+    };
+    let mut tree = TagTree::new().with_lang(Some(layout.language.clone()));
+    for block in &layout.blocks {
+        let group = match block {
+            Block::Paragraph(lines) => TagGroup::with_children(Tag::P, content(lines, &mut take)),
+            Block::Heading { title, lines } => {
+                let kind: TagKind = Tag::Hn(NonZeroU16::MIN, Some(title.clone())).into();
+                TagGroup::with_children(kind, content(lines, &mut take))
+            }
+            Block::List(items) => {
+                let mut list = TagGroup::new(Tag::L(ListNumbering::Disc));
+                for (label, lines) in items {
+                    let mut item = TagGroup::new(Tag::LI);
+                    if let Some(id) = take(*label) {
+                        item.push(TagGroup::with_children(Tag::Lbl, vec![id.into()]));
+                    }
+                    item.push(TagGroup::with_children(Tag::LBody, content(lines, &mut take)));
+                    list.push(item);
+                }
+                list
+            }
+        };
+        tree.push(group);
+    }
+    tree
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::channels::test_support::work;
+    use crate::domain::ChannelKind;
+
+    #[test]
+    fn renders_a_pdf_ua_letter() {
+        let mut w = work(ChannelKind::Print, None, None, true);
+        w.letter.body = "Første afsnit med **fed** tekst.\n\n- punkt et\n- punkt to".into();
+        w.letter.respond_by = Some("2099-12-31".into());
+        let pdf = render_letter(&w).unwrap();
+        let text = String::from_utf8_lossy(&pdf);
+        assert!(text.contains("pdfuaid:part"), "PDF/UA identification missing");
+        assert!(text.contains("/StructTreeRoot"));
+        // deterministic: the same letter gives the same bytes
+        assert_eq!(pdf, render_letter(&w).unwrap());
+    }
+
+    #[test]
+    fn long_letters_get_more_pages_and_large_print_more_still() {
+        let mut w = work(ChannelKind::Print, None, None, true);
+        w.letter.body =
+            vec!["Et afsnit med en hel del tekst, som skal brydes over flere linjer på siden."; 40].join("\n\n");
+        let normal = layout(&w).unwrap();
+        w.citizen.large_print = true;
+        let large = layout(&w).unwrap();
+        assert!(normal.pages >= 2 && large.pages > normal.pages, "{} {}", normal.pages, large.pages);
+        assert_eq!(large.footers[0], format!("Side 1 af {}", large.pages));
+        render_letter(&w).unwrap();
+    }
+
+    #[test]
+    fn deadline_in_words_and_danish_address_order() {
+        let date = jiff::civil::date(2099, 12, 31);
+        assert_eq!(date_words("da", date, true), "torsdag den 31. december 2099");
+        assert_eq!(date_words("en", date, true), "Thursday 31 December 2099");
+        let a = PostalAddress {
+            co: Some("Hansen".into()),
+            street: "Vestergade".into(),
+            house_number: "12A".into(),
+            floor: Some("2".into()),
+            door: Some("th".into()),
+            postcode: "8000".into(),
+            town: "Aarhus C".into(),
+            country: None,
+        };
+        assert_eq!(
+            address_lines(Some("Jens"), &a),
+            vec!["Jens", "c/o Hansen", "Vestergade 12A, 2. th", "8000 Aarhus C"]
+        );
+    }
+
+    #[test]
+    fn wraps_long_words_and_masks_cpr() {
+        let lines = wrap(&[Run { text: "x".repeat(400), bold: false }], 100.0, 11.0);
+        assert!(lines.len() > 3);
+        assert!(lines.iter().all(|l| width(l, 11.0) <= 100.0));
+        assert_eq!(mask_cpr("0101901234"), "010190-****");
+        assert_eq!(mask_cpr("010190-****"), "010190-****");
+        assert_eq!(clean("a\u{0}b\u{E000}"), "a b?");
+    }
+
+    #[test]
+    fn bad_attachments_fail_and_good_ones_are_appended() {
+        let mut w = work(ChannelKind::Print, None, None, true);
+        w.documents.push(crate::store::Document {
+            id: uuid::Uuid::nil(),
+            filename: "bilag.pdf".into(),
+            media_type: "application/pdf".into(),
+            content: b"not a pdf".to_vec(),
+        });
+        assert!(matches!(render_letter(&w), Err(RenderError::Attachment(_))));
+        let letter = render_letter(&work(ChannelKind::Print, None, None, true)).unwrap();
+        w.documents[0].content = letter.clone();
+        let combined = render_letter(&w).unwrap();
+        assert!(combined.len() > letter.len());
+        let pages = Pdf::new(combined).unwrap().pages().len();
+        assert_eq!(pages, 2);
+    }
+}

@@ -1,0 +1,234 @@
+//! The sms channel against a real Kannel (bearerbox + smsbox + fakesmsc): notices go out
+//! over sendsms, delivery reports come back to the dlr-url, replies to the get-url.
+
+use budbringer::channels::sms::{self, REPORT_KEY, TransportKind, report_token};
+use budbringer::config::Settings;
+use budbringer::domain::ChannelKind;
+use budbringer::store::ProfileUpdate;
+use serde_json::Value;
+use std::time::Duration;
+
+use crate::harness::{Backend, TestApp, eventually, expect_problem, on_both_backends};
+use crate::peers::kannel::{self, Kannel};
+
+on_both_backends!(
+    notices_reach_the_phone_and_delivery_reports_settle_them,
+    an_sms_kannel_cannot_route_fails_the_delivery,
+    kannel_down_means_retries_until_it_is_back,
+    a_failed_delivery_report_fails_the_delivery,
+    replies_are_accepted_only_with_the_token,
+);
+
+const MO_TOKEN: &str = "mo-token-for-tests";
+const AUTHORITY: &str = "Aarhus Kommune";
+
+/// The notices as they reach the phone, for the letter `letter_on_channel` makes (important,
+/// deadline 2099-12-31). Reviewed: sender, importance, where to read, deadline, callback
+/// keyword; no subject, no body; GSM-7 and one segment each.
+const NOTICE_DA: &str = "Vigtigt brev fra Aarhus Kommune. Læs det på borger.dk eller i appen Digital Post. \
+                         Frist: 31. december 2099. Svar RING, hvis du vil ringes op.";
+const NOTICE_EN: &str = "Important letter from Aarhus Kommune. Read it at borger.dk or in the Digital Post app. \
+                         Deadline: 31 December 2099. Reply CALL to get a call.";
+
+fn use_kannel(s: &mut Settings, sendsms_port: u16) {
+    s.channels.sms.transport = TransportKind::Kannel;
+    s.channels.sms.sender = "1919".into();
+    s.channels.sms.kannel = sms::kannel::Settings {
+        sendsms_url: format!("http://127.0.0.1:{sendsms_port}/cgi-bin/sendsms"),
+        username: kannel::USERNAME.into(),
+        password: kannel::PASSWORD.into(),
+        mo_token: MO_TOKEN.into(),
+        timeout_secs: 5,
+        ..Default::default()
+    };
+}
+
+/// The app on Kannel, and Kannel calling the app back.
+async fn app_and_kannel(backend: &Backend, configure: impl FnOnce(&mut Settings)) -> (TestApp, Kannel) {
+    let port = Kannel::pick_sendsms_port();
+    let app = TestApp::start_with(backend, |s| {
+        use_kannel(s, port);
+        configure(s);
+    })
+    .await;
+    let kannel = Kannel::start(port, &mo_url(&app)).await;
+    (app, kannel)
+}
+
+fn mo_url(app: &TestApp) -> String {
+    format!("{}/v1/inbound/sms/kannel/mo?token={MO_TOKEN}", app.base)
+}
+
+fn profile(phone: &str, language: &str) -> ProfileUpdate {
+    ProfileUpdate { phone: Some(phone.into()), language: Some(language.into()), ..Default::default() }
+}
+
+fn timeline(letter: &Value) -> Vec<String> {
+    letter["timeline"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn wait_for_delivery(app: &TestApp, key: &str, letter: uuid::Uuid, status: &str) -> Value {
+    let path = format!("/v1/letters/{letter}");
+    let start = std::time::Instant::now();
+    loop {
+        let view = app.get_json(key, &path).await;
+        if view["deliveries"][0]["status"] == status {
+            return view;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "delivery never reached {status}: {view:#}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn notices_reach_the_phone_and_delivery_reports_settle_them(backend: Backend) {
+    let (app, kannel) = app_and_kannel(&backend, |_| {}).await;
+    let (authority, key) = app.authority(AUTHORITY).await;
+
+    for (phone, on_the_wire, language, expected) in
+        [("12 34 56 78", "+4512345678", "da", NOTICE_DA), ("+45 87 65 43 21", "+4587654321", "en-GB", NOTICE_EN)]
+    {
+        let (letter, delivery) =
+            app.letter_on_channel(authority, ChannelKind::Sms, profile(phone, language), None).await;
+        let view = wait_for_delivery(&app, &key, letter, "delivered").await;
+        assert_eq!(view["status"], "delivered");
+        let d = &view["deliveries"][0];
+        assert_eq!((d["channel"].as_str(), d["transport"].as_str()), (Some("sms"), Some("kannel")));
+        assert_eq!(d["provider_ref"], delivery.to_string());
+        let events = timeline(&view);
+        let order: Vec<_> =
+            ["dispatched", "sent", "delivered"].iter().map(|k| events.iter().position(|e| e == k)).collect();
+        assert!(order.iter().all(Option::is_some) && order.is_sorted(), "timeline {events:?}");
+
+        let text = kannel.wait_for_sms(on_the_wire).await;
+        assert_eq!(text, expected, "the notice as it reached the phone ({language})");
+        assert!(!text.contains("boligstøtte") && !text.contains("1. januar"), "no subject or body: {text}");
+    }
+    assert!(!kannel.smsbox_log().contains("Couldn't fetch"), "every report reached the app");
+    drop(kannel);
+    app.finish().await;
+}
+
+async fn an_sms_kannel_cannot_route_fails_the_delivery(backend: Backend) {
+    let (app, kannel) = app_and_kannel(&backend, |_| {}).await;
+    let (authority, key) = app.authority(AUTHORITY).await;
+    let number = format!("{}12345678", kannel::UNROUTABLE_PREFIX);
+    let (letter, _) = app.letter_on_channel(authority, ChannelKind::Sms, profile(&number, "da"), None).await;
+
+    let view = app.wait_for_status(&key, &letter.to_string(), "failed").await;
+    let d = &view["deliveries"][0];
+    assert_eq!(d["status"], "failed");
+    assert_eq!(d["attempts"], 1, "a refusal is not retried");
+    let error = d["last_error"].as_str().unwrap();
+    assert!(error.contains("Not routable"), "{error}");
+    assert!(!error.contains("12345678"), "no phone number in errors: {error}");
+    assert!(timeline(&view).contains(&"failed".to_owned()));
+    drop(kannel);
+    app.finish().await;
+}
+
+async fn kannel_down_means_retries_until_it_is_back(backend: Backend) {
+    let port = Kannel::pick_sendsms_port();
+    let app = TestApp::start_with(&backend, |s| {
+        use_kannel(s, port);
+        s.engine.retry_base_ms = 500;
+        s.engine.retry_max_secs = 2;
+    })
+    .await;
+    let (authority, key) = app.authority(AUTHORITY).await;
+    let (letter, _) = app.letter_on_channel(authority, ChannelKind::Sms, profile("12345678", "da"), None).await;
+
+    // nothing listens on the sendsms port: transient, so the engine tries again
+    let path = format!("/v1/letters/{letter}");
+    let retried = eventually(Duration::from_secs(10), || async {
+        let view = app.get_json(&key, &path).await;
+        view["deliveries"][0]["attempts"].as_i64().unwrap_or(0) >= 2
+    })
+    .await;
+    assert!(retried, "the engine retried");
+    let view = app.get_json(&key, &path).await;
+    assert_eq!(view["status"], "dispatched", "not failed while Kannel is down: {view:#}");
+    let error = view["deliveries"][0]["last_error"].as_str().unwrap_or_default().to_owned();
+    assert!(error.contains("Kannel unreachable"), "{error}");
+    assert!(!error.contains("12345678") && !error.contains(kannel::PASSWORD), "nothing personal or secret: {error}");
+
+    let kannel = Kannel::start(port, &mo_url(&app)).await;
+    let view = wait_for_delivery(&app, &key, letter, "delivered").await;
+    assert!(view["deliveries"][0]["attempts"].as_i64().unwrap() >= 2);
+    assert_eq!(kannel.wait_for_sms("+4512345678").await, NOTICE_DA);
+    drop(kannel);
+    app.finish().await;
+}
+
+async fn a_failed_delivery_report_fails_the_delivery(backend: Backend) {
+    // only "accepted by the SMSC" reports from Kannel: the final one is the test's to give,
+    // as an SMSC that could not reach the phone would (fakesmsc always reports success)
+    let (app, kannel) = app_and_kannel(&backend, |s| s.channels.sms.kannel.dlr_mask = 8).await;
+    let (authority, key) = app.authority(AUTHORITY).await;
+    let (letter, delivery) = app.letter_on_channel(authority, ChannelKind::Sms, profile("12345678", "da"), None).await;
+    wait_for_delivery(&app, &key, letter, "sent").await;
+    kannel.wait_for_sms("+4512345678").await;
+
+    let key_bytes = app.store.instance_key(REPORT_KEY).await.unwrap();
+    let token = report_token(&key_bytes, delivery);
+    let report = |status: &str, token: &str| {
+        app.client
+            .get(format!("{}/v1/inbound/sms/kannel/dlr", app.base))
+            .query(&[
+                ("delivery", delivery.to_string().as_str()),
+                ("status", status),
+                ("answer", "id:7 sub:001 dlvrd:000 stat:UNDELIV err:001 text:Vigtigt brev fra"),
+                ("token", token),
+            ])
+            .send()
+    };
+
+    // someone else's report: refused, and nothing changes
+    let forged = report_token(b"not our key", delivery);
+    expect_problem(report("2", &forged).await.unwrap(), 404).await;
+    expect_problem(report("2", "").await.unwrap(), 404).await;
+    // buffered at the SMSC: not final
+    assert_eq!(report("4", &token).await.unwrap().status(), 200);
+    assert_eq!(app.get_json(&key, &format!("/v1/letters/{letter}")).await["deliveries"][0]["status"], "sent");
+
+    let answer = report("2", &token).await.unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.text().await.unwrap(), "");
+    let view = app.wait_for_status(&key, &letter.to_string(), "failed").await;
+    let d = &view["deliveries"][0];
+    assert_eq!(d["last_error"], "the SMS was not delivered to the phone (stat:UNDELIV err:001)");
+    let events = timeline(&view);
+    assert_eq!(events.iter().filter(|e| *e == "failed").count(), 1, "{events:?}");
+
+    // a repeated or late report changes nothing
+    assert_eq!(report("1", &token).await.unwrap().status(), 200);
+    let again = app.get_json(&key, &format!("/v1/letters/{letter}")).await;
+    assert_eq!(again["status"], "failed");
+    assert_eq!(timeline(&again), events);
+    drop(kannel);
+    app.finish().await;
+}
+
+async fn replies_are_accepted_only_with_the_token(backend: Backend) {
+    let (app, mut kannel) = app_and_kannel(&backend, |_| {}).await;
+    let reply = |token: &str, text: &str| {
+        app.client
+            .get(format!("{}/v1/inbound/sms/kannel/mo", app.base))
+            .query(&[("from", "+4512345678"), ("text", text), ("token", token)])
+            .send()
+    };
+    expect_problem(reply("wrong", "OK").await.unwrap(), 404).await;
+    expect_problem(reply("", "OK").await.unwrap(), 404).await;
+    let answer = reply(MO_TOKEN, "Ok.").await.unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.text().await.unwrap(), "", "an empty body: Kannel sends no reply SMS");
+
+    // a real reply through Kannel's sms-service reaches the endpoint and is answered 200
+    kannel.send_from_phone("+4512345678", "1919", "RING");
+    let fetched =
+        eventually(Duration::from_secs(10), || async { kannel.smsbox_log().contains("/v1/inbound/sms/kannel/mo") })
+            .await;
+    assert!(fetched, "smsbox called the reply endpoint; logs in {}", kannel.dir.display());
+    assert!(!kannel.smsbox_log().contains("Couldn't fetch"), "the endpoint answered");
+    drop(kannel);
+    app.finish().await;
+}
