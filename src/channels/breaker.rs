@@ -119,6 +119,7 @@ mod tests {
             delivery_id: uuid::Uuid::nil(),
             extension: "txt",
             bytes: vec![],
+            recipient: None,
         }
     }
 

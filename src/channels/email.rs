@@ -1,59 +1,257 @@
-//! E-mail: a short notice that a letter has come, never the letter's content.
+//! E-mail: a short notice that a letter has come — who wrote, whether it is important, the
+//! deadline, how to read it — never the letter's content. Text and HTML, in the citizen's
+//! language. Sent over SMTP (lettre) or dropped as an `.eml` file.
 
+use async_trait::async_trait;
+use lettre::message::{Mailbox, MultiPart, SinglePart, header};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use std::time::Duration;
 
-use super::envelope::{message, notice_args};
-use super::{Channel, ChannelError, OutboundMessage, Transport};
-use crate::domain::ChannelKind;
-use crate::i18n::{DEFAULT_LANGUAGE, t};
+use super::envelope::message;
+use super::{Channel, ChannelError, OutboundMessage, Receipt, Transport};
+use crate::domain::{ChannelKind, Importance};
+use crate::i18n::{DEFAULT_LANGUAGE, I18N};
 use crate::store::DeliveryWork;
 
-/// How this channel's messages leave: `file` (the file drop) for now.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TransportKind {
+    /// One `.eml` file per notice under `<data_dir>/outbox/email/`.
     #[default]
     File,
+    Smtp,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpTls {
+    /// Plain SMTP: only for a relay on the same host or a test server.
+    None,
+    /// STARTTLS on the submission port (587), required.
+    #[default]
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Implicit,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
     pub transport: TransportKind,
+    /// The sender of notices, e.g. `Aarhus Kommune <noreply@aarhus.dk>`.
+    pub from: String,
+    pub smtp: SmtpSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub timeout_secs: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            transport: TransportKind::File,
+            from: "Budbringer <noreply@budbringer.invalid>".into(),
+            smtp: SmtpSettings::default(),
+        }
+    }
+}
+
+impl Default for SmtpSettings {
+    fn default() -> Self {
+        Self {
+            host: "localhost".into(),
+            port: 587,
+            tls: SmtpTls::Starttls,
+            username: None,
+            password: None,
+            timeout_secs: 30,
+        }
+    }
 }
 
 /// The transport `settings` choose.
 pub fn transport(settings: &Settings, file_drop: &Arc<dyn Transport>) -> Result<Arc<dyn Transport>, ChannelError> {
     match settings.transport {
         TransportKind::File => Ok(Arc::clone(file_drop)),
+        TransportKind::Smtp => Ok(Arc::new(Smtp::new(&settings.smtp)?)),
     }
 }
 
-pub struct EmailNotice;
+pub struct EmailNotice {
+    from: String,
+}
+
+impl EmailNotice {
+    pub fn new(settings: &Settings) -> Self {
+        Self { from: settings.from.clone() }
+    }
+}
+
+/// The notice in words, in one language.
+struct NoticeText {
+    subject: String,
+    paragraphs: Vec<String>,
+}
+
+fn notice_text(work: &DeliveryWork, language: &str) -> NoticeText {
+    let letter = &work.letter;
+    let sender = work.authority.name.clone();
+    let m = |id: &str, args: &[(&str, String)]| I18N.message(language, id, args);
+    let mut paragraphs = vec![m("email-intro", &[("sender", sender.clone())])];
+    if letter.importance == Importance::Important {
+        paragraphs.push(m("email-important", &[]));
+    }
+    if let Some(deadline) = &letter.deadline {
+        paragraphs.push(m("email-deadline", &[("date", deadline.clone())]));
+    }
+    paragraphs.push(m("email-how-to-read", &[]));
+    let contact = [letter.contact.unit.clone(), letter.contact.phone.clone(), letter.contact.hours.clone()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if !contact.is_empty() {
+        paragraphs.push(m("email-contact", &[("sender", sender.clone()), ("contact", contact)]));
+    }
+    paragraphs.push(m("email-footer", &[]));
+    NoticeText { subject: m("email-subject", &[("sender", sender)]), paragraphs }
+}
+
+/// `Content-Language` (RFC 3282), so mail clients and screen readers know the language.
+#[derive(Debug, Clone)]
+struct ContentLanguage(String);
+
+impl header::Header for ContentLanguage {
+    fn name() -> header::HeaderName {
+        header::HeaderName::new_from_ascii_str("Content-Language")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self(s.trim().to_owned()))
+    }
+
+    fn display(&self) -> header::HeaderValue {
+        header::HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn html(text: &NoticeText, language: &str) -> String {
+    let body: String = text.paragraphs.iter().map(|p| format!("<p>{}</p>\n", escape_html(p))).collect();
+    format!(
+        "<!doctype html>\n<html lang=\"{language}\"><head><meta charset=\"utf-8\"><title>{}</title></head>\n<body>\n{body}</body></html>\n",
+        escape_html(&text.subject)
+    )
+}
 
 impl Channel for EmailNotice {
     fn kind(&self) -> ChannelKind {
         ChannelKind::Email
     }
+
     fn render(&self, work: &DeliveryWork) -> Result<OutboundMessage, ChannelError> {
         let Some(to) = &work.citizen.email else {
             return Err(ChannelError::Permanent("the citizen has no e-mail address".into()));
         };
-        let args = notice_args(work);
-        let to = to.parse().map_err(|e| ChannelError::Permanent(format!("bad e-mail address: {e}")))?;
-        let from = "Budbringer <noreply@budbringer.invalid>"
-            .parse()
-            .map_err(|e| ChannelError::Permanent(format!("bad sender address: {e}")))?;
+        let to: Mailbox = to.parse().map_err(|e| ChannelError::Permanent(format!("bad e-mail address: {e}")))?;
+        let from: Mailbox =
+            self.from.parse().map_err(|e| ChannelError::Permanent(format!("bad sender address in settings: {e}")))?;
+        let language = I18N.negotiate(work.citizen.language.as_deref().or(Some(DEFAULT_LANGUAGE)));
+        let text = notice_text(work, language);
+        let plain = text.paragraphs.join("\n\n") + "\n";
         let email = lettre::Message::builder()
             .from(from)
-            .to(to)
-            .subject(t(DEFAULT_LANGUAGE, "notice-email-subject", &args))
-            .header(lettre::message::header::ContentType::TEXT_PLAIN)
-            .body(t(DEFAULT_LANGUAGE, "notice-email-body", &args))
+            .to(to.clone())
+            .subject(text.subject.clone())
+            .header(ContentLanguage(language.to_owned()))
+            .multipart(
+                MultiPart::alternative()
+                    .singlepart(SinglePart::builder().header(header::ContentType::TEXT_PLAIN).body(plain))
+                    .singlepart(
+                        SinglePart::builder().header(header::ContentType::TEXT_HTML).body(html(&text, language)),
+                    ),
+            )
             .map_err(|e| ChannelError::Permanent(format!("cannot build e-mail: {e}")))?;
-        Ok(message(work, "eml", email.formatted()))
+        let mut out = message(work, "eml", email.formatted());
+        out.recipient = Some(to.email.to_string());
+        Ok(out)
     }
+}
+
+/// SMTP submission with lettre. 4xx answers are transient, 5xx permanent.
+pub struct Smtp {
+    mailer: AsyncSmtpTransport<Tokio1Executor>,
+}
+
+impl Smtp {
+    pub fn new(s: &SmtpSettings) -> Result<Self, ChannelError> {
+        let setup = |e: lettre::transport::smtp::Error| ChannelError::Permanent(format!("SMTP settings: {e}"));
+        let builder = match s.tls {
+            SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&s.host),
+            SmtpTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&s.host).map_err(setup)?,
+            SmtpTls::Implicit => AsyncSmtpTransport::<Tokio1Executor>::relay(&s.host).map_err(setup)?,
+        };
+        let mut builder = builder.port(s.port).timeout(Some(Duration::from_secs(s.timeout_secs)));
+        if let (Some(user), Some(password)) = (&s.username, &s.password) {
+            builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+        }
+        Ok(Self { mailer: builder.build() })
+    }
+}
+
+#[async_trait]
+impl Transport for Smtp {
+    async fn send(&self, message: &OutboundMessage) -> Result<Receipt, ChannelError> {
+        let to = message
+            .recipient
+            .as_deref()
+            .ok_or_else(|| ChannelError::Permanent("an e-mail needs a recipient".into()))?
+            .parse()
+            .map_err(|e| ChannelError::Permanent(format!("bad recipient: {e}")))?;
+        let from = sender_of(&message.bytes)
+            .ok_or_else(|| ChannelError::Permanent("the message has no From address".into()))?
+            .parse()
+            .map_err(|e| ChannelError::Permanent(format!("bad sender: {e}")))?;
+        let envelope = lettre::address::Envelope::new(Some(from), vec![to])
+            .map_err(|e| ChannelError::Permanent(format!("bad envelope: {e}")))?;
+        match self.mailer.send_raw(&envelope, &message.bytes).await {
+            Ok(response) => Ok(Receipt {
+                transport: "smtp",
+                provider_ref: Some(response.message().collect::<Vec<_>>().join(" ")),
+                // the receiving server took responsibility for it: for a notice, that is delivery
+                confirmed: true,
+            }),
+            Err(e) if e.is_permanent() => Err(ChannelError::Permanent(format!("SMTP refused: {e}"))),
+            Err(e) => Err(ChannelError::Transient(format!("SMTP: {e}"))),
+        }
+    }
+}
+
+/// The address in the `From:` header of a formatted message (the envelope sender).
+fn sender_of(bytes: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let headers = text.split("\r\n\r\n").next()?;
+    let line = headers.lines().find(|l| l.to_ascii_lowercase().starts_with("from:"))?;
+    let value = line[5..].trim();
+    let address = match (value.rfind('<'), value.rfind('>')) {
+        (Some(start), Some(end)) if start < end => &value[start + 1..end],
+        _ => value,
+    };
+    Some(address.trim().to_owned())
 }
 
 #[cfg(test)]
@@ -61,12 +259,32 @@ mod tests {
     use super::*;
     use crate::channels::test_support::work;
 
+    fn rendered(language: Option<&str>) -> String {
+        let mut w = work(ChannelKind::Email, None, Some("jens@example.org"), false);
+        w.citizen.language = language.map(Into::into);
+        w.letter.deadline = Some("2099-12-31".into());
+        let msg = EmailNotice::new(&Settings::default()).render(&w).unwrap();
+        assert_eq!(msg.recipient.as_deref(), Some("jens@example.org"));
+        String::from_utf8(msg.bytes).unwrap()
+    }
+
     #[test]
-    fn email_notice_is_a_real_rfc5322_message() {
-        let msg = EmailNotice.render(&work(ChannelKind::Email, None, Some("jens@example.org"), false)).unwrap();
-        let text = String::from_utf8(msg.bytes).unwrap();
-        assert!(text.contains("To: jens@example.org"), "{text}");
-        assert!(text.contains("Subject: "), "{text}");
-        assert_eq!(msg.extension, "eml");
+    fn the_notice_is_multipart_localised_and_without_the_letter() {
+        let danish = rendered(None);
+        assert!(danish.contains("To: jens@example.org"), "{danish}");
+        assert!(danish.contains("multipart/alternative"));
+        assert!(danish.contains("text/plain") && danish.contains("text/html"));
+        assert!(danish.contains("Content-Language: da"));
+        assert!(!danish.contains("Tekst"), "the letter's body never goes in an e-mail");
+        let english = rendered(Some("en"));
+        assert!(english.contains("Content-Language: en"));
+        assert_ne!(danish, english);
+    }
+
+    #[test]
+    fn sender_comes_from_the_from_header() {
+        let raw = b"From: Aarhus Kommune <noreply@aarhus.dk>\r\nTo: x@y.dk\r\n\r\nbody";
+        assert_eq!(sender_of(raw).as_deref(), Some("noreply@aarhus.dk"));
+        assert_eq!(sender_of(b"To: x@y.dk\r\n\r\nFrom: a@b.dk").as_deref(), None);
     }
 }

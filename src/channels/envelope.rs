@@ -11,6 +11,7 @@ pub fn message(work: &DeliveryWork, extension: &'static str, bytes: Vec<u8>) -> 
         delivery_id: work.delivery.id,
         extension,
         bytes,
+        recipient: None,
     }
 }
 

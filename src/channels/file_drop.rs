@@ -70,6 +70,7 @@ mod tests {
             delivery_id: Uuid::now_v7(),
             extension: "json",
             bytes: b"{}".to_vec(),
+            recipient: None,
         };
         drop.send(&message).await.unwrap();
         drop.send(&message).await.unwrap();

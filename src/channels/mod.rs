@@ -31,6 +31,9 @@ pub struct OutboundMessage {
     /// File extension that says what the bytes are (`json`, `txt`, `eml`).
     pub extension: &'static str,
     pub bytes: Vec<u8>,
+    /// Where to send it when the transport needs an address beside the bytes (the e-mail
+    /// envelope recipient, say).
+    pub recipient: Option<String>,
 }
 
 /// What a transport reports back when it took a message.
@@ -116,7 +119,7 @@ impl Channels {
             ),
             (Box::new(print::Print), print::transport(&settings.print, &file_drop)?),
             (Box::new(sms::SmsNotice), sms::transport(&settings.sms, &file_drop, callbacks)?),
-            (Box::new(email::EmailNotice), email::transport(&settings.email, &file_drop)?),
+            (Box::new(email::EmailNotice::new(&settings.email)), email::transport(&settings.email, &file_drop)?),
             (Box::new(phone::PhoneCallback), phone::transport(&settings.phone, &file_drop)?),
         ];
         let routes = routes

@@ -89,8 +89,7 @@ async fn notices_reach_the_phone_and_delivery_reports_settle_them(backend: Backe
     {
         let (letter, delivery) =
             app.letter_on_channel(authority, ChannelKind::Sms, profile(phone, language), None).await;
-        let view = wait_for_delivery(&app, &key, letter, "delivered").await;
-        assert_eq!(view["status"], "delivered");
+        let view = app.wait_for_status(&key, &letter.to_string(), "delivered").await;
         let d = &view["deliveries"][0];
         assert_eq!((d["channel"].as_str(), d["transport"].as_str()), (Some("sms"), Some("kannel")));
         assert_eq!(d["provider_ref"], delivery.to_string());

@@ -8,6 +8,7 @@ mod peers;
 mod api_errors;
 mod api_letters;
 mod channel_digital_post;
+mod channel_email;
 mod channel_print;
 mod channel_sms;
 mod citizens;

@@ -438,6 +438,27 @@ mod tests {
     }
 
     #[test]
+    fn settings_read_from_toml_and_refuse_unknown_keys() {
+        use figment::Figment;
+        use figment::providers::{Format, Toml};
+        let toml = r#"
+            transport = "sf1601"
+            endpoint = "https://exttest.serviceplatformen.dk/service/KombiPostAfsend_1/kombi"
+            client_cert_file = "/etc/budbringer/oces.pem"
+            client_key_file = "/etc/budbringer/oces-key.pem"
+            receipt_secret = "s"
+        "#;
+        let s: Settings = Figment::from(Toml::string(toml)).extract().unwrap();
+        assert_eq!(s.transport, TransportKind::Sf1601);
+        assert!(s.paper_fallback && s.ca_file.is_none() && s.timeout_secs == 30);
+        assert!(!format!("{s:?}").contains("receipt_secret: \"s\""));
+        let bad: Result<Settings, _> = Figment::from(Toml::string("transport = \"file\"\nendpont = \"x\"")).extract();
+        assert!(bad.is_err());
+        let default: Settings = Figment::from(Toml::string("")).extract().unwrap();
+        assert_eq!(default.transport, TransportKind::File);
+    }
+
+    #[test]
     fn the_file_transport_drops_memo_xml() {
         let channel = DigitalPost::new(&Settings::default(), "https://b.example/");
         let msg = channel.render(&fixed_work()).unwrap();

@@ -292,9 +292,10 @@ impl Transport for Sf1601Transport {
             tracing::info!(delivery_id = %message.delivery_id, %message_uuid, %transaction_id, "sf1601 took the message");
             return Ok(Receipt { transport: "sf1601", provider_ref: Some(message_uuid.to_string()), confirmed: false });
         }
-        // the provider's own words help an operator; they never contain the letter
+        // the provider's own words help an operator; digit runs that could be a CPR number
+        // are masked, since the error is logged and stored
         let body = response.text().await.unwrap_or_default();
-        let detail: String = body.chars().take(300).collect();
+        let detail = mask_long_numbers(&body.chars().take(300).collect::<String>());
         let error = format!("sf1601 answered {status} (transaction {transaction_id}): {detail}");
         if status.is_client_error()
             && status != reqwest::StatusCode::REQUEST_TIMEOUT
@@ -305,6 +306,30 @@ impl Transport for Sf1601Transport {
             Err(ChannelError::Transient(error))
         }
     }
+}
+
+/// Replace every run of 10 or more digits (a CPR number, say) with asterisks.
+fn mask_long_numbers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut digits = String::new();
+    let flush = |digits: &mut String, out: &mut String| {
+        if digits.len() >= 10 {
+            out.push_str(&"*".repeat(digits.len()));
+        } else {
+            out.push_str(digits);
+        }
+        digits.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            flush(&mut digits, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut digits, &mut out);
+    out
 }
 
 /// An error with its causes, which is where TLS problems are named.
@@ -401,6 +426,11 @@ mod tests {
         no_pdf.documents.clear();
         let request = XmlElement::parse(&kombi_request(&no_pdf, &memo, true, now).unwrap()).unwrap();
         assert_eq!(request.children[0].text, KOMBI_DIGITAL_POST);
+    }
+
+    #[test]
+    fn provider_errors_lose_anything_like_a_cpr_number() {
+        assert_eq!(mask_long_numbers("modtager 0101901234 ukendt, kode 4711"), "modtager ********** ukendt, kode 4711");
     }
 
     #[test]

@@ -19,6 +19,7 @@ use std::sync::{Arc, LazyLock};
 
 use krilla::configure::{Accessibility, ConfigurationBuilder, PdfVersion};
 use krilla::destination::XyzDestination;
+use krilla::error::KrillaError;
 use krilla::geom::Point;
 use krilla::metadata::Metadata;
 use krilla::outline::{Outline, OutlineNode};
@@ -47,7 +48,7 @@ static FACES: LazyLock<Option<(rustybuzz::Face<'static>, rustybuzz::Face<'static
 pub enum RenderError {
     #[error("the embedded font cannot be read")]
     Font,
-    #[error("the letter does not validate as PDF/UA-1: {0}")]
+    #[error("cannot write the letter as PDF/UA-1: {0}")]
     Pdf(String),
     #[error("attachment {0} is not a readable PDF")]
     Attachment(String),
@@ -157,7 +158,7 @@ struct Layout {
     language: String,
     title: String,
     blocks: Vec<Block>,
-    /// Slot of each page's footer is not needed: footers are artifacts.
+    /// Pages of the letter itself (attachments come after them).
     pages: usize,
     footers: Vec<String>,
     footer_size: f32,
@@ -450,7 +451,7 @@ fn measure(text: &str, bold: bool, size: f32) -> f32 {
     buffer.guess_segment_properties();
     let shaped = rustybuzz::shape(face, &[], buffer);
     let units: i32 = shaped.glyph_positions().iter().map(|p| p.x_advance).sum();
-    units as f32 / f32::from(face.units_per_em() as u16) * size
+    units as f32 / face.units_per_em() as f32 * size
 }
 
 /// A word: its pieces with their weight (a word can change weight in the middle).
@@ -637,7 +638,19 @@ fn write(
     document.set_metadata(
         Metadata::new().title(layout.title.clone()).language(layout.language.clone()).creator("Budbringer".to_owned()),
     );
-    document.finish().map_err(|e| RenderError::Pdf(format!("{e:?}")))
+    document.finish().map_err(|e| RenderError::Pdf(describe(&e)))
+}
+
+/// What went wrong, by kind only: krilla's details can quote the letter's text, and this
+/// message ends up in logs and in the delivery's `last_error`.
+fn describe(error: &KrillaError) -> String {
+    let kind = |debug: String| debug.split(['(', ' ', '{']).next().unwrap_or_default().to_owned();
+    match error {
+        KrillaError::Validation(errors) => {
+            errors.iter().map(|(e, _)| kind(format!("{e:?}"))).collect::<Vec<_>>().join(", ")
+        }
+        other => kind(format!("{other:?}")),
+    }
 }
 
 fn block_lines(block: &Block) -> Box<dyn Iterator<Item = &Line> + '_> {
