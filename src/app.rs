@@ -65,6 +65,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(crate::api::letters::router())
         .merge(crate::api::citizens::router())
+        .merge(crate::api::callbacks::router())
         .merge(crate::api::events::router())
         .merge(crate::api::webhooks::router())
         .merge(crate::api::health::router())

@@ -163,6 +163,9 @@ impl Settings {
         if self.engine.lease_secs == 0 || self.engine.concurrency == 0 || self.engine.max_attempts == 0 {
             return invalid("engine", "lease_secs, concurrency and max_attempts must be above 0");
         }
+        if let Err(e) = self.channels.phone.office_hours() {
+            return Err(ConfigError::Invalid { key: "channels.phone.office_hours", problem: e.to_string() });
+        }
         if self.webhooks.give_up_after_hours < 72 {
             return invalid("webhooks.give_up_after_hours", "must be at least 72 (three days)");
         }

@@ -61,6 +61,8 @@ detail-citizen-not-found = Der er ingen borger med dette id.
 error-language = Skriv sproget som en sprogkode, fx da, en eller uk.
 error-letter-channel = Breve kan komme med digital_post, print eller phone.
 error-notice-channel = Besked om nye breve kan komme med sms eller email.
+detail-callback-not-found = Der er ingen åben opringning med dette id hos jeres myndighed.
+error-minutes = Minutter skal være et tal fra 0 til 600.
 error-idempotency-key = Idempotency-Key skal have 1 til 255 synlige tegn.
 
 ## Beskeder til borgeren
@@ -69,6 +71,9 @@ notice-sms-no-phone = Du har fået et brev fra { $sender }: "{ $subject }". Læs
 notice-email-subject = Nyt brev fra { $sender }
 notice-email-body = Du har fået et brev fra { $sender } om "{ $subject }". Læs det i Digital Post. Hvis du har brug for hjælp, så kontakt { $sender }.
 callback-summary = Ring til borgeren om brevet "{ $subject }" fra { $sender }.
+callback-deadline = Fristen er { $date }.
+callback-language = Borgeren læser helst { $language }.
+callback-large-print = Borgeren har brug for stor skrift.
 
 ## API-dokumentation (/docs)
 docs-title = Budbringer: API for myndigheder

@@ -61,6 +61,8 @@ detail-citizen-not-found = There is no citizen with this id.
 error-language = Write the language as a language code, e.g. da, en or uk.
 error-letter-channel = Letters can come by digital_post, print or phone.
 error-notice-channel = Notices about new letters can come by sms or email.
+detail-callback-not-found = Your authority has no open callback with this id.
+error-minutes = Minutes must be a number from 0 to 600.
 error-idempotency-key = The Idempotency-Key must have 1 to 255 visible characters.
 
 ## Messages to the citizen
@@ -69,6 +71,9 @@ notice-sms-no-phone = You have a letter from { $sender }: "{ $subject }". Read i
 notice-email-subject = New letter from { $sender }
 notice-email-body = You have a letter from { $sender } about "{ $subject }". Read it in Digital Post. If you need help, contact { $sender }.
 callback-summary = Call the citizen about the letter "{ $subject }" from { $sender }.
+callback-deadline = The deadline is { $date }.
+callback-language = The citizen prefers to read { $language }.
+callback-large-print = The citizen needs large print.
 
 ## API documentation (/docs)
 docs-title = Budbringer: API for authorities

@@ -161,3 +161,21 @@ CREATE TABLE webhook_messages (
 );
 CREATE INDEX webhook_messages_due ON webhook_messages (state, available_at);
 CREATE INDEX webhook_messages_order ON webhook_messages (webhook_id, letter_id, id);
+
+-- Calls a caseworker owes a citizen (the phone channel, or a citizen asking to be called).
+CREATE TABLE callback_tasks (
+    id            UUID PRIMARY KEY,
+    authority_id  UUID NOT NULL REFERENCES authorities(id),
+    letter_id     UUID NOT NULL REFERENCES letters(id),
+    delivery_id   UUID REFERENCES deliveries(id),
+    phone         TEXT NOT NULL,
+    summary       TEXT NOT NULL,
+    status        TEXT NOT NULL,          -- open, done, failed
+    due_at        BIGINT NOT NULL,
+    no_answers    BIGINT NOT NULL DEFAULT 0,
+    minutes_spent BIGINT NOT NULL DEFAULT 0,
+    last_outcome  TEXT,
+    created_at    BIGINT NOT NULL,
+    updated_at    BIGINT NOT NULL
+);
+CREATE INDEX callback_tasks_queue ON callback_tasks (authority_id, status, due_at);

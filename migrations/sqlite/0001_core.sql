@@ -162,3 +162,21 @@ CREATE TABLE webhook_messages (
 );
 CREATE INDEX webhook_messages_due ON webhook_messages (state, available_at);
 CREATE INDEX webhook_messages_order ON webhook_messages (webhook_id, letter_id, id);
+
+-- Calls a caseworker owes a citizen (the phone channel, or a citizen asking to be called).
+CREATE TABLE callback_tasks (
+    id            BLOB PRIMARY KEY,
+    authority_id  BLOB NOT NULL REFERENCES authorities(id),
+    letter_id     BLOB NOT NULL REFERENCES letters(id),
+    delivery_id   BLOB REFERENCES deliveries(id),
+    phone         TEXT NOT NULL,
+    summary       TEXT NOT NULL,
+    status        TEXT NOT NULL,          -- open, done, failed
+    due_at        INTEGER NOT NULL,
+    no_answers    INTEGER NOT NULL DEFAULT 0,
+    minutes_spent INTEGER NOT NULL DEFAULT 0,
+    last_outcome  TEXT,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+);
+CREATE INDEX callback_tasks_queue ON callback_tasks (authority_id, status, due_at);

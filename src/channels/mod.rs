@@ -76,6 +76,7 @@ pub trait Channel: Send + Sync {
 /// Every channel with the transport configured for it.
 pub struct Channels {
     routes: HashMap<ChannelKind, Route>,
+    callbacks: phone::CallbackPlanner,
 }
 
 /// A channel and the transport its messages leave by.
@@ -129,7 +130,19 @@ impl Channels {
                 (channel.kind(), (channel, guarded))
             })
             .collect();
-        Ok(Self { routes })
+        Ok(Self { routes, callbacks: phone::CallbackPlanner::new(&settings.phone)? })
+    }
+
+    /// The callback task a phone delivery opens when it went into the callback queue.
+    pub fn callback_task(
+        &self,
+        work: &DeliveryWork,
+        receipt: &Receipt,
+        now: jiff::Timestamp,
+    ) -> Option<crate::store::NewCallback> {
+        (work.delivery.channel == ChannelKind::Phone && receipt.transport == phone::CALLBACK_QUEUE)
+            .then(|| self.callbacks.task(work, now))
+            .flatten()
     }
 
     /// Render the letter for the delivery's channel and send it.

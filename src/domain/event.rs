@@ -9,6 +9,10 @@ pub enum EventKind {
     Sent,
     Delivered,
     Failed,
+    /// Evidence: the citizen reacted (was reached by phone, replied, answered the SMS).
+    Reacted,
+    /// A caseworker logged a call: outcome and minutes spent.
+    CallLogged,
     Cancelled,
 }
 
@@ -20,6 +24,8 @@ impl EventKind {
             EventKind::Sent => "sent",
             EventKind::Delivered => "delivered",
             EventKind::Failed => "failed",
+            EventKind::Reacted => "reacted",
+            EventKind::CallLogged => "call_logged",
             EventKind::Cancelled => "cancelled",
         }
     }

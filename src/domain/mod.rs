@@ -4,6 +4,7 @@ pub mod clock;
 pub mod cpr;
 pub mod event;
 pub mod letter;
+pub mod office_hours;
 pub mod routing;
 pub mod secret;
 

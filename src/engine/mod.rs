@@ -109,7 +109,12 @@ impl Engine {
             }
             Ok(receipt) => {
                 self.metrics.delivery(channel.as_str(), "sent");
-                DeliveryOutcome::Sent { transport: receipt.transport.to_owned(), provider_ref: receipt.provider_ref }
+                let callback = self.channels.callback_task(&work, &receipt, self.clock.now());
+                DeliveryOutcome::Sent {
+                    transport: receipt.transport.to_owned(),
+                    provider_ref: receipt.provider_ref,
+                    callback,
+                }
             }
             Err(e) if e.is_permanent() || job.attempts >= job.max_attempts => {
                 self.metrics.delivery(channel.as_str(), "failed");

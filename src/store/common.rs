@@ -18,6 +18,14 @@ macro_rules! delivery_cols {
 }
 pub(crate) use delivery_cols;
 
+macro_rules! callback_cols {
+    () => {
+        "id, authority_id, letter_id, delivery_id, phone, summary, status, due_at, no_answers, minutes_spent, \
+         last_outcome, created_at, updated_at"
+    };
+}
+pub(crate) use callback_cols;
+
 /// The citizen profile columns of a `ProfileRow`, with the name of whoever changed it last.
 macro_rules! profile_select {
     () => {
@@ -39,7 +47,7 @@ macro_rules! common_store_impl {
     ($store:ty, $db:ty, lock = $lock:literal, skip_locked = $skip_locked:literal, visible = $visible:literal) => {
         use $crate::domain::routing::ContactProfile;
         use $crate::domain::{ChannelKind, EventKind, LetterStatus};
-        use $crate::store::common::{delivery_cols, is_unique_violation, letter_cols, profile_select};
+        use $crate::store::common::{callback_cols, delivery_cols, is_unique_violation, letter_cols, profile_select};
         use $crate::store::model::*;
         use $crate::store::{StoreError, StoreResult};
         use sqlx::types::Json;
@@ -700,7 +708,7 @@ macro_rules! common_store_impl {
                             Self::settle_letter(&mut tx, job.letter_id, &purpose, status, kind, data, now).await?;
                         }
                     }
-                    DeliveryOutcome::Sent { transport, provider_ref } => {
+                    DeliveryOutcome::Sent { transport, provider_ref, callback } => {
                         let channel: Option<String> = sqlx::query_scalar(sql(
                             "UPDATE deliveries SET status = 'sent', transport = $2, provider_ref = $3, last_error = NULL, \
                              updated_at = $4 WHERE id = $1 AND status = 'sending' RETURNING channel",
@@ -722,6 +730,22 @@ macro_rules! common_store_impl {
                                 "transport": transport, "provider_ref": provider_ref,
                             });
                             Self::append_event(&mut tx, job.letter_id, authority_id, EventKind::Sent, data, now).await?;
+                            if let Some(task) = callback {
+                                sqlx::query(sql(
+                                    "INSERT INTO callback_tasks (id, authority_id, letter_id, delivery_id, phone, summary, \
+                                     status, due_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $8)",
+                                ))
+                                .bind(task.id)
+                                .bind(authority_id)
+                                .bind(job.letter_id)
+                                .bind(delivery_id)
+                                .bind(&task.phone)
+                                .bind(&task.summary)
+                                .bind(task.due_at)
+                                .bind(now)
+                                .execute(&mut *tx)
+                                .await?;
+                            }
                         }
                     }
                     DeliveryOutcome::Failed { error } => {
@@ -804,6 +828,92 @@ macro_rules! common_store_impl {
                 sqlx::query(sql("DELETE FROM jobs WHERE delivery_id = $1")).bind(delivery_id).execute(&mut *tx).await?;
                 tx.commit().await?;
                 Ok(true)
+            }
+
+            async fn callback_tasks(&self, authority_id: Uuid, all: bool) -> StoreResult<Vec<CallbackTask>> {
+                Ok(sqlx::query_as(sql(concat!(
+                    "SELECT ", callback_cols!(), " FROM callback_tasks WHERE authority_id = $1 \
+                     AND ($2 OR status = 'open') ORDER BY due_at, id"
+                )))
+                .bind(authority_id)
+                .bind(all)
+                .fetch_all(self.reader())
+                .await?)
+            }
+
+            async fn record_call(
+                &self,
+                authority_id: Uuid,
+                task_id: Uuid,
+                log: &CallLog,
+                now: i64,
+            ) -> StoreResult<Option<CallbackTask>> {
+                let mut tx = self.writer().begin().await?;
+                let task: Option<CallbackTask> = sqlx::query_as(sql(concat!(
+                    "SELECT ", callback_cols!(), " FROM callback_tasks WHERE id = $1 AND authority_id = $2 AND status = 'open'",
+                    $lock
+                )))
+                .bind(task_id)
+                .bind(authority_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(task) = task else { return Ok(None) };
+                let no_answers = task.no_answers + i64::from(log.outcome == CallOutcome::NoAnswer);
+                let (status, due_at) = match log.outcome {
+                    CallOutcome::Reached => ("done", task.due_at),
+                    CallOutcome::WrongNumber => ("failed", task.due_at),
+                    CallOutcome::NoAnswer if no_answers >= log.max_no_answers => ("failed", task.due_at),
+                    CallOutcome::NoAnswer => ("open", log.retry_at),
+                };
+                sqlx::query(sql(
+                    "UPDATE callback_tasks SET status = $2, due_at = $3, no_answers = $4, \
+                     minutes_spent = minutes_spent + $5, last_outcome = $6, updated_at = $7 WHERE id = $1",
+                ))
+                .bind(task.id)
+                .bind(status)
+                .bind(due_at)
+                .bind(no_answers)
+                .bind(log.minutes)
+                .bind(log.outcome.as_str())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                let logged = serde_json::json!({
+                    "callback_id": task.id, "outcome": log.outcome, "minutes": log.minutes, "no_answers": no_answers,
+                });
+                Self::append_event(&mut tx, task.letter_id, authority_id, EventKind::CallLogged, logged, now).await?;
+                if log.outcome == CallOutcome::Reached {
+                    let data = serde_json::json!({ "via": "phone", "callback_id": task.id });
+                    Self::append_event(&mut tx, task.letter_id, authority_id, EventKind::Reacted, data, now).await?;
+                }
+                if let Some(delivery_id) = task.delivery_id.filter(|_| status != "open") {
+                    let settled: Option<String> = sqlx::query_scalar(sql(
+                        "UPDATE deliveries SET status = $2, last_error = $3, updated_at = $4 WHERE id = $1 \
+                         AND status IN ('sending', 'sent') RETURNING purpose",
+                    ))
+                    .bind(delivery_id)
+                    .bind(if status == "done" { "delivered" } else { "failed" })
+                    .bind((status == "failed").then(|| format!("call: {}", log.outcome.as_str())))
+                    .bind(now)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if let Some(purpose) = settled {
+                        let data = serde_json::json!({ "delivery_id": delivery_id, "channel": "phone", "purpose": purpose });
+                        let (letter_status, kind) = if status == "done" {
+                            (LetterStatus::Delivered, EventKind::Delivered)
+                        } else {
+                            (LetterStatus::Failed, EventKind::Failed)
+                        };
+                        Self::settle_letter(&mut tx, task.letter_id, &purpose, letter_status, kind, data, now).await?;
+                    }
+                }
+                let updated: CallbackTask =
+                    sqlx::query_as(sql(concat!("SELECT ", callback_cols!(), " FROM callback_tasks WHERE id = $1")))
+                        .bind(task.id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                tx.commit().await?;
+                Ok(Some(updated))
             }
 
             async fn claim_webhook_messages(

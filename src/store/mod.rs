@@ -120,6 +120,18 @@ pub trait Store: Send + Sync + 'static {
     /// was already settled: repeated receipts change nothing.
     async fn record_receipt(&self, delivery_id: Uuid, receipt: &ProviderReceipt, now: i64) -> StoreResult<bool>;
 
+    /// The authority's callback tasks, most urgent first; only open ones unless `all`.
+    async fn callback_tasks(&self, authority_id: Uuid, all: bool) -> StoreResult<Vec<CallbackTask>>;
+    /// Record a call. `reached` is evidence (the delivery is delivered, the citizen reacted);
+    /// `wrong_number` or too many unanswered calls fail the delivery. `None`: no such open task.
+    async fn record_call(
+        &self,
+        authority_id: Uuid,
+        task_id: Uuid,
+        log: &CallLog,
+        now: i64,
+    ) -> StoreResult<Option<CallbackTask>>;
+
     async fn claim_webhook_messages(
         &self,
         worker: &str,

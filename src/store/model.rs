@@ -263,8 +263,9 @@ pub struct DeliveryWork {
 pub enum DeliveryOutcome {
     /// The transport took the message and confirmed it.
     Delivered { transport: String, provider_ref: Option<String> },
-    /// The provider took the message; its receipt will say delivered or failed.
-    Sent { transport: String, provider_ref: Option<String> },
+    /// The provider took the message; its receipt will say delivered or failed. A phone
+    /// delivery also opens a callback task for caseworkers.
+    Sent { transport: String, provider_ref: Option<String>, callback: Option<NewCallback> },
     /// A transient failure: try again at `at` (ms).
     Retry { at: i64, error: String },
     /// A permanent failure, or attempts exhausted.
@@ -413,4 +414,61 @@ pub struct NewDelivery {
     pub channel: crate::domain::ChannelKind,
     pub delivery_id: Uuid,
     pub job_id: Uuid,
+}
+
+/// A call a caseworker owes a citizen.
+#[derive(Debug, Clone)]
+pub struct NewCallback {
+    pub id: Uuid,
+    pub phone: String,
+    /// A short plain-language summary of the letter for the caseworker.
+    pub summary: String,
+    pub due_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CallbackTask {
+    pub id: Uuid,
+    pub authority_id: Uuid,
+    pub letter_id: Uuid,
+    pub delivery_id: Option<Uuid>,
+    pub phone: String,
+    pub summary: String,
+    pub status: String,
+    pub due_at: i64,
+    pub no_answers: i64,
+    pub minutes_spent: i64,
+    pub last_outcome: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// What came of one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CallOutcome {
+    Reached,
+    NoAnswer,
+    WrongNumber,
+}
+
+impl CallOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallOutcome::Reached => "reached",
+            CallOutcome::NoAnswer => "no_answer",
+            CallOutcome::WrongNumber => "wrong_number",
+        }
+    }
+}
+
+/// A caseworker's log of one call, and what to do after an unanswered one.
+#[derive(Debug, Clone)]
+pub struct CallLog {
+    pub outcome: CallOutcome,
+    pub minutes: i64,
+    /// After this many unanswered calls the delivery fails.
+    pub max_no_answers: i64,
+    /// When to try again after no answer.
+    pub retry_at: i64,
 }

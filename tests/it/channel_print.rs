@@ -22,6 +22,7 @@ on_both_backends!(
     the_authoritys_pdfs_follow_the_letter,
     a_printer_that_is_down_means_retries_not_failure,
     a_jammed_printer_fails_the_delivery,
+    a_job_still_printing_at_the_timeout_leaves_the_delivery_sent,
     the_file_drop_gets_the_pdf,
 );
 
@@ -188,6 +189,15 @@ async fn prints_an_accessible_pdf_letter_on_an_ipp_printer(backend: Backend) {
     assert_eq!(delivery.transport.as_deref(), Some("ipp"));
     let job_uri = delivery.provider_ref.clone().expect("job uri");
     assert!(job_uri.starts_with(&format!("ipp://localhost:{}/ipp/print/", printer.port)), "{job_uri}");
+    // an independent IPP client (CUPS's ipptool) agrees that the job completed
+    let job_id = job_uri.rsplit('/').next().expect("job id");
+    let ipptool = Command::new("ipptool")
+        .args(["-t", "-d", &format!("job_id={job_id}"), &printer.uri()])
+        .arg(crate::peers::peer_file("ipp-get-job.test"))
+        .output()
+        .expect("run ipptool");
+    let report = String::from_utf8_lossy(&ipptool.stdout);
+    assert!(report.contains("job-state (enum) = completed"), "{report}");
     let view = app.get_json(&key, &format!("/v1/letters/{letter_id}")).await;
     assert_eq!(view["status"], "delivered", "{view:#}");
 
@@ -363,6 +373,28 @@ async fn a_jammed_printer_fails_the_delivery(backend: Backend) {
     let d = delivery_reaches(&app, letter_id, DeliveryStatus::Failed).await;
     assert_eq!(d.attempts, 1, "an aborted job is not retried: {d:?}");
     assert!(d.last_error.as_deref().is_some_and(|e| e.contains("aborted")), "{d:?}");
+    app.finish().await;
+}
+
+async fn a_job_still_printing_at_the_timeout_leaves_the_delivery_sent(backend: Backend) {
+    let printer = IppPrinter::start_slow().await;
+    let app = TestApp::start_with(&backend, |s| {
+        s.channels.print.transport = TransportKind::Ipp;
+        s.channels.print.ipp = IppSettings {
+            printer_uri: printer.uri(),
+            poll_interval_ms: 50,
+            job_timeout_secs: 1,
+            ..IppSettings::default()
+        };
+    })
+    .await;
+    let (authority_id, _) = app.authority("Aarhus Kommune").await;
+    let (letter_id, _) =
+        app.letter_on_channel(authority_id, ChannelKind::Print, ProfileUpdate::default(), Some(address())).await;
+    let d = delivery_reaches(&app, letter_id, DeliveryStatus::Sent).await;
+    assert_eq!(d.attempts, 1, "a job at the printer is not sent twice: {d:?}");
+    assert!(d.provider_ref.as_deref().is_some_and(|r| r.contains("/ipp/print/")), "{d:?}");
+    assert_eq!(printer.spooled().len(), 1);
     app.finish().await;
 }
 

@@ -1,5 +1,6 @@
 //! The sms channel against a real Kannel (bearerbox + smsbox + fakesmsc): notices go out
-//! over sendsms, delivery reports come back to the dlr-url, replies to the get-url.
+//! over sendsms, delivery reports come back to the dlr-url, replies to the get-url. And the
+//! generic HTTP provider transport against a small provider stub.
 
 use budbringer::channels::sms::{self, REPORT_KEY, TransportKind, report_token};
 use budbringer::config::Settings;
@@ -17,6 +18,7 @@ on_both_backends!(
     kannel_down_means_retries_until_it_is_back,
     a_failed_delivery_report_fails_the_delivery,
     replies_are_accepted_only_with_the_token,
+    an_http_provider_takes_notices_and_reports_back,
 );
 
 const MO_TOKEN: &str = "mo-token-for-tests";
@@ -229,5 +231,88 @@ async fn replies_are_accepted_only_with_the_token(backend: Backend) {
     assert!(fetched, "smsbox called the reply endpoint; logs in {}", kannel.dir.display());
     assert!(!kannel.smsbox_log().contains("Couldn't fetch"), "the endpoint answered");
     drop(kannel);
+    app.finish().await;
+}
+
+/// What the provider stub saw: the auth header and the JSON body of each send.
+type Seen = std::sync::Arc<std::sync::Mutex<Vec<(Option<String>, Value)>>>;
+
+/// A provider stub: records each JSON send request (with its auth header) and answers like a
+/// provider would — 400 for numbers it cannot serve (+4599…), else 200 with its message id.
+async fn provider_stub() -> (String, Seen) {
+    use axum::Json;
+    use axum::http::{HeaderMap, StatusCode};
+    let seen = Seen::default();
+    let record = std::sync::Arc::clone(&seen);
+    let app = axum::Router::new().route(
+        "/sms",
+        axum::routing::post(move |headers: HeaderMap, Json(body): Json<Value>| {
+            let record = std::sync::Arc::clone(&record);
+            async move {
+                let auth = headers.get("x-api-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
+                let refused = body["recipient"].as_str().is_some_and(|to| to.starts_with("+4599"));
+                record.lock().unwrap().push((auth, body));
+                if refused {
+                    (StatusCode::BAD_REQUEST, Json(serde_json::json!({ "error": "unknown number" })))
+                } else {
+                    (StatusCode::OK, Json(serde_json::json!({ "id": "prov-1", "state": "queued" })))
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/sms", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, seen)
+}
+
+async fn an_http_provider_takes_notices_and_reports_back(backend: Backend) {
+    let (url, seen) = provider_stub().await;
+    let app = TestApp::start_with(&backend, |s| {
+        s.channels.sms.transport = TransportKind::Http;
+        s.channels.sms.http = sms::http::Settings {
+            url,
+            auth_header: "X-Api-Key".into(),
+            auth_value: "provider-key".into(),
+            to_field: "recipient".into(),
+            text_field: "message".into(),
+            report_url_field: "callback_url".into(),
+            ..Default::default()
+        };
+    })
+    .await;
+    let (authority, key) = app.authority(AUTHORITY).await;
+    let (letter, delivery) = app.letter_on_channel(authority, ChannelKind::Sms, profile("12345678", "da"), None).await;
+    let view = wait_for_delivery(&app, &key, letter, "sent").await;
+    assert_eq!(view["deliveries"][0]["transport"], "sms_http");
+    assert_eq!(view["deliveries"][0]["provider_ref"], "prov-1");
+    let (auth, body) = seen.lock().unwrap()[0].clone();
+    assert_eq!(auth.as_deref(), Some("provider-key"));
+    assert_eq!(body["recipient"], "+4512345678");
+    assert_eq!(body["message"], NOTICE_DA);
+    assert_eq!(body["reference"], delivery.to_string());
+
+    // the provider reports on the callback URL it was given
+    let callback = body["callback_url"].as_str().unwrap().to_owned();
+    assert!(callback.starts_with(&format!("{}/v1/inbound/sms/http/report?", app.base)), "{callback}");
+    let forged = callback.replace("token=", "token=x");
+    expect_problem(
+        app.client.post(&forged).json(&serde_json::json!({ "status": "DELIVRD" })).send().await.unwrap(),
+        404,
+    )
+    .await;
+    let queued = app.client.post(&callback).json(&serde_json::json!({ "status": "queued" })).send().await.unwrap();
+    assert_eq!(queued.status(), 200);
+    let delivered = app.client.post(&callback).json(&serde_json::json!({ "status": "DELIVRD" })).send().await.unwrap();
+    assert_eq!(delivered.status(), 200);
+    let view = app.wait_for_status(&key, &letter.to_string(), "delivered").await;
+    let events = timeline(&view);
+    assert!(events.ends_with(&["sent".to_owned(), "delivered".to_owned()]), "{events:?}");
+
+    // a number the provider refuses: failed at once, not retried
+    let (letter, _) = app.letter_on_channel(authority, ChannelKind::Sms, profile("+45 99 00 00 00", "da"), None).await;
+    let view = app.wait_for_status(&key, &letter.to_string(), "failed").await;
+    assert_eq!(view["deliveries"][0]["attempts"], 1);
+    assert_eq!(view["deliveries"][0]["last_error"], "the SMS provider refused the SMS (HTTP 400)");
     app.finish().await;
 }

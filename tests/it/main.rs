@@ -7,6 +7,7 @@ mod peers;
 
 mod api_errors;
 mod api_letters;
+mod callbacks;
 mod channel_digital_post;
 mod channel_email;
 mod channel_print;

@@ -1,11 +1,13 @@
-//! Inbound endpoints for the sms channel: Kannel's delivery reports (`dlr-url`) and the
-//! citizens' replies (the sms-service `get-url`). Both are plain GETs, as Kannel makes them;
-//! a request that cannot prove it came from our Kannel gets the same 404 as a wrong path.
+//! Inbound endpoints for the sms channel: Kannel's delivery reports (`dlr-url`), the
+//! citizens' replies (the sms-service `get-url`), and delivery reports from an HTTP provider.
+//! A request that cannot prove it came from our provider gets the same 404 as a wrong path.
 
+use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use serde::Deserialize;
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
@@ -15,14 +17,40 @@ use crate::channels::sms::kannel::{self, Report};
 use crate::channels::sms::reply::classify_reply;
 use crate::channels::sms::{REPORT_KEY, verify_report_token};
 use crate::domain::DeliveryStatus;
+use crate::store::ProviderReceipt;
 
-/// How long a report may wait for the engine to record that Kannel took the message.
+/// How long a report may wait for the engine to record that the provider took the message.
 const OVERTAKE_WAIT: Duration = Duration::from_secs(5);
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
         .route(kannel::REPORT_PATH, get(kannel_delivery_report))
         .route("/v1/inbound/sms/kannel/mo", get(kannel_reply))
+        .route(crate::channels::sms::http::REPORT_PATH, get(provider_report).post(provider_report))
+}
+
+/// The delivery a report is about, if its token proves that Budbringer made the link.
+async fn reported_delivery(state: &AppState, delivery: Option<&str>, token: Option<&str>) -> Result<Uuid, ApiError> {
+    let unknown = || ApiError::NotFound("detail-route-not-found");
+    let delivery_id = delivery.and_then(|d| Uuid::parse_str(d).ok()).ok_or_else(unknown)?;
+    let key = state.store.instance_key(REPORT_KEY).await?;
+    if !verify_report_token(&key, delivery_id, token.unwrap_or_default()) {
+        tracing::warn!(%delivery_id, "SMS delivery report with a wrong token refused");
+        return Err(unknown());
+    }
+    Ok(delivery_id)
+}
+
+/// Settle the delivery by a final report (a repeated one changes nothing).
+async fn apply_receipt(state: &AppState, delivery_id: Uuid, receipt: &ProviderReceipt) -> Result<(), ApiError> {
+    wait_until_sent(state, delivery_id).await?;
+    let applied = state.store.record_receipt(delivery_id, receipt, state.clock.now_ms()).await?;
+    if applied {
+        state.webhook_wake.notify_one();
+    }
+    let delivered = matches!(receipt, ProviderReceipt::Delivered { .. });
+    tracing::info!(%delivery_id, delivered, applied, "SMS delivery report");
+    Ok(())
 }
 
 /// The query Kannel calls `dlr-url` with (built by the Kannel transport). Every field is
@@ -43,13 +71,7 @@ async fn kannel_delivery_report(
     State(state): State<AppState>,
     Query(query): Query<ReportQuery>,
 ) -> Result<StatusCode, ApiError> {
-    let unknown = || ApiError::NotFound("detail-route-not-found");
-    let delivery_id = query.delivery.as_deref().and_then(|d| Uuid::parse_str(d).ok()).ok_or_else(unknown)?;
-    let key = state.store.instance_key(REPORT_KEY).await?;
-    if !verify_report_token(&key, delivery_id, query.token.as_deref().unwrap_or_default()) {
-        tracing::warn!(%delivery_id, "SMS delivery report with a wrong token refused");
-        return Err(unknown());
-    }
+    let delivery_id = reported_delivery(&state, query.delivery.as_deref(), query.token.as_deref()).await?;
     let status = query.status.as_deref().and_then(|s| s.trim().parse::<u32>().ok());
     let report = status.and_then(|status| kannel::report(status, query.answer.as_deref()));
     let Some(report) = report else {
@@ -60,18 +82,38 @@ async fn kannel_delivery_report(
         tracing::debug!(%delivery_id, status, "intermediate SMS delivery report");
         return Ok(StatusCode::OK);
     };
-    wait_until_sent(&state, delivery_id).await?;
-    let applied = state.store.record_receipt(delivery_id, &receipt, state.clock.now_ms()).await?;
-    if applied {
-        state.webhook_wake.notify_one();
-    }
-    tracing::info!(%delivery_id, status, applied, "SMS delivery report");
+    apply_receipt(&state, delivery_id, &receipt).await?;
     Ok(StatusCode::OK)
 }
 
-/// Kannel reports within milliseconds, often before the engine has recorded that Kannel took
-/// the message. Waiting briefly keeps the timeline in the order things happened
-/// (sent, then delivered); after the wait the report is applied anyway.
+/// `GET|POST /v1/inbound/sms/http/report?delivery=…&token=…`: a delivery report from the HTTP
+/// provider, its status in the query or in a JSON body (the field
+/// `channels.sms.http.report_status_field` names). Final statuses settle the delivery; others
+/// are acknowledged. Answers 200 with an empty body.
+async fn provider_report(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Result<StatusCode, ApiError> {
+    let delivery_id =
+        reported_delivery(&state, query.get("delivery").map(String::as_str), query.get("token").map(String::as_str))
+            .await?;
+    let settings = &state.settings.channels.sms.http;
+    let field = settings.report_status_field.as_str();
+    let from_body = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.get(field).and_then(|s| s.as_str().map(str::to_owned)));
+    let status = query.get(field).cloned().or(from_body).unwrap_or_default();
+    match settings.receipt_for(&status) {
+        Some(receipt) => apply_receipt(&state, delivery_id, &receipt).await?,
+        None => tracing::debug!(%delivery_id, "intermediate SMS delivery report"),
+    }
+    Ok(StatusCode::OK)
+}
+
+/// Providers report fast (Kannel within milliseconds), often before the engine has recorded
+/// that the provider took the message. Waiting briefly keeps the timeline in the order things
+/// happened (sent, then delivered); after the wait the report is applied anyway.
 async fn wait_until_sent(state: &AppState, delivery_id: Uuid) -> Result<(), ApiError> {
     let start = Instant::now();
     while start.elapsed() < OVERTAKE_WAIT {

@@ -331,7 +331,8 @@ fn layout(work: &DeliveryWork) -> Result<Layout, RenderError> {
 
     // Subject, body, deadline and contact in the reading column.
     cur.y = FIRST_BODY_TOP.max(cur.y + 10.0 * MM).max(sender_bottom + 10.0 * MM);
-    if cur.y > BODY_BOTTOM {
+    // keep the subject together with the first lines of the body
+    if cur.y + sizes.heading * LINE_HEIGHT + 2.0 * sizes.body * LINE_HEIGHT > BODY_BOTTOM {
         cur.page += 1;
         cur.y = NEXT_BODY_TOP;
     }
@@ -738,6 +739,9 @@ mod tests {
         let large = layout(&w).unwrap();
         assert!(normal.pages >= 2 && large.pages > normal.pages, "{} {}", normal.pages, large.pages);
         assert_eq!(large.footers[0], format!("Side 1 af {}", large.pages));
+        w.letter.contact.unit = Some("Borgerservice og Ydelser".into());
+        w.letter.contact.hours = Some("Man–fre 9–12".into());
+        w.letter.contact.email = Some("borgerservice@aarhus.dk".into());
         render_letter(&w).unwrap();
     }
 

@@ -1,6 +1,7 @@
 //! SMS: a short notice that a letter has come, never the letter's content. It leaves by the
-//! file drop or Kannel; Kannel's delivery reports come back to `/v1/inbound/sms/…`.
+//! file drop, Kannel or a provider's HTTP API; delivery reports come back to `/v1/inbound/sms/…`.
 
+pub mod http;
 pub mod kannel;
 pub mod notice;
 pub mod reply;
@@ -22,13 +23,15 @@ use crate::store::DeliveryWork;
 /// Name of the per-installation key that signs delivery-report links (`Store::instance_key`).
 pub const REPORT_KEY: &str = "sms-dlr";
 
-/// How this channel's messages leave: `file` (the file drop) or `kannel` (smsbox's sendsms).
+/// How this channel's messages leave: `file` (the file drop), `kannel` (smsbox's sendsms) or
+/// `http` (a provider's JSON API).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TransportKind {
     #[default]
     File,
     Kannel,
+    Http,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -39,11 +42,17 @@ pub struct Settings {
     /// 11 letters and digits (replies are then impossible).
     pub sender: String,
     pub kannel: kannel::Settings,
+    pub http: http::Settings,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { transport: TransportKind::File, sender: "Budbringer".to_owned(), kannel: kannel::Settings::default() }
+        Self {
+            transport: TransportKind::File,
+            sender: "Budbringer".to_owned(),
+            kannel: kannel::Settings::default(),
+            http: http::Settings::default(),
+        }
     }
 }
 
@@ -56,6 +65,7 @@ pub fn transport(
     match settings.transport {
         TransportKind::File => Ok(Arc::clone(file_drop)),
         TransportKind::Kannel => Ok(Arc::new(kannel::Kannel::new(&settings.kannel, &settings.sender, callbacks)?)),
+        TransportKind::Http => Ok(Arc::new(http::HttpProvider::new(&settings.http, &settings.sender, callbacks)?)),
     }
 }
 
@@ -174,6 +184,28 @@ mod tests {
         assert_eq!(normalise_number("1234567"), None);
         assert_eq!(normalise_number("+45 1234 567x"), None);
         assert_eq!(normalise_number(""), None);
+    }
+
+    #[test]
+    fn settings_default_to_the_file_drop_and_read_kannel_settings() {
+        use figment::Figment;
+        use figment::providers::{Format, Toml};
+        let settings: Settings = Figment::from(Toml::string("")).extract().unwrap();
+        assert_eq!(settings.transport, TransportKind::File);
+        assert_eq!(settings.kannel.dlr_mask, 31);
+        let toml = r#"
+            transport = "kannel"
+            sender = "1919"
+            [kannel]
+            sendsms_url = "http://127.0.0.1:13013/cgi-bin/sendsms"
+            username = "budbringer"
+            password = "secret-pw"
+        "#;
+        let settings: Settings = Figment::from(Toml::string(toml)).extract().unwrap();
+        assert_eq!((settings.transport, settings.kannel.username.as_str()), (TransportKind::Kannel, "budbringer"));
+        assert!(!format!("{settings:?}").contains("secret-pw"), "no password in logs");
+        let unknown = Figment::from(Toml::string("[kannel]\nusernme = \"x\"")).extract::<Settings>();
+        assert!(unknown.is_err(), "unknown keys are refused");
     }
 
     #[test]

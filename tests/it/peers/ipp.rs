@@ -30,6 +30,12 @@ impl IppPrinter {
         Self::start_on(free_port(), script.to_str().expect("path")).await
     }
 
+    /// A printer that takes 5 s per job.
+    pub async fn start_slow() -> IppPrinter {
+        let script = peer_file("ipp-slow.sh");
+        Self::start_on(free_port(), script.to_str().expect("path")).await
+    }
+
     /// A printer on `port`, running `command` for each job (`/bin/true`: done in an instant;
     /// without `-c` ippeveprinter would pretend to print for 5–15 s).
     pub async fn start_on(port: u16, command: &str) -> IppPrinter {
