@@ -129,10 +129,10 @@ pub async fn serve_on(
 }
 
 /// Where providers call Budbringer back, and the keys that sign those links.
-async fn callbacks(app: &App) -> anyhow::Result<crate::channels::Callbacks> {
+async fn inbound_links(app: &App) -> anyhow::Result<crate::channels::InboundLinks> {
     let sms_report_key =
         app.store.instance_key(crate::channels::sms::REPORT_KEY).await.context("reading the SMS report key")?;
-    Ok(crate::channels::Callbacks { public_url: app.settings.public_url().to_owned(), sms_report_key })
+    Ok(crate::channels::InboundLinks { public_url: app.settings.public_url().to_owned(), sms_report_key })
 }
 
 /// Serve an assembled app (tests use this to supply their own clock or store).
@@ -149,7 +149,7 @@ pub async fn run(
             store: Arc::clone(&app.store),
             clock: Arc::clone(&app.clock),
             channels: Arc::new(
-                Channels::from_settings(&app.settings.channels, &app.settings.data_dir, &callbacks(&app).await?)
+                Channels::from_settings(&app.settings.channels, &app.settings.data_dir, &inbound_links(&app).await?)
                     .context("setting up the channel transports")?,
             ),
             settings: app.settings.engine.clone(),

@@ -66,11 +66,8 @@ error-minutes = Minutter skal være et tal fra 0 til 600.
 error-idempotency-key = Idempotency-Key skal have 1 til 255 synlige tegn.
 
 ## Beskeder til borgeren
-notice-sms = Du har fået et brev fra { $sender }: "{ $subject }". Læs det i Digital Post. Spørgsmål? Ring { $phone }.
-notice-sms-no-phone = Du har fået et brev fra { $sender }: "{ $subject }". Læs det i Digital Post.
-notice-email-subject = Nyt brev fra { $sender }
-notice-email-body = Du har fået et brev fra { $sender } om "{ $subject }". Læs det i Digital Post. Hvis du har brug for hjælp, så kontakt { $sender }.
 callback-summary = Ring til borgeren om brevet "{ $subject }" fra { $sender }.
+callback-requested-summary = Borgeren har svaret RING på SMS-beskeden om brevet "{ $subject }" fra { $sender } og vil gerne ringes op.
 callback-deadline = Fristen er { $date }.
 callback-language = Borgeren læser helst { $language }.
 callback-large-print = Borgeren har brug for stor skrift.

@@ -66,11 +66,8 @@ error-minutes = Minutes must be a number from 0 to 600.
 error-idempotency-key = The Idempotency-Key must have 1 to 255 visible characters.
 
 ## Messages to the citizen
-notice-sms = You have a letter from { $sender }: "{ $subject }". Read it in Digital Post. Questions? Call { $phone }.
-notice-sms-no-phone = You have a letter from { $sender }: "{ $subject }". Read it in Digital Post.
-notice-email-subject = New letter from { $sender }
-notice-email-body = You have a letter from { $sender } about "{ $subject }". Read it in Digital Post. If you need help, contact { $sender }.
 callback-summary = Call the citizen about the letter "{ $subject }" from { $sender }.
+callback-requested-summary = The citizen answered CALL to the SMS notice about the letter "{ $subject }" from { $sender } and wants to be called.
 callback-deadline = The deadline is { $date }.
 callback-language = The citizen prefers to read { $language }.
 callback-large-print = The citizen needs large print.

@@ -29,6 +29,8 @@ CREATE TABLE citizens (
     name                     TEXT,
     address                  JSONB,
     phone                    TEXT,
+    -- the phone number in E.164, to match an SMS reply to its citizen
+    phone_e164               TEXT,
     email                    TEXT,
     language                 TEXT,
     large_print              BOOLEAN NOT NULL DEFAULT FALSE,
@@ -179,3 +181,4 @@ CREATE TABLE callback_tasks (
     updated_at    BIGINT NOT NULL
 );
 CREATE INDEX callback_tasks_queue ON callback_tasks (authority_id, status, due_at);
+CREATE INDEX citizens_phone ON citizens (phone_e164) WHERE phone_e164 IS NOT NULL;

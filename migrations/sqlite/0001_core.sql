@@ -29,6 +29,8 @@ CREATE TABLE citizens (
     name                     TEXT,
     address                  TEXT,
     phone                    TEXT,
+    -- the phone number in E.164, to match an SMS reply to its citizen
+    phone_e164               TEXT,
     email                    TEXT,
     language                 TEXT,
     large_print              INTEGER NOT NULL DEFAULT 0,
@@ -180,3 +182,4 @@ CREATE TABLE callback_tasks (
     updated_at    INTEGER NOT NULL
 );
 CREATE INDEX callback_tasks_queue ON callback_tasks (authority_id, status, due_at);
+CREATE INDEX citizens_phone ON citizens (phone_e164) WHERE phone_e164 IS NOT NULL;

@@ -85,7 +85,7 @@ type Route = (Box<dyn Channel>, Arc<dyn Transport>);
 /// How providers reach Budbringer back (delivery reports, receipts), and the keys that sign
 /// the links transports hand them.
 #[derive(Clone, Default)]
-pub struct Callbacks {
+pub struct InboundLinks {
     /// `public_url` of the installation, without a trailing slash.
     pub public_url: String,
     /// Signs SMS delivery-report links (`Store::instance_key(sms::REPORT_KEY)`).
@@ -110,16 +110,16 @@ impl Channels {
     pub fn from_settings(
         settings: &ChannelsSettings,
         data_dir: &Path,
-        callbacks: &Callbacks,
+        links: &InboundLinks,
     ) -> Result<Self, ChannelError> {
         let file_drop: Arc<dyn Transport> = Arc::new(file_drop::FileDrop::new(data_dir.join("outbox")));
         let routes: Vec<(Box<dyn Channel>, Arc<dyn Transport>)> = vec![
             (
-                Box::new(digital_post::DigitalPost::new(&settings.digital_post, &callbacks.public_url)),
+                Box::new(digital_post::DigitalPost::new(&settings.digital_post, &links.public_url)),
                 digital_post::transport(&settings.digital_post, &file_drop)?,
             ),
             (Box::new(print::Print), print::transport(&settings.print, &file_drop)?),
-            (Box::new(sms::SmsNotice), sms::transport(&settings.sms, &file_drop, callbacks)?),
+            (Box::new(sms::SmsNotice), sms::transport(&settings.sms, &file_drop, links)?),
             (Box::new(email::EmailNotice::new(&settings.email)), email::transport(&settings.email, &file_drop)?),
             (Box::new(phone::PhoneCallback), phone::transport(&settings.phone, &file_drop)?),
         ];

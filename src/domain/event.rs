@@ -13,6 +13,10 @@ pub enum EventKind {
     Reacted,
     /// A caseworker logged a call: outcome and minutes spent.
     CallLogged,
+    /// The citizen asked to be called (e.g. answered RING to the SMS notice).
+    CallbackRequested,
+    /// The citizen wrote something a person should read.
+    ReplyReceived,
     Cancelled,
 }
 
@@ -26,6 +30,8 @@ impl EventKind {
             EventKind::Failed => "failed",
             EventKind::Reacted => "reacted",
             EventKind::CallLogged => "call_logged",
+            EventKind::CallbackRequested => "callback_requested",
+            EventKind::ReplyReceived => "reply_received",
             EventKind::Cancelled => "cancelled",
         }
     }

@@ -5,6 +5,7 @@ pub mod cpr;
 pub mod event;
 pub mod letter;
 pub mod office_hours;
+pub mod phone;
 pub mod routing;
 pub mod secret;
 

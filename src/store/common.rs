@@ -384,9 +384,9 @@ macro_rules! common_store_impl {
                 Ok(sqlx::query_scalar(sql(
                     "INSERT INTO citizens (id, cpr_hash, cpr, name, address, phone, email, language, large_print, easy_read, \
                      preferred_channel, notice_channels, exempt_from_digital_post, profile_updated_by, profile_updated_at, \
-                     created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) \
+                     created_at, phone_e164) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16) \
                      ON CONFLICT (cpr_hash) DO UPDATE SET name = excluded.name, address = excluded.address, \
-                     phone = excluded.phone, email = excluded.email, language = excluded.language, \
+                     phone = excluded.phone, phone_e164 = excluded.phone_e164, email = excluded.email, language = excluded.language, \
                      large_print = excluded.large_print, easy_read = excluded.easy_read, \
                      preferred_channel = excluded.preferred_channel, notice_channels = excluded.notice_channels, \
                      exempt_from_digital_post = excluded.exempt_from_digital_post, \
@@ -408,6 +408,7 @@ macro_rules! common_store_impl {
                 .bind(p.exempt_from_digital_post)
                 .bind(p.updated_by)
                 .bind(now)
+                .bind(p.phone.as_deref().and_then($crate::domain::phone::normalise_number))
                 .fetch_one(self.writer())
                 .await?)
             }
@@ -914,6 +915,55 @@ macro_rules! common_store_impl {
                         .await?;
                 tx.commit().await?;
                 Ok(Some(updated))
+            }
+
+            async fn sms_reply_target(&self, phone_e164: &str) -> StoreResult<Option<ReplyTarget>> {
+                Ok(sqlx::query_as(sql(
+                    "SELECT d.id AS delivery_id, l.id AS letter_id, l.authority_id, l.subject, a.name AS sender, c.phone \
+                     FROM citizens c JOIN letters l ON l.citizen_id = c.id JOIN deliveries d ON d.letter_id = l.id \
+                     JOIN authorities a ON a.id = l.authority_id \
+                     WHERE c.phone_e164 = $1 AND d.channel = 'sms' AND d.status IN ('sent', 'delivered') \
+                     ORDER BY d.created_at DESC, d.id DESC LIMIT 1",
+                ))
+                .bind(phone_e164)
+                .fetch_optional(self.reader())
+                .await?)
+            }
+
+            async fn record_reply(&self, target: &ReplyTarget, reply: &Reply, now: i64) -> StoreResult<()> {
+                let mut tx = self.writer().begin().await?;
+                let via = serde_json::json!({ "via": "sms", "delivery_id": target.delivery_id });
+                match reply {
+                    Reply::Reaction => {
+                        Self::append_event(&mut tx, target.letter_id, target.authority_id, EventKind::Reacted, via, now).await?;
+                    }
+                    Reply::CallbackRequest(task) => {
+                        sqlx::query(sql(
+                            "INSERT INTO callback_tasks (id, authority_id, letter_id, delivery_id, phone, summary, \
+                             status, due_at, created_at, updated_at) VALUES ($1, $2, $3, NULL, $4, $5, 'open', $6, $7, $7)",
+                        ))
+                        .bind(task.id)
+                        .bind(target.authority_id)
+                        .bind(target.letter_id)
+                        .bind(&task.phone)
+                        .bind(&task.summary)
+                        .bind(task.due_at)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                        let data = serde_json::json!({ "via": "sms", "callback_id": task.id });
+                        Self::append_event(&mut tx, target.letter_id, target.authority_id, EventKind::Reacted, via, now).await?;
+                        let kind = EventKind::CallbackRequested;
+                        Self::append_event(&mut tx, target.letter_id, target.authority_id, kind, data, now).await?;
+                    }
+                    Reply::Other(text) => {
+                        let data = serde_json::json!({ "via": "sms", "delivery_id": target.delivery_id, "text": text });
+                        let kind = EventKind::ReplyReceived;
+                        Self::append_event(&mut tx, target.letter_id, target.authority_id, kind, data, now).await?;
+                    }
+                }
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn claim_webhook_messages(

@@ -132,6 +132,12 @@ pub trait Store: Send + Sync + 'static {
         now: i64,
     ) -> StoreResult<Option<CallbackTask>>;
 
+    /// The latest SMS notice sent to this number: what a reply from it answers.
+    async fn sms_reply_target(&self, phone_e164: &str) -> StoreResult<Option<ReplyTarget>>;
+    /// Act on a citizen's reply: a reaction is evidence; a callback request also opens a
+    /// callback task; anything else is kept on the timeline for a caseworker to read.
+    async fn record_reply(&self, target: &ReplyTarget, reply: &Reply, now: i64) -> StoreResult<()>;
+
     async fn claim_webhook_messages(
         &self,
         worker: &str,

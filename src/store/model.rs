@@ -472,3 +472,24 @@ pub struct CallLog {
     /// When to try again after no answer.
     pub retry_at: i64,
 }
+
+/// The letter an SMS reply answers.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReplyTarget {
+    pub delivery_id: Uuid,
+    pub letter_id: Uuid,
+    pub authority_id: Uuid,
+    pub subject: String,
+    /// The authority's name.
+    pub sender: String,
+    /// The number as registered in the profile.
+    pub phone: Option<String>,
+}
+
+/// What a citizen's reply asks for.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    Reaction,
+    CallbackRequest(NewCallback),
+    Other(String),
+}

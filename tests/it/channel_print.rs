@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 use crate::harness::{Backend, TestApp, letter, on_both_backends, outbox_files};
-use crate::peers::free_port;
 use crate::peers::ipp::IppPrinter;
 
 on_both_backends!(
@@ -330,7 +329,9 @@ async fn the_authoritys_pdfs_follow_the_letter(backend: Backend) {
 }
 
 async fn a_printer_that_is_down_means_retries_not_failure(backend: Backend) {
-    let port = free_port();
+    // hold the port (never accepting) so that no other test's printer can take it meanwhile
+    let blocker = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = blocker.local_addr().expect("addr").port();
     let app = TestApp::start_with(&backend, |s| {
         s.channels.print.transport = TransportKind::Ipp;
         s.channels.print.ipp = IppSettings {
@@ -352,11 +353,13 @@ async fn a_printer_that_is_down_means_retries_not_failure(backend: Backend) {
         d.attempts >= 2 && d.last_error.is_some()
     })
     .await;
-    assert!(retried, "no retry recorded");
+    let d = app.store.deliveries(letter_id).await.unwrap().remove(0);
+    assert!(retried, "no retry recorded: {d:?}");
     let d = app.store.deliveries(letter_id).await.unwrap().remove(0);
     assert_ne!(d.status, DeliveryStatus::Failed, "a printer that is down is no reason to give up: {d:?}");
     assert!(d.last_error.as_deref().is_some_and(|e| e.contains("unreachable")), "{d:?}");
 
+    drop(blocker);
     let printer = IppPrinter::start_on(port, "/bin/true").await;
     let d = delivery_reaches(&app, letter_id, DeliveryStatus::Delivered).await;
     assert!(d.attempts >= 2, "{d:?}");

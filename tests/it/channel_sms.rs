@@ -18,6 +18,7 @@ on_both_backends!(
     kannel_down_means_retries_until_it_is_back,
     a_failed_delivery_report_fails_the_delivery,
     replies_are_accepted_only_with_the_token,
+    a_citizens_reply_is_matched_to_the_notice_and_acted_on,
     an_http_provider_takes_notices_and_reports_back,
 );
 
@@ -102,6 +103,8 @@ async fn notices_reach_the_phone_and_delivery_reports_settle_them(backend: Backe
 
         let text = kannel.wait_for_sms(on_the_wire).await;
         assert_eq!(text, expected, "the notice as it reached the phone ({language})");
+        let length = sms::segments::measure(&text);
+        assert_eq!((length.encoding, length.segments), (sms::segments::Encoding::Gsm7, 1), "{text}");
         assert!(!text.contains("boligstøtte") && !text.contains("1. januar"), "no subject or body: {text}");
     }
     assert!(!kannel.smsbox_log().contains("Couldn't fetch"), "every report reached the app");
@@ -230,6 +233,51 @@ async fn replies_are_accepted_only_with_the_token(backend: Backend) {
             .await;
     assert!(fetched, "smsbox called the reply endpoint; logs in {}", kannel.dir.display());
     assert!(!kannel.smsbox_log().contains("Couldn't fetch"), "the endpoint answered");
+    drop(kannel);
+    app.finish().await;
+}
+
+async fn a_citizens_reply_is_matched_to_the_notice_and_acted_on(backend: Backend) {
+    let (app, mut kannel) = app_and_kannel(&backend, |_| {}).await;
+    let (authority, key) = app.authority(AUTHORITY).await;
+    let (letter, _) = app.letter_on_channel(authority, ChannelKind::Sms, profile("12 34 56 78", "da"), None).await;
+    app.wait_for_status(&key, &letter.to_string(), "delivered").await;
+    kannel.wait_for_sms("+4512345678").await;
+    let path = format!("/v1/letters/{letter}");
+
+    // "Ok." through the real Kannel: evidence that the citizen saw it
+    kannel.send_from_phone("+4512345678", "1919", "Ok.");
+    let reacted = eventually(Duration::from_secs(10), || async {
+        timeline(&app.get_json(&key, &path).await).contains(&"reacted".to_owned())
+    })
+    .await;
+    assert!(reacted, "an OK reply is a reaction; smsbox log in {}", kannel.dir.display());
+
+    // "RING": a callback task for the authority's caseworkers
+    kannel.send_from_phone("+4512345678", "1919", "ring");
+    let asked = eventually(Duration::from_secs(10), || async {
+        app.get_json(&key, "/v1/callbacks").await.as_array().is_some_and(|t| !t.is_empty())
+    })
+    .await;
+    assert!(asked, "RING opens a callback task");
+    let task = app.get_json(&key, "/v1/callbacks").await[0].clone();
+    assert_eq!(task["letter_id"], letter.to_string());
+    assert_eq!(task["phone"], "12 34 56 78");
+    assert!(task["summary"].as_str().unwrap().contains("RING"), "{task}");
+
+    // anything else is kept for a person to read
+    kannel.send_from_phone("+4512345678", "1919", "Hvad betyder brevet?");
+    let kept = eventually(Duration::from_secs(10), || async {
+        app.get_json(&key, &path).await["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["type"] == "reply_received" && e["data"]["text"] == "Hvad betyder brevet?")
+    })
+    .await;
+    assert!(kept, "other replies are stored on the timeline");
+    let events = timeline(&app.get_json(&key, &path).await);
+    assert_eq!(events.iter().filter(|e| *e == "callback_requested").count(), 1, "{events:?}");
     drop(kannel);
     app.finish().await;
 }

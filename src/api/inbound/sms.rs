@@ -14,10 +14,12 @@ use uuid::Uuid;
 use crate::api::error::ApiError;
 use crate::app::AppState;
 use crate::channels::sms::kannel::{self, Report};
-use crate::channels::sms::reply::classify_reply;
+use crate::channels::sms::normalise_number;
+use crate::channels::sms::reply::{ReplyKind, classify_reply};
 use crate::channels::sms::{REPORT_KEY, verify_report_token};
 use crate::domain::DeliveryStatus;
-use crate::store::ProviderReceipt;
+use crate::i18n::{DEFAULT_LANGUAGE, I18N};
+use crate::store::{NewCallback, ProviderReceipt, Reply};
 
 /// How long a report may wait for the engine to record that the provider took the message.
 const OVERTAKE_WAIT: Duration = Duration::from_secs(5);
@@ -136,10 +138,11 @@ pub struct ReplyQuery {
     token: Option<String>,
 }
 
-/// `GET /v1/inbound/sms/kannel/mo`: a citizen's SMS reply. It is authenticated and classified
-/// ("OK" a reaction, the callback keyword a callback request, anything else other) and
-/// answered with 200 and an empty body, so Kannel sends no reply SMS. Finding the letter the
-/// reply is about and acting on it is the engine's job, not this endpoint's.
+/// `GET /v1/inbound/sms/kannel/mo`: a citizen's SMS reply, authenticated by the token in
+/// Kannel's `get-url`. It is matched to the latest SMS notice sent to that number: "OK" is a
+/// reaction (evidence), the callback keyword ("RING") opens a callback task, anything else is
+/// kept on the letter's timeline for a caseworker. Answered with 200 and an empty body, so
+/// Kannel sends no reply SMS.
 async fn kannel_reply(State(state): State<AppState>, Query(query): Query<ReplyQuery>) -> Result<StatusCode, ApiError> {
     let expected = state.settings.channels.sms.kannel.mo_token.as_bytes();
     let given = query.token.as_deref().unwrap_or_default().as_bytes();
@@ -147,9 +150,32 @@ async fn kannel_reply(State(state): State<AppState>, Query(query): Query<ReplyQu
         tracing::warn!("inbound SMS with a wrong token refused");
         return Err(ApiError::NotFound("detail-route-not-found"));
     }
-    let kind = classify_reply(query.text.as_deref().unwrap_or_default());
+    let text = query.text.as_deref().unwrap_or_default();
+    let kind = classify_reply(text);
     // neither the number nor the text: both are personal
     tracing::info!(kind = kind.as_str(), has_sender = query.from.is_some(), "inbound SMS");
+    let Some(number) = query.from.as_deref().and_then(normalise_number) else { return Ok(StatusCode::OK) };
+    let Some(target) = state.store.sms_reply_target(&number).await? else {
+        tracing::info!(kind = kind.as_str(), "inbound SMS from a number Budbringer sent no notice to");
+        return Ok(StatusCode::OK);
+    };
+    let now = state.clock.now();
+    let reply = match kind {
+        ReplyKind::Reaction => Reply::Reaction,
+        ReplyKind::CallbackRequest => {
+            let hours = state.settings.channels.phone.office_hours().map_err(|e| ApiError::Internal(e.into()))?;
+            let args = [("sender", target.sender.clone()), ("subject", target.subject.clone())];
+            Reply::CallbackRequest(NewCallback {
+                id: Uuid::now_v7(),
+                phone: target.phone.clone().unwrap_or(number),
+                summary: I18N.message(DEFAULT_LANGUAGE, "callback-requested-summary", &args),
+                due_at: hours.next_open(now).as_millisecond(),
+            })
+        }
+        ReplyKind::Other => Reply::Other(text.chars().take(1600).collect()),
+    };
+    state.store.record_reply(&target, &reply, now.as_millisecond()).await?;
+    state.webhook_wake.notify_one();
     Ok(StatusCode::OK)
 }
 

@@ -320,7 +320,9 @@ impl Transport for IppTransport {
             return Err(e);
         }
         let Some(job_id) = response.integer("job-id") else {
-            return Err(ChannelError::Transient("printer accepted the job without a job-id".into()));
+            // accepted but cannot be followed: sending it again would print it twice
+            tracing::warn!("printer accepted a job without a job-id; left as sent");
+            return Ok(Receipt { transport: "ipp", provider_ref: None, confirmed: false });
         };
         let provider_ref = Some(response.text("job-uri").map_or_else(|| format!("ipp-job:{job_id}"), str::to_owned));
         let unconfirmed = Receipt { transport: "ipp", provider_ref: provider_ref.clone(), confirmed: false };

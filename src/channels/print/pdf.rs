@@ -50,8 +50,9 @@ pub enum RenderError {
     Font,
     #[error("cannot write the letter as PDF/UA-1: {0}")]
     Pdf(String),
-    #[error("attachment {0} is not a readable PDF")]
-    Attachment(String),
+    /// By position, not file name: names are the authority's text and may hold anything.
+    #[error("document {0} is not a readable PDF")]
+    Attachment(usize),
     #[error("the PDF library failed: {0}")]
     Panic(String),
 }
@@ -94,12 +95,14 @@ pub fn render_letter(work: &DeliveryWork) -> Result<Vec<u8>, RenderError> {
     let layout = layout(work)?;
     // krilla panics on misuse of its tagging API; never let that take a worker down
     catch_unwind(AssertUnwindSafe(|| {
-        let letter = write(&layout, &[], true)?;
-        let attachments = attachments(work)?;
+        let letter = write(&layout, &[], true, PdfVersion::Pdf17)?;
+        let attachments = attachments(work, &layout.language)?;
         if attachments.is_empty() {
             return Ok(letter);
         }
-        write(&layout, &attachments, false)
+        // an attachment written as PDF 2.0 can only go into a PDF 2.0 file
+        write(&layout, &attachments, false, PdfVersion::Pdf17)
+            .or_else(|first| write(&layout, &attachments, false, PdfVersion::Pdf20).map_err(|_| first))
     }))
     .map_err(|panic| {
         let text = panic
@@ -111,14 +114,25 @@ pub fn render_letter(work: &DeliveryWork) -> Result<Vec<u8>, RenderError> {
     })?
 }
 
-/// The authority's PDFs with at least one page, and their file names.
-fn attachments(work: &DeliveryWork) -> Result<Vec<(String, PdfDocument, usize)>, RenderError> {
+/// One of the authority's PDFs, to follow the letter.
+struct Attachment {
+    /// Its title in the outline ("Bilag 1: afgoerelse.pdf").
+    title: String,
+    pdf: PdfDocument,
+    pages: usize,
+}
+
+/// The authority's PDFs that have pages. One that cannot be read fails the letter: a letter
+/// posted without its attachment would be incomplete.
+fn attachments(work: &DeliveryWork, language: &str) -> Result<Vec<Attachment>, RenderError> {
     let mut out = Vec::new();
-    for doc in &work.documents {
-        let pdf = Pdf::new(doc.content.clone()).map_err(|_| RenderError::Attachment(doc.filename.clone()))?;
+    for (i, doc) in work.documents.iter().enumerate() {
+        let pdf = Pdf::new(doc.content.clone()).map_err(|_| RenderError::Attachment(i + 1))?;
         let pages = pdf.pages().len();
         if pages > 0 {
-            out.push((doc.filename.clone(), PdfDocument::new(Arc::new(pdf)), pages));
+            let args = [("number", (i + 1).to_string()), ("filename", doc.filename.clone())];
+            let title = t(language, "print-outline-attachment", &args);
+            out.push(Attachment { title, pdf: PdfDocument::new(Arc::new(pdf)), pages });
         }
     }
     Ok(out)
@@ -165,7 +179,6 @@ struct Layout {
     slots: usize,
     heading_anchor: (usize, f32),
     contact_anchor: (usize, f32),
-    attachment_titles: Vec<String>,
 }
 
 /// Places lines top to bottom, breaking pages.
@@ -394,14 +407,6 @@ fn layout(work: &DeliveryWork) -> Result<Layout, RenderError> {
     let pages = cur.page + 1;
     let footers =
         (1..=pages).map(|p| t(&lang, "print-page", &[("page", p.to_string()), ("pages", pages.to_string())])).collect();
-    let attachment_titles = work
-        .documents
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            t(&lang, "print-outline-attachment", &[("number", (i + 1).to_string()), ("filename", d.filename.clone())])
-        })
-        .collect();
     Ok(Layout {
         title,
         blocks,
@@ -411,7 +416,6 @@ fn layout(work: &DeliveryWork) -> Result<Layout, RenderError> {
         slots: cur.slots,
         heading_anchor,
         contact_anchor,
-        attachment_titles,
         language: lang,
     })
 }
@@ -563,11 +567,12 @@ fn fonts() -> Result<(Font, Font), RenderError> {
 /// Draw the laid-out letter, then any attachments. `validate`: PDF/UA-1 (no attachments).
 fn write(
     layout: &Layout,
-    attachments: &[(String, PdfDocument, usize)],
+    attachments: &[Attachment],
     validate: bool,
+    version: PdfVersion,
 ) -> Result<Vec<u8>, RenderError> {
     let (regular, bold) = fonts()?;
-    let builder = ConfigurationBuilder::new().with_version(PdfVersion::Pdf17);
+    let builder = ConfigurationBuilder::new().with_version(version);
     let builder = if validate { builder.with_accessibility_validator(Accessibility::UA1) } else { builder };
     let configuration = builder.finish().map_err(|e| RenderError::Pdf(format!("{e:?}")))?;
     let settings = SerializeSettings { configuration, enable_tagging: true, ..SerializeSettings::default() };
@@ -625,13 +630,11 @@ fn write(
     outline.push_child(OutlineNode::new(contact, XyzDestination::new(page, Point::from_xy(LEFT, y))));
 
     let mut first_page = layout.pages;
-    for (i, (_, pdf, pages)) in attachments.iter().enumerate() {
-        document.embed_pdf_pages(pdf, &(0..*pages).collect::<Vec<_>>());
-        if let Some(title) = layout.attachment_titles.get(i) {
-            outline
-                .push_child(OutlineNode::new(title.clone(), XyzDestination::new(first_page, Point::from_xy(0.0, 0.0))));
-        }
-        first_page += pages;
+    for attachment in attachments {
+        document.embed_pdf_pages(&attachment.pdf, &(0..attachment.pages).collect::<Vec<_>>());
+        let destination = XyzDestination::new(first_page, Point::from_xy(0.0, 0.0));
+        outline.push_child(OutlineNode::new(attachment.title.clone(), destination));
+        first_page += attachment.pages;
     }
 
     document.set_outline(outline);
@@ -792,5 +795,14 @@ mod tests {
         assert!(combined.len() > letter.len());
         let pages = Pdf::new(combined).unwrap().pages().len();
         assert_eq!(pages, 2);
+
+        // a PDF 2.0 attachment makes the whole file PDF 2.0
+        let configuration = ConfigurationBuilder::new().with_version(PdfVersion::Pdf20).finish().unwrap();
+        let mut v2 = Document::new_with(SerializeSettings { configuration, ..SerializeSettings::default() });
+        v2.start_page().finish();
+        w.documents[0].content = v2.finish().unwrap();
+        let combined = render_letter(&w).unwrap();
+        assert!(combined.starts_with(b"%PDF-2.0"));
+        assert_eq!(Pdf::new(combined).unwrap().pages().len(), 2);
     }
 }

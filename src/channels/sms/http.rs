@@ -9,7 +9,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::{SmsText, report_token};
-use crate::channels::{Callbacks, ChannelError, OutboundMessage, Receipt, Transport};
+use crate::channels::{ChannelError, InboundLinks, OutboundMessage, Receipt, Transport};
 use crate::store::ProviderReceipt;
 
 /// Where Budbringer's delivery-report endpoint for this transport lives, below `public_url`.
@@ -113,7 +113,7 @@ pub struct HttpProvider {
 }
 
 impl HttpProvider {
-    pub fn new(settings: &Settings, sender: &str, callbacks: &Callbacks) -> Result<Self, ChannelError> {
+    pub fn new(settings: &Settings, sender: &str, links: &InboundLinks) -> Result<Self, ChannelError> {
         let url = reqwest::Url::parse(&settings.url)
             .map_err(|e| ChannelError::Permanent(format!("channels.sms.http.url: {e}")))?;
         if settings.to_field.is_empty() || settings.text_field.is_empty() {
@@ -128,8 +128,8 @@ impl HttpProvider {
             url,
             settings: settings.clone(),
             sender: sender.to_owned(),
-            report_url: format!("{}{REPORT_PATH}", callbacks.public_url.trim_end_matches('/')),
-            report_key: callbacks.sms_report_key.clone(),
+            report_url: format!("{}{REPORT_PATH}", links.public_url.trim_end_matches('/')),
+            report_key: links.sms_report_key.clone(),
         })
     }
 
@@ -224,8 +224,8 @@ mod tests {
             report_url_field: "callback".into(),
             ..Settings::default()
         };
-        let callbacks = Callbacks { public_url: "https://bb.example/".into(), sms_report_key: b"k".to_vec() };
-        let provider = HttpProvider::new(&settings, "1919", &callbacks).unwrap();
+        let links = InboundLinks { public_url: "https://bb.example/".into(), sms_report_key: b"k".to_vec() };
+        let provider = HttpProvider::new(&settings, "1919", &links).unwrap();
         let delivery_id = Uuid::now_v7();
         let body = provider.body(delivery_id, SmsText { to: "+4512345678".into(), text: "Hej".into() });
         assert_eq!(body["recipient"], "+4512345678");

@@ -1,6 +1,12 @@
 //! Kannel transport: one HTTP GET to smsbox's `sendsms` per notice. Kannel's answer carries
 //! no message id, so the delivery id travels in the `dlr-url` Kannel calls back with delivery
 //! reports, signed so that no one else can report on our deliveries.
+//!
+//! kannel.conf needs a `sendsms-user` with this transport's username and password and, for
+//! citizens' replies, an `sms-service` with
+//! `get-url = "<public_url>/v1/inbound/sms/kannel/mo?token=<mo_token>&from=%p&text=%a"` and
+//! `max-messages = 0` (Kannel would otherwise answer every reply with an SMS of its own).
+//! tests/peers/kannel.conf.template is a working example.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -8,7 +14,7 @@ use std::time::Duration;
 
 use super::segments::{Encoding, measure};
 use super::{SmsText, report_token};
-use crate::channels::{Callbacks, ChannelError, OutboundMessage, Receipt, Transport};
+use crate::channels::{ChannelError, InboundLinks, OutboundMessage, Receipt, Transport};
 use crate::store::ProviderReceipt;
 
 /// Where Budbringer's delivery-report endpoint lives, below `public_url`.
@@ -70,7 +76,7 @@ pub struct Kannel {
 }
 
 impl Kannel {
-    pub fn new(settings: &Settings, sender: &str, callbacks: &Callbacks) -> Result<Self, ChannelError> {
+    pub fn new(settings: &Settings, sender: &str, links: &InboundLinks) -> Result<Self, ChannelError> {
         let sendsms_url = reqwest::Url::parse(&settings.sendsms_url)
             .map_err(|e| ChannelError::Permanent(format!("channels.sms.kannel.sendsms_url: {e}")))?;
         if settings.username.is_empty() {
@@ -88,8 +94,8 @@ impl Kannel {
             sendsms_url,
             settings: settings.clone(),
             sender: sender.to_owned(),
-            report_url: format!("{}{REPORT_PATH}", callbacks.public_url.trim_end_matches('/')),
-            report_key: callbacks.sms_report_key.clone(),
+            report_url: format!("{}{REPORT_PATH}", links.public_url.trim_end_matches('/')),
+            report_key: links.sms_report_key.clone(),
         })
     }
 }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::envelope::message;
-use super::{Callbacks, Channel, ChannelError, OutboundMessage, Transport};
+use super::{Channel, ChannelError, InboundLinks, OutboundMessage, Transport};
 use crate::domain::ChannelKind;
 use crate::store::DeliveryWork;
 
@@ -60,12 +60,12 @@ impl Default for Settings {
 pub fn transport(
     settings: &Settings,
     file_drop: &Arc<dyn Transport>,
-    callbacks: &Callbacks,
+    links: &InboundLinks,
 ) -> Result<Arc<dyn Transport>, ChannelError> {
     match settings.transport {
         TransportKind::File => Ok(Arc::clone(file_drop)),
-        TransportKind::Kannel => Ok(Arc::new(kannel::Kannel::new(&settings.kannel, &settings.sender, callbacks)?)),
-        TransportKind::Http => Ok(Arc::new(http::HttpProvider::new(&settings.http, &settings.sender, callbacks)?)),
+        TransportKind::Kannel => Ok(Arc::new(kannel::Kannel::new(&settings.kannel, &settings.sender, links)?)),
+        TransportKind::Http => Ok(Arc::new(http::HttpProvider::new(&settings.http, &settings.sender, links)?)),
     }
 }
 
@@ -92,27 +92,7 @@ impl SmsText {
     }
 }
 
-/// A phone number in international form, or `None` when it is not one. Danish numbers
-/// (8 digits) may be written without `+45`; `00` counts as `+`; spaces, dashes, dots and
-/// parentheses are dropped.
-pub fn normalise_number(raw: &str) -> Option<String> {
-    let compact: String = raw.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')' | '\u{a0}')).collect();
-    let international = if let Some(rest) = compact.strip_prefix('+') {
-        rest.to_owned()
-    } else if let Some(rest) = compact.strip_prefix("00") {
-        rest.to_owned()
-    } else if compact.len() == 8 {
-        format!("45{compact}")
-    } else {
-        return None;
-    };
-    let digits_only = international.chars().all(|c| c.is_ascii_digit());
-    let plausible = match international.strip_prefix("45") {
-        Some(national) => national.len() == 8,
-        None => (8..=15).contains(&international.len()),
-    };
-    (digits_only && plausible && !international.starts_with('0')).then(|| format!("+{international}"))
-}
+pub use crate::domain::phone::normalise_number;
 
 /// The token in a delivery-report link: an HMAC of the delivery id, so only links Budbringer
 /// made are honoured.
