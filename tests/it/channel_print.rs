@@ -398,6 +398,19 @@ async fn a_job_still_printing_at_the_timeout_leaves_the_delivery_sent(backend: B
     assert_eq!(d.attempts, 1, "a job at the printer is not sent twice: {d:?}");
     assert!(d.provider_ref.as_deref().is_some_and(|r| r.contains("/ipp/print/")), "{d:?}");
     assert_eq!(printer.spooled().len(), 1);
+    // the printer finishes the job later (and its print command is gone before it stops)
+    let job_id = d.provider_ref.as_deref().and_then(|r| r.rsplit('/').next()).expect("job id").to_owned();
+    let completed = crate::harness::eventually(Duration::from_secs(10), || {
+        let report = Command::new("ipptool")
+            .args(["-t", "-d", &format!("job_id={job_id}"), &printer.uri()])
+            .arg(crate::peers::peer_file("ipp-get-job.test"))
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        async move { report.contains("job-state (enum) = completed") }
+    })
+    .await;
+    assert!(completed, "the slow job never completed");
     app.finish().await;
 }
 

@@ -1,3 +1,3 @@
 #!/bin/sh
-# Print command for ippeveprinter (-c) that takes its time: the job stays `processing` for 5 s.
-sleep 5
+# Print command for ippeveprinter (-c) that takes its time: the job stays `processing` for 2 s.
+sleep 2

@@ -30,7 +30,7 @@ impl IppPrinter {
         Self::start_on(free_port(), script.to_str().expect("path")).await
     }
 
-    /// A printer that takes 5 s per job.
+    /// A printer that takes 2 s per job.
     pub async fn start_slow() -> IppPrinter {
         let script = peer_file("ipp-slow.sh");
         Self::start_on(free_port(), script.to_str().expect("path")).await
