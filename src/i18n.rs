@@ -119,6 +119,19 @@ impl I18n {
     }
 }
 
+/// A date in words ("31. december 2099", "31 December 2099").
+pub fn long_date(language: &str, date: jiff::civil::Date) -> String {
+    const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+    let month = MONTHS.get(usize::from(date.month().unsigned_abs()).saturating_sub(1)).copied().unwrap_or("jan");
+    let args = [("day", date.day().to_string()), ("month", month.to_owned()), ("year", date.year().to_string())];
+    I18N.message(language, "date-long", &args)
+}
+
+/// A stored `YYYY-MM-DD` date in words; the text as it is when it is not such a date.
+pub fn long_date_str(language: &str, date: &str) -> String {
+    date.parse().map(|d| long_date(language, d)).unwrap_or_else(|_| date.to_owned())
+}
+
 /// Shorthand for a message from the embedded catalogue.
 pub fn t(language: &str, id: &str, args: &[(&str, String)]) -> String {
     I18N.message(language, id, args)

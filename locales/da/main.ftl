@@ -90,3 +90,19 @@ docs-type = Type
 docs-required = skal udfyldes
 docs-problems = Fejltyper
 docs-problems-intro = Fejl svarer med application/problem+json (RFC 9457). Feltet "type" peger hertil, og "errors" nævner hvert forkert felt.
+
+## Dates (a date in words, e.g. in deadlines)
+date-long = { $day }. { $month ->
+        [jan] januar
+        [feb] februar
+        [mar] marts
+        [apr] april
+        [may] maj
+        [jun] juni
+        [jul] juli
+        [aug] august
+        [sep] september
+        [oct] oktober
+        [nov] november
+       *[dec] december
+    } { $year }

@@ -10,17 +10,3 @@ sms-deadline = Frist: { $date }.
 sms-callback = Svar { $keyword }, hvis du vil ringes op.
 # The word a citizen replies to be called; replies in any language's word are understood.
 sms-callback-keyword = RING
-sms-date = { $day }. { $month ->
-        [jan] januar
-        [feb] februar
-        [mar] marts
-        [apr] april
-        [may] maj
-        [jun] juni
-        [jul] juli
-        [aug] august
-        [sep] september
-        [oct] oktober
-        [nov] november
-       *[dec] december
-    } { $year }

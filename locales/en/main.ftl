@@ -90,3 +90,19 @@ docs-type = Type
 docs-required = required
 docs-problems = Problem types
 docs-problems-intro = Errors answer with application/problem+json (RFC 9457). Its "type" points here, and "errors" names each bad field.
+
+## Dates (a date in words, e.g. in deadlines)
+date-long = { $day } { $month ->
+        [jan] January
+        [feb] February
+        [mar] March
+        [apr] April
+        [may] May
+        [jun] June
+        [jul] July
+        [aug] August
+        [sep] September
+        [oct] October
+        [nov] November
+       *[dec] December
+    } { $year }

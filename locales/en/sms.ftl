@@ -9,17 +9,3 @@ sms-deadline = Deadline: { $date }.
 sms-callback = Reply { $keyword } to get a call.
 # The word a citizen replies to be called; replies in any language's word are understood.
 sms-callback-keyword = CALL
-sms-date = { $day } { $month ->
-        [jan] January
-        [feb] February
-        [mar] March
-        [apr] April
-        [may] May
-        [jun] June
-        [jul] July
-        [aug] August
-        [sep] September
-        [oct] October
-        [nov] November
-       *[dec] December
-    } { $year }

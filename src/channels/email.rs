@@ -113,7 +113,7 @@ fn notice_text(work: &DeliveryWork, language: &str) -> NoticeText {
         paragraphs.push(m("email-important", &[]));
     }
     if let Some(deadline) = &letter.deadline {
-        paragraphs.push(m("email-deadline", &[("date", deadline.clone())]));
+        paragraphs.push(m("email-deadline", &[("date", crate::i18n::long_date_str(language, deadline))]));
     }
     paragraphs.push(m("email-how-to-read", &[]));
     let contact = [letter.contact.unit.clone(), letter.contact.phone.clone(), letter.contact.hours.clone()]
@@ -279,6 +279,23 @@ mod tests {
         let english = rendered(Some("en"));
         assert!(english.contains("Content-Language: en"));
         assert_ne!(danish, english);
+    }
+
+    #[test]
+    fn the_danish_notice_reads_like_this() {
+        let mut w = work(ChannelKind::Email, None, Some("jens@example.org"), false);
+        w.letter.deadline = Some("2099-12-31".into());
+        let text = notice_text(&w, "da");
+        assert_eq!(text.subject, "Du har fået et brev fra Aarhus Kommune");
+        assert_eq!(
+            text.paragraphs.join("\n\n"),
+            "Du har fået et nyt brev fra Aarhus Kommune.\n\n\
+             Brevet er vigtigt. Læs det så hurtigt som muligt.\n\n\
+             Du skal svare senest 31. december 2099.\n\n\
+             Du kan læse brevet i Digital Post. Brevet står ikke i denne e-mail.\n\n\
+             Har du spørgsmål, eller har du brug for hjælp til at læse brevet, så kontakt Aarhus Kommune: +45 70 10 10 10.\n\n\
+             Denne e-mail er sendt automatisk. Du kan ikke svare på den."
+        );
     }
 
     #[test]

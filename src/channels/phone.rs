@@ -103,7 +103,8 @@ fn summary(work: &DeliveryWork) -> String {
     let mut text = I18N.message(DEFAULT_LANGUAGE, "callback-summary", &notice_args(work));
     if let Some(deadline) = &work.letter.deadline {
         text.push(' ');
-        text.push_str(&I18N.message(DEFAULT_LANGUAGE, "callback-deadline", &[("date", deadline.clone())]));
+        let date = crate::i18n::long_date_str(DEFAULT_LANGUAGE, deadline);
+        text.push_str(&I18N.message(DEFAULT_LANGUAGE, "callback-deadline", &[("date", date)]));
     }
     let mut needs = Vec::new();
     if let Some(language) = work.citizen.language.as_deref().filter(|l| *l != DEFAULT_LANGUAGE) {
@@ -160,7 +161,11 @@ mod tests {
         let task = planner.task(&w, "2026-11-28T12:00:00Z".parse().unwrap()).unwrap();
         assert_eq!(task.due_at, "2026-11-30T08:00:00Z".parse::<jiff::Timestamp>().unwrap().as_millisecond());
         assert_eq!(task.phone, "+4512345678");
-        assert!(task.summary.contains("Aarhus Kommune") && task.summary.contains("2099-12-31"), "{}", task.summary);
+        assert!(
+            task.summary.contains("Aarhus Kommune") && task.summary.contains("31. december 2099"),
+            "{}",
+            task.summary
+        );
         assert!(task.summary.contains("uk") && task.summary.contains("stor skrift"), "{}", task.summary);
     }
 

@@ -9,9 +9,6 @@ use crate::domain::Importance;
 use crate::i18n::{DEFAULT_LANGUAGE, I18N, t};
 use crate::store::DeliveryWork;
 
-/// Month names are chosen in Fluent by these selectors (`sms-date`).
-const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
-
 /// The language the citizen reads, from their profile's BCP 47 tag; Danish when it is
 /// missing or not one Budbringer speaks.
 pub fn language(tag: Option<&str>) -> &'static str {
@@ -30,17 +27,11 @@ pub fn notice_text(work: &DeliveryWork) -> String {
     let mut parts = vec![t(language, headline, &sender), t(language, "sms-read", &[])];
     let deadline = work.letter.deadline.as_deref().or(work.letter.respond_by.as_deref());
     if let Some(date) = deadline.and_then(|d| d.parse::<Date>().ok()) {
-        parts.push(t(language, "sms-deadline", &[("date", format_date(language, date))]));
+        parts.push(t(language, "sms-deadline", &[("date", crate::i18n::long_date(language, date))]));
     }
     let keyword = t(language, "sms-callback-keyword", &[]);
     parts.push(t(language, "sms-callback", &[("keyword", keyword)]));
     parts.join(" ")
-}
-
-fn format_date(language: &str, date: Date) -> String {
-    let month = MONTHS.get(usize::from(date.month().unsigned_abs()).saturating_sub(1)).copied().unwrap_or("jan");
-    let args = [("day", date.day().to_string()), ("month", month.to_owned()), ("year", date.year().to_string())];
-    t(language, "sms-date", &args)
 }
 
 #[cfg(test)]
@@ -63,7 +54,7 @@ mod tests {
     fn every_month_has_its_own_name_in_every_language() {
         for language in I18N.languages() {
             let mut names: Vec<String> =
-                (1..=12).map(|month| format_date(language, Date::new(2026, month, 1).unwrap())).collect();
+                (1..=12).map(|month| crate::i18n::long_date(language, Date::new(2026, month, 1).unwrap())).collect();
             assert!(
                 names.iter().all(|n| n.starts_with('1') && n.ends_with("2026") && !n.contains("sms-")),
                 "{names:?}"
@@ -71,8 +62,8 @@ mod tests {
             names.dedup();
             assert_eq!(names.len(), 12, "{language}: {names:?}");
         }
-        assert_eq!(format_date("da", Date::new(2099, 12, 31).unwrap()), "31. december 2099");
-        assert_eq!(format_date("en", Date::new(2099, 12, 31).unwrap()), "31 December 2099");
+        assert_eq!(crate::i18n::long_date("da", Date::new(2099, 12, 31).unwrap()), "31. december 2099");
+        assert_eq!(crate::i18n::long_date("en", Date::new(2099, 12, 31).unwrap()), "31 December 2099");
     }
 
     #[test]
