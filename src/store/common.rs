@@ -114,6 +114,32 @@ macro_rules! common_store_impl {
                 Self::append_event(tx, letter_id, authority_id, kind, data, now).await
             }
 
+            /// Open a callback task (for a phone delivery, or because the citizen asked), in `tx`.
+            async fn insert_callback(
+                tx: &mut Tx,
+                authority_id: Uuid,
+                letter_id: Uuid,
+                delivery_id: Option<Uuid>,
+                task: &NewCallback,
+                now: i64,
+            ) -> StoreResult<()> {
+                sqlx::query(sql(
+                    "INSERT INTO callback_tasks (id, authority_id, letter_id, delivery_id, phone, summary, \
+                     status, due_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $8)",
+                ))
+                .bind(task.id)
+                .bind(authority_id)
+                .bind(letter_id)
+                .bind(delivery_id)
+                .bind(&task.phone)
+                .bind(&task.summary)
+                .bind(task.due_at)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
             async fn letter_by_idempotency_key(
                 &self,
                 authority_id: Uuid,
@@ -732,20 +758,8 @@ macro_rules! common_store_impl {
                             });
                             Self::append_event(&mut tx, job.letter_id, authority_id, EventKind::Sent, data, now).await?;
                             if let Some(task) = callback {
-                                sqlx::query(sql(
-                                    "INSERT INTO callback_tasks (id, authority_id, letter_id, delivery_id, phone, summary, \
-                                     status, due_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $8)",
-                                ))
-                                .bind(task.id)
-                                .bind(authority_id)
-                                .bind(job.letter_id)
-                                .bind(delivery_id)
-                                .bind(&task.phone)
-                                .bind(&task.summary)
-                                .bind(task.due_at)
-                                .bind(now)
-                                .execute(&mut *tx)
-                                .await?;
+                                Self::insert_callback(&mut tx, authority_id, job.letter_id, Some(delivery_id), task, now)
+                                    .await?;
                             }
                         }
                     }
@@ -938,19 +952,7 @@ macro_rules! common_store_impl {
                         Self::append_event(&mut tx, target.letter_id, target.authority_id, EventKind::Reacted, via, now).await?;
                     }
                     Reply::CallbackRequest(task) => {
-                        sqlx::query(sql(
-                            "INSERT INTO callback_tasks (id, authority_id, letter_id, delivery_id, phone, summary, \
-                             status, due_at, created_at, updated_at) VALUES ($1, $2, $3, NULL, $4, $5, 'open', $6, $7, $7)",
-                        ))
-                        .bind(task.id)
-                        .bind(target.authority_id)
-                        .bind(target.letter_id)
-                        .bind(&task.phone)
-                        .bind(&task.summary)
-                        .bind(task.due_at)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
+                        Self::insert_callback(&mut tx, target.authority_id, target.letter_id, None, task, now).await?;
                         let data = serde_json::json!({ "via": "sms", "callback_id": task.id });
                         Self::append_event(&mut tx, target.letter_id, target.authority_id, EventKind::Reacted, via, now).await?;
                         let kind = EventKind::CallbackRequested;
