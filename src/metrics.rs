@@ -13,6 +13,9 @@ pub struct Metrics {
     deliveries: Mutex<BTreeMap<(String, &'static str), u64>>,
     webhooks: Mutex<BTreeMap<&'static str, u64>>,
     http_responses: Mutex<BTreeMap<u16, u64>>,
+    /// Seconds spent in each channel's transport: (sum, count).
+    transport_seconds: Mutex<BTreeMap<String, (f64, u64)>>,
+    receipts: Mutex<BTreeMap<(String, &'static str), u64>>,
 }
 
 impl Metrics {
@@ -22,6 +25,20 @@ impl Metrics {
 
     pub fn delivery(&self, channel: &str, outcome: &'static str) {
         let mut map = self.deliveries.lock().unwrap_or_else(|p| p.into_inner());
+        *map.entry((channel.to_owned(), outcome)).or_default() += 1;
+    }
+
+    /// How long one call to a channel's transport took.
+    pub fn transport_latency(&self, channel: &str, seconds: f64) {
+        let mut map = self.transport_seconds.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = map.entry(channel.to_owned()).or_default();
+        entry.0 += seconds;
+        entry.1 += 1;
+    }
+
+    /// A provider's receipt (delivery report, status receipt) for a channel.
+    pub fn receipt(&self, channel: &str, outcome: &'static str) {
+        let mut map = self.receipts.lock().unwrap_or_else(|p| p.into_inner());
         *map.entry((channel.to_owned(), outcome)).or_default() += 1;
     }
 
@@ -50,6 +67,18 @@ impl Metrics {
         for ((channel, outcome), n) in self.deliveries.lock().unwrap_or_else(|p| p.into_inner()).iter() {
             let _ =
                 writeln!(out, "budbringer_delivery_attempts_total{{channel=\"{channel}\",outcome=\"{outcome}\"}} {n}");
+        }
+        let _ = writeln!(out, "# HELP budbringer_transport_seconds Time spent sending, per channel (this process).");
+        let _ = writeln!(out, "# TYPE budbringer_transport_seconds summary");
+        for (channel, (sum, count)) in self.transport_seconds.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            let _ = writeln!(out, "budbringer_transport_seconds_sum{{channel=\"{channel}\"}} {sum}");
+            let _ = writeln!(out, "budbringer_transport_seconds_count{{channel=\"{channel}\"}} {count}");
+        }
+        let _ =
+            writeln!(out, "# HELP budbringer_receipts_total Provider receipts by channel and outcome (this process).");
+        let _ = writeln!(out, "# TYPE budbringer_receipts_total counter");
+        for ((channel, outcome), n) in self.receipts.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            let _ = writeln!(out, "budbringer_receipts_total{{channel=\"{channel}\",outcome=\"{outcome}\"}} {n}");
         }
         let _ = writeln!(out, "# HELP budbringer_webhook_sends_total Webhook sends by outcome (this process).");
         let _ = writeln!(out, "# TYPE budbringer_webhook_sends_total counter");

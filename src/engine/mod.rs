@@ -99,7 +99,10 @@ impl Engine {
             delivery_id = %work.delivery.id, letter_id = %work.letter.id, channel = %channel,
             attempt = work.delivery.attempts, "delivery handed to transport"
         );
-        let outcome = match self.channels.deliver(&work).await {
+        let started = std::time::Instant::now();
+        let sent = self.channels.deliver(&work).await;
+        self.metrics.transport_latency(channel.as_str(), started.elapsed().as_secs_f64());
+        let outcome = match sent {
             Ok(receipt) if receipt.confirmed => {
                 self.metrics.delivery(channel.as_str(), "delivered");
                 DeliveryOutcome::Delivered {

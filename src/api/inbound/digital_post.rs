@@ -91,6 +91,8 @@ async fn receipt(State(state): State<AppState>, request: Request) -> Result<Json
         },
     };
     let recorded = state.store.record_receipt(delivery.id, &receipt, state.clock.now_ms()).await?;
+    let outcome = if matches!(receipt, ProviderReceipt::Delivered { .. }) { "delivered" } else { "failed" };
+    state.metrics.receipt("digital_post", outcome);
     if recorded {
         state.webhook_wake.notify_one();
     }

@@ -51,6 +51,7 @@ async fn apply_receipt(state: &AppState, delivery_id: Uuid, receipt: &ProviderRe
         state.webhook_wake.notify_one();
     }
     let delivered = matches!(receipt, ProviderReceipt::Delivered { .. });
+    state.metrics.receipt("sms", if delivered { "delivered" } else { "failed" });
     tracing::info!(%delivery_id, delivered, applied, "SMS delivery report");
     Ok(())
 }
