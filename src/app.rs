@@ -41,12 +41,15 @@ pub struct App {
     pub webhook_wake: Arc<Notify>,
     pub metrics: Arc<Metrics>,
     pub limiter: RateLimiter,
+    /// Business days and holidays, for deadlines and escalation waits.
+    pub calendar: crate::domain::calendar::Calendar,
 }
 
 impl App {
     pub async fn new(settings: Settings, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
         let cpr_key = store.instance_key("cpr-hash").await.context("reading the CPR hash key")?;
         let limiter = RateLimiter::new(settings.api.rate_limit_per_second, settings.api.rate_limit_burst);
+        let calendar = crate::domain::calendar::Calendar::try_from(settings.calendar.clone()).context("calendar")?;
         Ok(Arc::new(App {
             settings,
             store,
@@ -56,6 +59,7 @@ impl App {
             webhook_wake: Arc::new(Notify::new()),
             metrics: Arc::new(Metrics::default()),
             limiter,
+            calendar,
         }))
     }
 }
@@ -66,6 +70,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::api::letters::router())
         .merge(crate::api::citizens::router())
         .merge(crate::api::callbacks::router())
+        .merge(crate::api::alerts::router())
         .merge(crate::api::events::router())
         .merge(crate::api::webhooks::router())
         .merge(crate::api::health::router())
@@ -155,6 +160,8 @@ pub async fn run(
             settings: app.settings.engine.clone(),
             wake: Arc::clone(&app.engine_wake),
             events_written: Arc::clone(&app.webhook_wake),
+            policies: app.settings.policies.clone(),
+            calendar: app.calendar.clone(),
             metrics: Arc::clone(&app.metrics),
             worker_id: worker_id.clone(),
         });

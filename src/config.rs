@@ -30,6 +30,23 @@ pub struct Settings {
     /// Which transport each channel uses, and how to reach it.
     #[serde(default)]
     pub channels: crate::channels::ChannelsSettings,
+    /// Business days and holidays for deadlines and escalation waits.
+    #[serde(default = "default_calendar")]
+    pub calendar: crate::domain::calendar::CalendarConfig,
+    /// Escalation ladders per kind of letter.
+    #[serde(default)]
+    pub policies: crate::domain::policy::Policies,
+}
+
+fn default_calendar() -> crate::domain::calendar::CalendarConfig {
+    crate::domain::calendar::CalendarConfig {
+        country: crate::domain::calendar::Country::Denmark,
+        time_zone: None,
+        christmas_eve_closed: true,
+        new_years_eve_closed: true,
+        closing_days: Vec::new(),
+        closes_at: None,
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,6 +133,8 @@ impl Default for Settings {
                 give_up_after_hours: 72,
             },
             channels: Default::default(),
+            calendar: default_calendar(),
+            policies: Default::default(),
         }
     }
 }
@@ -162,6 +181,9 @@ impl Settings {
         }
         if self.engine.lease_secs == 0 || self.engine.concurrency == 0 || self.engine.max_attempts == 0 {
             return invalid("engine", "lease_secs, concurrency and max_attempts must be above 0");
+        }
+        if let Err(e) = crate::domain::calendar::Calendar::try_from(self.calendar.clone()) {
+            return Err(ConfigError::Invalid { key: "calendar", problem: e.to_string() });
         }
         if let Err(e) = self.channels.phone.office_hours() {
             return Err(ConfigError::Invalid { key: "channels.phone.office_hours", problem: e.to_string() });

@@ -61,8 +61,10 @@ detail-citizen-not-found = Der er ingen borger med dette id.
 error-language = Skriv sproget som en sprogkode, fx da, en eller uk.
 error-letter-channel = Breve kan komme med digital_post, print eller phone.
 error-notice-channel = Besked om nye breve kan komme med sms eller email.
+detail-alert-not-found = Der er ingen åben advarsel med dette id hos jeres myndighed.
 detail-callback-not-found = Der er ingen åben opringning med dette id hos jeres myndighed.
 error-minutes = Minutter skal være et tal fra 0 til 600.
+error-via = Skriv hvordan med små bogstaver, fx counter, phone eller letter.
 error-idempotency-key = Idempotency-Key skal have 1 til 255 synlige tegn.
 
 ## Beskeder til borgeren

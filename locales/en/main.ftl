@@ -61,8 +61,10 @@ detail-citizen-not-found = There is no citizen with this id.
 error-language = Write the language as a language code, e.g. da, en or uk.
 error-letter-channel = Letters can come by digital_post, print or phone.
 error-notice-channel = Notices about new letters can come by sms or email.
+detail-alert-not-found = Your authority has no open alert with this id.
 detail-callback-not-found = Your authority has no open callback with this id.
 error-minutes = Minutes must be a number from 0 to 600.
+error-via = Say how in lower case, e.g. counter, phone or letter.
 error-idempotency-key = The Idempotency-Key must have 1 to 255 visible characters.
 
 ## Messages to the citizen

@@ -70,6 +70,10 @@ CREATE TABLE letters (
     reference       TEXT,
     contact         JSONB NOT NULL,
     status          TEXT NOT NULL,
+    -- first evidence that the citizen got it (opened, reacted); stops escalation
+    evidence_at     BIGINT,
+    -- the next rung of the escalation ladder
+    escalation_step BIGINT NOT NULL DEFAULT 0,
     idempotency_key TEXT,
     request_hash    TEXT,
     created_at      BIGINT NOT NULL,
@@ -114,6 +118,8 @@ CREATE TABLE jobs (
     kind         TEXT NOT NULL,
     letter_id    UUID NOT NULL,
     delivery_id  UUID,
+    -- for escalation timers: the rung it starts
+    step         BIGINT,
     available_at BIGINT NOT NULL,
     locked_by    TEXT,
     attempts     BIGINT NOT NULL DEFAULT 0,
@@ -182,3 +188,20 @@ CREATE TABLE callback_tasks (
 );
 CREATE INDEX callback_tasks_queue ON callback_tasks (authority_id, status, due_at);
 CREATE INDEX citizens_phone ON citizens (phone_e164) WHERE phone_e164 IS NOT NULL;
+
+-- Things a caseworker must act on: an important letter unopened, a citizen unreachable, a
+-- delivery that failed for good, a citizen who should be offered exemption.
+CREATE TABLE alerts (
+    id           UUID PRIMARY KEY,
+    authority_id UUID NOT NULL REFERENCES authorities(id),
+    letter_id    UUID REFERENCES letters(id),
+    citizen_id   UUID REFERENCES citizens(id),
+    kind         TEXT NOT NULL,
+    status       TEXT NOT NULL,          -- open, resolved (by evidence), closed (by a caseworker)
+    details      JSONB NOT NULL,
+    note         TEXT,
+    created_at   BIGINT NOT NULL,
+    closed_at    BIGINT
+);
+CREATE INDEX alerts_open ON alerts (authority_id, status, created_at);
+CREATE INDEX alerts_letter ON alerts (letter_id);

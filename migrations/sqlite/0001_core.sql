@@ -70,6 +70,10 @@ CREATE TABLE letters (
     reference       TEXT,
     contact         TEXT NOT NULL,
     status          TEXT NOT NULL,
+    -- first evidence that the citizen got it (opened, reacted); stops escalation
+    evidence_at     INTEGER,
+    -- the next rung of the escalation ladder
+    escalation_step INTEGER NOT NULL DEFAULT 0,
     idempotency_key TEXT,
     request_hash    TEXT,
     created_at      INTEGER NOT NULL,
@@ -117,6 +121,8 @@ CREATE TABLE jobs (
     kind         TEXT NOT NULL,
     letter_id    BLOB NOT NULL,
     delivery_id  BLOB,
+    -- for escalation timers: the rung it starts
+    step         INTEGER,
     available_at INTEGER NOT NULL,
     locked_by    TEXT,
     attempts     INTEGER NOT NULL DEFAULT 0,
@@ -183,3 +189,20 @@ CREATE TABLE callback_tasks (
 );
 CREATE INDEX callback_tasks_queue ON callback_tasks (authority_id, status, due_at);
 CREATE INDEX citizens_phone ON citizens (phone_e164) WHERE phone_e164 IS NOT NULL;
+
+-- Things a caseworker must act on: an important letter unopened, a citizen unreachable, a
+-- delivery that failed for good, a citizen who should be offered exemption.
+CREATE TABLE alerts (
+    id           BLOB PRIMARY KEY,
+    authority_id BLOB NOT NULL REFERENCES authorities(id),
+    letter_id    BLOB REFERENCES letters(id),
+    citizen_id   BLOB REFERENCES citizens(id),
+    kind         TEXT NOT NULL,
+    status       TEXT NOT NULL,          -- open, resolved (by evidence), closed (by a caseworker)
+    details      TEXT NOT NULL,
+    note         TEXT,
+    created_at   INTEGER NOT NULL,
+    closed_at    INTEGER
+);
+CREATE INDEX alerts_open ON alerts (authority_id, status, created_at);
+CREATE INDEX alerts_letter ON alerts (letter_id);

@@ -17,7 +17,7 @@ use crate::domain::letter::{DocumentInput as DomainDocument, FieldError, LetterI
 use crate::domain::routing::route;
 use crate::domain::secret::{keyed_hash, sha256_hex};
 use crate::store::{
-    AccessEntry, CancelOutcome, Inserted, LetterFilter, NewDelivery, NewDocumentRecord, NewLetter, Recipient,
+    AccessEntry, CancelOutcome, Inserted, LetterFilter, NewDelivery, NewDocumentRecord, NewLetter, Recipient, Timer,
 };
 
 pub fn router() -> axum::Router<AppState> {
@@ -25,6 +25,7 @@ pub fn router() -> axum::Router<AppState> {
         .route("/v1/letters", post(create_letter).get(list_letters))
         .route("/v1/letters/{id}", get(get_letter))
         .route("/v1/letters/{id}/cancel", post(cancel_letter))
+        .route("/v1/letters/{id}/evidence", post(record_evidence))
 }
 
 /// Send a letter to a citizen.
@@ -82,6 +83,16 @@ pub async fn create_letter(
     let cpr_hash = keyed_hash(&state.cpr_key, letter.cpr.as_str());
     let profile = state.store.contact_profile(&cpr_hash).await?.unwrap_or_default();
     let route = route(&profile);
+    let policy = state.settings.policies.for_importance(letter.importance);
+    // the first rung's timer: no evidence by then, and the ladder starts
+    let escalation_timer = match policy.wait_before(0) {
+        Some(wait) => Some(Timer {
+            job_id: Uuid::now_v7(),
+            step: 0,
+            due_at: wait.after(&state.calendar, now).map_err(|e| ApiError::Internal(e.into()))?.as_millisecond(),
+        }),
+        None => None,
+    };
     // the authority's address wins; the citizen's registered one fills in (paper needs one)
     let address = letter.address.or(profile.address);
     let recipient_name = letter.recipient_name.or(profile.name);
@@ -119,6 +130,7 @@ pub async fn create_letter(
             .iter()
             .map(|channel| NewDelivery { channel: *channel, delivery_id: Uuid::now_v7(), job_id: Uuid::now_v7() })
             .collect(),
+        escalation_timer,
         max_attempts: i64::from(state.settings.engine.max_attempts),
         now: now.as_millisecond(),
     };
@@ -302,3 +314,62 @@ pub async fn cancel_letter(
 }
 
 use crate::domain::{Importance, LetterStatus};
+
+/// Evidence the authority saw itself: the citizen came to the counter, called, replied by
+/// letter, or a mailbox provider sent a read receipt.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceRequest {
+    /// `reacted` (the citizen made contact or replied) or `opened` (a read receipt).
+    #[serde(rename = "type")]
+    pub kind: EvidenceKind,
+    /// How: e.g. `counter`, `phone`, `letter`, `email`, `read_receipt`.
+    pub via: String,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceKind {
+    Reacted,
+    Opened,
+}
+
+/// Record that the citizen got the letter. Escalation stops at once (pending timers are
+/// cancelled in the same transaction) and open "unopened"/"unreachable" alerts are resolved.
+#[utoipa::path(
+    post, path = "/v1/letters/{id}/evidence", tag = "letters",
+    params(("id" = Uuid, Path)),
+    request_body = EvidenceRequest,
+    responses(
+        (status = 200, body = LetterView),
+        (status = 404, body = ProblemDoc, content_type = "application/problem+json"),
+        (status = 422, body = ProblemDoc, content_type = "application/problem+json"),
+    ),
+    security(("api_key" = []))
+)]
+pub async fn record_evidence(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: JsonBody<EvidenceRequest>,
+) -> Result<Json<LetterView>, ApiError> {
+    let id = parse_id(&id, "detail-letter-not-found")?;
+    let request = body.value;
+    let via = request.via.trim();
+    if via.is_empty() || via.len() > 50 || !via.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+        return Err(ApiError::Invalid(vec![FieldError::new("/via", "error-via")]));
+    }
+    let kind = match request.kind {
+        EvidenceKind::Reacted => crate::domain::EventKind::Reacted,
+        EvidenceKind::Opened => crate::domain::EventKind::Opened,
+    };
+    let data = serde_json::json!({ "via": via, "note": request.note, "recorded_by": caller.authority.name });
+    if !state.store.record_evidence(caller.authority.id, id, kind, data, state.clock.now_ms()).await? {
+        return Err(ApiError::NotFound("detail-letter-not-found"));
+    }
+    state.webhook_wake.notify_one();
+    let letter =
+        state.store.letter(caller.authority.id, id).await?.ok_or(ApiError::NotFound("detail-letter-not-found"))?;
+    Ok(Json(letter_view(&state, letter).await?))
+}

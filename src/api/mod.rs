@@ -1,5 +1,6 @@
 //! The authority REST API (v1), its OpenAPI document and reference page, and health checks.
 
+pub mod alerts;
 pub mod callbacks;
 pub mod citizens;
 pub mod error;

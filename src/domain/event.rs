@@ -17,6 +17,19 @@ pub enum EventKind {
     CallbackRequested,
     /// The citizen wrote something a person should read.
     ReplyReceived,
+    /// Evidence: the citizen opened the letter (reading page, provider read receipt).
+    Opened,
+    /// Evidence: the citizen opened one of the letter's documents.
+    DocumentOpened,
+    /// No evidence in time: the next rung of the ladder was tried.
+    Escalated,
+    /// The deadline moved later (never earlier), with the old and new date and why.
+    DeadlineExtended,
+    AlertRaised,
+    /// Evidence arrived: the alert is no longer needed.
+    AlertResolved,
+    /// A caseworker closed the alert with a note.
+    AlertClosed,
     Cancelled,
 }
 
@@ -32,6 +45,13 @@ impl EventKind {
             EventKind::CallLogged => "call_logged",
             EventKind::CallbackRequested => "callback_requested",
             EventKind::ReplyReceived => "reply_received",
+            EventKind::Opened => "opened",
+            EventKind::DocumentOpened => "document_opened",
+            EventKind::Escalated => "escalated",
+            EventKind::DeadlineExtended => "deadline_extended",
+            EventKind::AlertRaised => "alert_raised",
+            EventKind::AlertResolved => "alert_resolved",
+            EventKind::AlertClosed => "alert_closed",
             EventKind::Cancelled => "cancelled",
         }
     }
@@ -39,6 +59,13 @@ impl EventKind {
     /// The `type` of the webhook message (Standard Webhooks recommends dotted names).
     pub fn webhook_type(kind: &str) -> String {
         format!("letter.{kind}")
+    }
+}
+
+impl EventKind {
+    /// Evidence that the citizen got the message: it stops escalation.
+    pub fn is_evidence(self) -> bool {
+        matches!(self, EventKind::Opened | EventKind::DocumentOpened | EventKind::Reacted)
     }
 }
 

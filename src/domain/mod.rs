@@ -1,11 +1,13 @@
 //! Pure product rules: types, validation, routing. No I/O, no axum, no sqlx.
 
+pub mod calendar;
 pub mod clock;
 pub mod cpr;
 pub mod event;
 pub mod letter;
 pub mod office_hours;
 pub mod phone;
+pub mod policy;
 pub mod routing;
 pub mod secret;
 

@@ -13,8 +13,10 @@ use tokio::task::JoinSet;
 use crate::channels::Channels;
 use crate::config::EngineSettings;
 use crate::domain::Clock;
+use crate::domain::calendar::Calendar;
+use crate::domain::policy::{DeadlineChange, Policies, extend_deadline, step_channels};
 use crate::metrics::Metrics;
-use crate::store::{DeliveryOutcome, Job, Store};
+use crate::store::{DeliveryOutcome, EscalationPlan, Job, NewAlert, NewDelivery, Store, Timer};
 
 pub struct Engine {
     pub store: Arc<dyn Store>,
@@ -24,6 +26,8 @@ pub struct Engine {
     pub wake: Arc<Notify>,
     /// Woken when new events were written, so webhooks go out without waiting for a poll.
     pub events_written: Arc<Notify>,
+    pub policies: Policies,
+    pub calendar: Calendar,
     pub metrics: Arc<Metrics>,
     /// Names this process in claims, so its leases can be released on shutdown.
     pub worker_id: String,
@@ -78,6 +82,7 @@ impl Engine {
     async fn process(&self, job: Job) {
         let result = match job.kind.as_str() {
             "deliver" => self.deliver(&job).await,
+            "escalate" => self.escalate(&job).await,
             other => {
                 tracing::error!(job_id = %job.id, kind = other, "unknown job kind; left for a newer version");
                 Ok(())
@@ -137,6 +142,94 @@ impl Engine {
         };
         self.store.finish_delivery(job, &outcome, self.clock.now_ms()).await?;
         self.events_written.notify_one();
+        Ok(())
+    }
+
+    /// An escalation timer fired: no evidence yet. Try the rung's channels, extend the deadline
+    /// so they can work, alert caseworkers, and set the next timer — or, past the last rung,
+    /// raise the alert that the citizen cannot be reached.
+    async fn escalate(&self, job: &Job) -> Result<(), crate::store::StoreError> {
+        let now = self.clock.now();
+        let window_days = i64::from(self.policies.offer_exemption_window_days);
+        let window_start = now.as_millisecond() - window_days * 86_400_000;
+        let Some(ctx) = self.store.escalation_context(job.letter_id, window_start).await? else {
+            return self.store.drop_job(job.id).await;
+        };
+        // a failed delivery does not stop the ladder: that is when another way matters most
+        if ctx.evidence_at.is_some() || ctx.letter.status == crate::domain::LetterStatus::Cancelled {
+            return self.store.drop_job(job.id).await;
+        }
+        let policy = self.policies.for_importance(ctx.letter.importance);
+        let step = usize::try_from(job.step.unwrap_or(0)).unwrap_or(usize::MAX);
+        let today = now.to_zoned(self.calendar.time_zone().clone()).date();
+        let letter = &ctx.letter;
+        let mut alerts = Vec::new();
+        let (deliveries, deadline) = match policy.escalations.get(step) {
+            Some(rung) => {
+                let channels = step_channels(rung, &ctx.reach, &ctx.used_channels);
+                let deadline = if channels.is_empty() {
+                    DeadlineChange::Unchanged { reason: "no_channel_to_try" }
+                } else {
+                    let current = letter.deadline.as_deref().and_then(|d| d.parse().ok());
+                    extend_deadline(current, today, rung.extend_by_business_days, &self.calendar)
+                };
+                let deliveries = channels
+                    .into_iter()
+                    .map(|channel| NewDelivery {
+                        channel,
+                        delivery_id: uuid::Uuid::now_v7(),
+                        job_id: uuid::Uuid::now_v7(),
+                    })
+                    .collect();
+                if step == 0 {
+                    let details = serde_json::json!({ "subject": letter.subject, "deadline": letter.deadline });
+                    alerts.push(NewAlert { id: uuid::Uuid::now_v7(), kind: "unopened", details });
+                    // the proposal makes offering exemption the authority's duty when digital post fails a citizen
+                    let threshold = i64::from(self.policies.offer_exemption_after_escalations);
+                    if threshold > 0 && ctx.recent_escalations + 1 >= threshold && !ctx.reach.exempt_from_digital_post {
+                        let details = serde_json::json!({
+                            "escalated_letters": ctx.recent_escalations + 1,
+                            "paper_failed": ctx.paper_failed,
+                            "suggestion": if ctx.paper_failed { "phone_or_in_person" } else { "paper" },
+                        });
+                        alerts.push(NewAlert { id: uuid::Uuid::now_v7(), kind: "offer_exemption", details });
+                    }
+                }
+                (deliveries, deadline)
+            }
+            None => {
+                let details = serde_json::json!({ "subject": letter.subject, "tried": ctx.used_channels });
+                alerts.push(NewAlert { id: uuid::Uuid::now_v7(), kind: "unreachable", details });
+                (Vec::new(), DeadlineChange::Unchanged { reason: "ladder_exhausted" })
+            }
+        };
+        let next = match policy.wait_before(step + 1).filter(|_| step < policy.escalations.len()) {
+            Some(wait) => match wait.after(&self.calendar, now) {
+                Ok(due) => Some(Timer {
+                    job_id: uuid::Uuid::now_v7(),
+                    step: job.step.unwrap_or(0) + 1,
+                    due_at: due.as_millisecond(),
+                }),
+                Err(e) => {
+                    tracing::error!(letter_id = %letter.id, error = %e, "cannot compute the next escalation time");
+                    None
+                }
+            },
+            None => None,
+        };
+        let plan = EscalationPlan {
+            step: job.step.unwrap_or(0),
+            deliveries,
+            deadline,
+            alerts,
+            next,
+            max_attempts: i64::from(self.settings.max_attempts),
+        };
+        if self.store.apply_escalation(job, &plan, now.as_millisecond()).await? {
+            tracing::info!(letter_id = %letter.id, step = plan.step, channels = plan.deliveries.len(), "letter escalated");
+            self.wake.notify_one();
+            self.events_written.notify_one();
+        }
         Ok(())
     }
 }

@@ -36,6 +36,15 @@ macro_rules! profile_select {
 }
 pub(crate) use profile_select;
 
+/// Store errors inside a function that speaks `sqlx::Error` (letter insertion must tell a
+/// unique violation apart).
+pub(crate) fn into_sqlx(e: super::StoreError) -> sqlx::Error {
+    match e {
+        super::StoreError::Database(e) => e,
+        other => sqlx::Error::Protocol(other.to_string()),
+    }
+}
+
 pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     e.as_database_error().is_some_and(|d| d.is_unique_violation())
 }
@@ -45,9 +54,10 @@ pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
 /// subqueries; `$visible`: condition limiting the event feed to settled transactions.
 macro_rules! common_store_impl {
     ($store:ty, $db:ty, lock = $lock:literal, skip_locked = $skip_locked:literal, visible = $visible:literal) => {
+        use $crate::domain::letter::PostalAddress;
         use $crate::domain::routing::ContactProfile;
         use $crate::domain::{ChannelKind, EventKind, LetterStatus};
-        use $crate::store::common::{callback_cols, delivery_cols, is_unique_violation, letter_cols, profile_select};
+        use $crate::store::common::{callback_cols, delivery_cols, into_sqlx, is_unique_violation, letter_cols, profile_select};
         use $crate::store::model::*;
         use $crate::store::{StoreError, StoreResult};
         use sqlx::types::Json;
@@ -92,6 +102,7 @@ macro_rules! common_store_impl {
 
             /// Record `kind` for a delivery's outcome, in `tx`; when the delivery carries the
             /// letter (not a notice) and the letter is still open, move the letter to `status`.
+            /// A permanent failure raises an alert for the authority's caseworkers.
             async fn settle_letter(
                 tx: &mut Tx,
                 letter_id: Uuid,
@@ -102,16 +113,92 @@ macro_rules! common_store_impl {
                 now: i64,
             ) -> StoreResult<()> {
                 let new_status = if purpose == "letter" { status.as_str() } else { "" };
-                let authority_id: Uuid = sqlx::query_scalar(sql(
+                let (authority_id, citizen_id): (Uuid, Uuid) = sqlx::query_as(sql(
                     "UPDATE letters SET status = CASE WHEN status IN ('accepted', 'dispatched') AND $3 <> '' THEN $3 \
-                     ELSE status END, updated_at = $2 WHERE id = $1 RETURNING authority_id",
+                     ELSE status END, updated_at = $2 WHERE id = $1 RETURNING authority_id, citizen_id",
                 ))
                 .bind(letter_id)
                 .bind(now)
                 .bind(new_status)
                 .fetch_one(&mut **tx)
                 .await?;
-                Self::append_event(tx, letter_id, authority_id, kind, data, now).await
+                let failed = kind == EventKind::Failed;
+                Self::append_event(tx, letter_id, authority_id, kind, data.clone(), now).await?;
+                if failed {
+                    let alert = NewAlert { id: Uuid::now_v7(), kind: "delivery_failed", details: data };
+                    Self::raise_alert(tx, authority_id, Some(letter_id), Some(citizen_id), &alert, now).await?;
+                }
+                Ok(())
+            }
+
+            async fn raise_alert(
+                tx: &mut Tx,
+                authority_id: Uuid,
+                letter_id: Option<Uuid>,
+                citizen_id: Option<Uuid>,
+                alert: &NewAlert,
+                now: i64,
+            ) -> StoreResult<()> {
+                sqlx::query(sql(
+                    "INSERT INTO alerts (id, authority_id, letter_id, citizen_id, kind, status, details, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, 'open', $6, $7)",
+                ))
+                .bind(alert.id)
+                .bind(authority_id)
+                .bind(letter_id)
+                .bind(citizen_id)
+                .bind(alert.kind)
+                .bind(Json(&alert.details))
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+                if let Some(letter_id) = letter_id {
+                    let data = serde_json::json!({ "alert_id": alert.id, "kind": alert.kind, "details": alert.details });
+                    Self::append_event(tx, letter_id, authority_id, EventKind::AlertRaised, data, now).await?;
+                }
+                Ok(())
+            }
+
+            async fn insert_timer(tx: &mut Tx, letter_id: Uuid, timer: &Timer, now: i64) -> StoreResult<()> {
+                sqlx::query(sql(
+                    "INSERT INTO jobs (id, kind, letter_id, step, available_at, attempts, max_attempts, created_at) \
+                     VALUES ($1, 'escalate', $2, $3, $4, 0, 1000, $5)",
+                ))
+                .bind(timer.job_id)
+                .bind(letter_id)
+                .bind(timer.step)
+                .bind(timer.due_at)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
+            /// Evidence arrived for a letter: remember when, cancel its escalation timers and
+            /// resolve its open alerts — all in `tx`, with the evidence event itself.
+            async fn note_evidence(tx: &mut Tx, letter_id: Uuid, authority_id: Uuid, now: i64) -> StoreResult<()> {
+                sqlx::query(sql("UPDATE letters SET evidence_at = COALESCE(evidence_at, $2) WHERE id = $1"))
+                    .bind(letter_id)
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+                sqlx::query(sql("DELETE FROM jobs WHERE letter_id = $1 AND kind = 'escalate'"))
+                    .bind(letter_id)
+                    .execute(&mut **tx)
+                    .await?;
+                let resolved: Vec<(Uuid, String)> = sqlx::query_as(sql(
+                    "UPDATE alerts SET status = 'resolved', closed_at = $2 WHERE letter_id = $1 AND status = 'open' \
+                     AND kind IN ('unopened', 'unreachable') RETURNING id, kind",
+                ))
+                .bind(letter_id)
+                .bind(now)
+                .fetch_all(&mut **tx)
+                .await?;
+                for (id, kind) in resolved {
+                    let data = serde_json::json!({ "alert_id": id, "kind": kind, "reason": "evidence" });
+                    Self::append_event(tx, letter_id, authority_id, EventKind::AlertResolved, data, now).await?;
+                }
+                Ok(())
             }
 
             /// Open a callback task (for a phone delivery, or because the citizen asked), in `tx`.
@@ -235,6 +322,9 @@ macro_rules! common_store_impl {
                     .execute(&mut *tx)
                     .await?;
                 }
+                if let Some(timer) = &l.escalation_timer {
+                    Self::insert_timer(&mut tx, l.id, timer, l.now).await.map_err(into_sqlx)?;
+                }
                 let data = serde_json::json!({
                     "importance": l.importance,
                     "respond_by": l.respond_by,
@@ -245,10 +335,7 @@ macro_rules! common_store_impl {
                 });
                 Self::append_event(&mut tx, l.id, l.authority_id, EventKind::Accepted, data, l.now)
                     .await
-                    .map_err(|e| match e {
-                        StoreError::Database(e) => e,
-                        other => sqlx::Error::Protocol(other.to_string()),
-                    })?;
+                    .map_err(into_sqlx)?;
                 tx.commit().await?;
                 Ok(LetterRecord {
                     id: l.id,
@@ -622,7 +709,7 @@ macro_rules! common_store_impl {
                     "UPDATE jobs SET available_at = $1 + $2, locked_by = $3, attempts = attempts + 1 \
                      WHERE id IN (SELECT id FROM jobs WHERE available_at <= $1 ORDER BY available_at LIMIT $4",
                     $skip_locked,
-                    ") RETURNING id, kind, letter_id, delivery_id, attempts, max_attempts"
+                    ") RETURNING id, kind, letter_id, delivery_id, step, attempts, max_attempts"
                 )))
                 .bind(now)
                 .bind(lease_ms)
@@ -845,6 +932,193 @@ macro_rules! common_store_impl {
                 Ok(true)
             }
 
+            async fn escalation_context(&self, letter_id: Uuid, window_start: i64) -> StoreResult<Option<EscalationContext>> {
+                let Some(letter) = self.load_letter(letter_id).await? else { return Ok(None) };
+                let (evidence_at, phone, email, exempt, citizen_address): (Option<i64>, Option<String>, Option<String>, bool, Option<Json<PostalAddress>>) =
+                    sqlx::query_as(sql(
+                        "SELECT l.evidence_at, c.phone, c.email, c.exempt_from_digital_post, c.address \
+                         FROM letters l JOIN citizens c ON c.id = l.citizen_id WHERE l.id = $1",
+                    ))
+                    .bind(letter_id)
+                    .fetch_one(self.reader())
+                    .await?;
+                let used: Vec<String> = sqlx::query_scalar(sql("SELECT DISTINCT channel FROM deliveries WHERE letter_id = $1"))
+                    .bind(letter_id)
+                    .fetch_all(self.reader())
+                    .await?;
+                let recent_escalations: i64 = sqlx::query_scalar(sql(
+                    "SELECT COUNT(*) FROM letters WHERE citizen_id = $1 AND id <> $2 AND importance = 'important' \
+                     AND escalation_step > 0 AND created_at >= $3",
+                ))
+                .bind(letter.citizen_id)
+                .bind(letter_id)
+                .bind(window_start)
+                .fetch_one(self.reader())
+                .await?;
+                let paper_failed: bool = sqlx::query_scalar(sql(
+                    "SELECT COUNT(*) > 0 FROM deliveries d JOIN letters l ON l.id = d.letter_id \
+                     WHERE l.citizen_id = $1 AND d.channel = 'print' AND d.status = 'failed'",
+                ))
+                .bind(letter.citizen_id)
+                .fetch_one(self.reader())
+                .await?;
+                let reach = $crate::domain::policy::Reach {
+                    phone: phone.is_some(),
+                    email: email.is_some(),
+                    postal_address: letter.recipient.address.is_some() || citizen_address.is_some(),
+                    exempt_from_digital_post: exempt,
+                };
+                let used_channels = used.iter().map(|c| parse_enum(c)).collect::<Result<_, _>>()?;
+                Ok(Some(EscalationContext { letter, evidence_at, reach, used_channels, recent_escalations, paper_failed }))
+            }
+
+            async fn apply_escalation(&self, job: &Job, plan: &EscalationPlan, now: i64) -> StoreResult<bool> {
+                let mut tx = self.writer().begin().await?;
+                let row: Option<(Option<i64>, String, Uuid, Uuid)> = sqlx::query_as(sql(concat!(
+                    "SELECT evidence_at, status, authority_id, citizen_id FROM letters WHERE id = $1", $lock
+                )))
+                .bind(job.letter_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let live = matches!(&row, Some((None, status, _, _)) if status != "cancelled");
+                sqlx::query(sql("DELETE FROM jobs WHERE id = $1")).bind(job.id).execute(&mut *tx).await?;
+                let Some((_, _, authority_id, citizen_id)) = row.filter(|_| live) else {
+                    tx.commit().await?;
+                    return Ok(false);
+                };
+                let letter_id = job.letter_id;
+                for d in &plan.deliveries {
+                    let purpose = if matches!(d.channel, ChannelKind::Sms | ChannelKind::Email) { "notice" } else { "letter" };
+                    sqlx::query(sql(
+                        "INSERT INTO deliveries (id, letter_id, channel, purpose, status, attempts, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, 'queued', 0, $5, $5)",
+                    ))
+                    .bind(d.delivery_id)
+                    .bind(letter_id)
+                    .bind(d.channel.as_str())
+                    .bind(purpose)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(sql(
+                        "INSERT INTO jobs (id, kind, letter_id, delivery_id, available_at, attempts, max_attempts, created_at) \
+                         VALUES ($1, 'deliver', $2, $3, $4, 0, $5, $4)",
+                    ))
+                    .bind(d.job_id)
+                    .bind(letter_id)
+                    .bind(d.delivery_id)
+                    .bind(now)
+                    .bind(plan.max_attempts)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                // the deadline moves first, so the escalated messages state the new one
+                let deadline = match &plan.deadline {
+                    $crate::domain::policy::DeadlineChange::Extended { old, new } => {
+                        sqlx::query(sql("UPDATE letters SET deadline = $2 WHERE id = $1"))
+                            .bind(letter_id)
+                            .bind(new.to_string())
+                            .execute(&mut *tx)
+                            .await?;
+                        let data = serde_json::json!({
+                            "old": old.to_string(), "new": new.to_string(), "reason": "escalation", "step": plan.step,
+                        });
+                        Self::append_event(&mut tx, letter_id, authority_id, EventKind::DeadlineExtended, data, now).await?;
+                        serde_json::json!({ "extended_to": new.to_string() })
+                    }
+                    $crate::domain::policy::DeadlineChange::Unchanged { reason } => {
+                        serde_json::json!({ "unchanged": reason })
+                    }
+                };
+                let channels: Vec<&str> = plan.deliveries.iter().map(|d| d.channel.as_str()).collect();
+                let deliveries: Vec<Uuid> = plan.deliveries.iter().map(|d| d.delivery_id).collect();
+                let data = serde_json::json!({
+                    "step": plan.step, "channels": channels, "deliveries": deliveries, "deadline": deadline,
+                    "next_step_at": plan.next.as_ref().map(|t| $crate::domain::event::format_ms(t.due_at)),
+                });
+                Self::append_event(&mut tx, letter_id, authority_id, EventKind::Escalated, data, now).await?;
+                for alert in &plan.alerts {
+                    Self::raise_alert(&mut tx, authority_id, Some(letter_id), Some(citizen_id), alert, now).await?;
+                }
+                if let Some(timer) = &plan.next {
+                    Self::insert_timer(&mut tx, letter_id, timer, now).await?;
+                }
+                sqlx::query(sql("UPDATE letters SET escalation_step = $2, updated_at = $3 WHERE id = $1"))
+                    .bind(letter_id)
+                    .bind(plan.step + 1)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn drop_job(&self, job_id: Uuid) -> StoreResult<()> {
+                sqlx::query(sql("DELETE FROM jobs WHERE id = $1")).bind(job_id).execute(self.writer()).await?;
+                Ok(())
+            }
+
+            async fn record_evidence(
+                &self,
+                authority_id: Uuid,
+                letter_id: Uuid,
+                kind: EventKind,
+                data: serde_json::Value,
+                now: i64,
+            ) -> StoreResult<bool> {
+                let mut tx = self.writer().begin().await?;
+                let found: Option<Uuid> = sqlx::query_scalar(sql(concat!(
+                    "SELECT id FROM letters WHERE id = $1 AND authority_id = $2", $lock
+                )))
+                .bind(letter_id)
+                .bind(authority_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if found.is_none() {
+                    return Ok(false);
+                }
+                Self::append_event(&mut tx, letter_id, authority_id, kind, data, now).await?;
+                if kind.is_evidence() {
+                    Self::note_evidence(&mut tx, letter_id, authority_id, now).await?;
+                }
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn alerts(&self, authority_id: Uuid, all: bool) -> StoreResult<Vec<Alert>> {
+                Ok(sqlx::query_as(sql(
+                    "SELECT id, authority_id, letter_id, citizen_id, kind, status, details, note, created_at, closed_at \
+                     FROM alerts WHERE authority_id = $1 AND ($2 OR status = 'open') ORDER BY created_at, id",
+                ))
+                .bind(authority_id)
+                .bind(all)
+                .fetch_all(self.reader())
+                .await?)
+            }
+
+            async fn close_alert(&self, authority_id: Uuid, id: Uuid, note: &str, now: i64) -> StoreResult<Option<Alert>> {
+                let mut tx = self.writer().begin().await?;
+                let closed: Option<Alert> = sqlx::query_as(sql(
+                    "UPDATE alerts SET status = 'closed', note = $3, closed_at = $4 \
+                     WHERE id = $1 AND authority_id = $2 AND status = 'open' \
+                     RETURNING id, authority_id, letter_id, citizen_id, kind, status, details, note, created_at, closed_at",
+                ))
+                .bind(id)
+                .bind(authority_id)
+                .bind(note)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(alert) = &closed
+                    && let Some(letter_id) = alert.letter_id
+                {
+                    let data = serde_json::json!({ "alert_id": alert.id, "kind": alert.kind, "note": note });
+                    Self::append_event(&mut tx, letter_id, authority_id, EventKind::AlertClosed, data, now).await?;
+                }
+                tx.commit().await?;
+                Ok(closed)
+            }
+
             async fn callback_tasks(&self, authority_id: Uuid, all: bool) -> StoreResult<Vec<CallbackTask>> {
                 Ok(sqlx::query_as(sql(concat!(
                     "SELECT ", callback_cols!(), " FROM callback_tasks WHERE authority_id = $1 \
@@ -900,6 +1174,7 @@ macro_rules! common_store_impl {
                 if log.outcome == CallOutcome::Reached {
                     let data = serde_json::json!({ "via": "phone", "callback_id": task.id });
                     Self::append_event(&mut tx, task.letter_id, authority_id, EventKind::Reacted, data, now).await?;
+                    Self::note_evidence(&mut tx, task.letter_id, authority_id, now).await?;
                 }
                 if let Some(delivery_id) = task.delivery_id.filter(|_| status != "open") {
                     let settled: Option<String> = sqlx::query_scalar(sql(
@@ -950,11 +1225,13 @@ macro_rules! common_store_impl {
                 match reply {
                     Reply::Reaction => {
                         Self::append_event(&mut tx, target.letter_id, target.authority_id, EventKind::Reacted, via, now).await?;
+                        Self::note_evidence(&mut tx, target.letter_id, target.authority_id, now).await?;
                     }
                     Reply::CallbackRequest(task) => {
                         Self::insert_callback(&mut tx, target.authority_id, target.letter_id, None, task, now).await?;
                         let data = serde_json::json!({ "via": "sms", "callback_id": task.id });
                         Self::append_event(&mut tx, target.letter_id, target.authority_id, EventKind::Reacted, via, now).await?;
+                        Self::note_evidence(&mut tx, target.letter_id, target.authority_id, now).await?;
                         let kind = EventKind::CallbackRequested;
                         Self::append_event(&mut tx, target.letter_id, target.authority_id, kind, data, now).await?;
                     }

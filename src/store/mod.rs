@@ -120,6 +120,28 @@ pub trait Store: Send + Sync + 'static {
     /// was already settled: repeated receipts change nothing.
     async fn record_receipt(&self, delivery_id: Uuid, receipt: &ProviderReceipt, now: i64) -> StoreResult<bool>;
 
+    /// What an escalation timer for this letter needs to decide; `None` when the letter is gone.
+    async fn escalation_context(&self, letter_id: Uuid, window_start: i64) -> StoreResult<Option<EscalationContext>>;
+    /// Apply an escalation in one transaction, unless evidence arrived or the letter was
+    /// cancelled meanwhile (then the timer is simply dropped): `false`.
+    async fn apply_escalation(&self, job: &Job, plan: &EscalationPlan, now: i64) -> StoreResult<bool>;
+    /// Drop a job that has nothing left to do.
+    async fn drop_job(&self, job_id: Uuid) -> StoreResult<()>;
+    /// Record evidence (`opened`, `document_opened`, `reacted`) for a letter of this authority:
+    /// pending escalation timers are cancelled and open alerts resolved in the same
+    /// transaction. `false` when there is no such letter.
+    async fn record_evidence(
+        &self,
+        authority_id: Uuid,
+        letter_id: Uuid,
+        kind: crate::domain::EventKind,
+        data: serde_json::Value,
+        now: i64,
+    ) -> StoreResult<bool>;
+    async fn alerts(&self, authority_id: Uuid, all: bool) -> StoreResult<Vec<Alert>>;
+    /// Close an open alert with a caseworker's note. `None`: no such open alert.
+    async fn close_alert(&self, authority_id: Uuid, id: Uuid, note: &str, now: i64) -> StoreResult<Option<Alert>>;
+
     /// The authority's callback tasks, most urgent first; only open ones unless `all`.
     async fn callback_tasks(&self, authority_id: Uuid, all: bool) -> StoreResult<Vec<CallbackTask>>;
     /// Record a call. `reached` is evidence (the delivery is delivered, the citizen reacted);

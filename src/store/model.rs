@@ -66,6 +66,8 @@ pub struct NewLetter {
     pub job_id: Uuid,
     /// Notices (SMS, e-mail) that a letter has come, sent beside the letter itself.
     pub notices: Vec<NewDelivery>,
+    /// The escalation timer for an important letter: when to try the next rung.
+    pub escalation_timer: Option<Timer>,
     pub max_attempts: i64,
     pub now: i64,
 }
@@ -245,6 +247,8 @@ pub struct Job {
     pub kind: String,
     pub letter_id: Uuid,
     pub delivery_id: Option<Uuid>,
+    /// Escalation timers: the rung this timer starts.
+    pub step: Option<i64>,
     pub attempts: i64,
     pub max_attempts: i64,
 }
@@ -492,4 +496,58 @@ pub enum Reply {
     Reaction,
     CallbackRequest(NewCallback),
     Other(String),
+}
+
+/// A timer in the job table: at `due_at`, escalation step `step` runs for the letter.
+#[derive(Debug, Clone)]
+pub struct Timer {
+    pub job_id: Uuid,
+    pub step: i64,
+    pub due_at: i64,
+}
+
+/// What an escalation timer needs to decide.
+#[derive(Debug, Clone)]
+pub struct EscalationContext {
+    pub letter: LetterRecord,
+    pub evidence_at: Option<i64>,
+    pub reach: crate::domain::policy::Reach,
+    pub used_channels: Vec<crate::domain::ChannelKind>,
+    /// Important letters to this citizen escalated within the exemption window (this one excluded).
+    pub recent_escalations: i64,
+    /// Has paper failed for this citizen before?
+    pub paper_failed: bool,
+}
+
+/// One escalation, decided by the engine, applied by the store in one transaction.
+#[derive(Debug, Clone)]
+pub struct EscalationPlan {
+    pub step: i64,
+    pub deliveries: Vec<NewDelivery>,
+    pub deadline: crate::domain::policy::DeadlineChange,
+    pub alerts: Vec<NewAlert>,
+    pub next: Option<Timer>,
+    pub max_attempts: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAlert {
+    pub id: Uuid,
+    /// `unopened`, `unreachable`, `delivery_failed`, `offer_exemption`.
+    pub kind: &'static str,
+    pub details: serde_json::Value,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Alert {
+    pub id: Uuid,
+    pub authority_id: Uuid,
+    pub letter_id: Option<Uuid>,
+    pub citizen_id: Option<Uuid>,
+    pub kind: String,
+    pub status: String,
+    pub details: Json<serde_json::Value>,
+    pub note: Option<String>,
+    pub created_at: i64,
+    pub closed_at: Option<i64>,
 }

@@ -213,6 +213,7 @@ impl TestApp {
             delivery_id: uuid::Uuid::now_v7(),
             job_id: uuid::Uuid::now_v7(),
             notices: vec![],
+            escalation_timer: None,
             max_attempts: 5,
             now,
         };

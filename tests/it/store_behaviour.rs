@@ -36,6 +36,7 @@ fn new_letter(authority_id: Uuid, now: i64) -> NewLetter {
         delivery_id: Uuid::now_v7(),
         job_id: Uuid::now_v7(),
         notices: vec![],
+        escalation_timer: None,
         max_attempts: 5,
         now,
     }

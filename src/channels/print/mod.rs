@@ -1,11 +1,13 @@
 //! Paper: the whole letter as an accessible PDF (tagged, PDF/UA-1), printed and posted.
 //!
 //! `render` lays the letter out for a window envelope and appends the authority's PDFs;
-//! the transport is the file drop (`<letter>_<delivery>.pdf`) or an IPP printer.
+//! the transport is the file drop (`<letter>_<delivery>.pdf`), an IPP printer, or a
+//! print-and-post vendor's SFTP server.
 
 mod ipp;
 mod markdown;
 mod pdf;
+mod sftp;
 
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -17,14 +19,17 @@ use crate::store::DeliveryWork;
 
 pub use ipp::{IppSettings, IppTransport};
 pub use pdf::{RenderError, render_letter};
+pub use sftp::{SftpSettings, SftpTransport};
 
-/// How this channel's messages leave: `file` (the file drop) or `ipp` (a printer).
+/// How this channel's messages leave: `file` (the file drop), `ipp` (a printer) or `sftp`
+/// (a vendor's SFTP server).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TransportKind {
     #[default]
     File,
     Ipp,
+    Sftp,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -33,6 +38,8 @@ pub struct Settings {
     pub transport: TransportKind,
     /// The printer, when `transport = "ipp"`.
     pub ipp: IppSettings,
+    /// The vendor's server, when `transport = "sftp"`.
+    pub sftp: SftpSettings,
 }
 
 /// The transport `settings` choose.
@@ -40,6 +47,7 @@ pub fn transport(settings: &Settings, file_drop: &Arc<dyn Transport>) -> Result<
     match settings.transport {
         TransportKind::File => Ok(Arc::clone(file_drop)),
         TransportKind::Ipp => Ok(Arc::new(IppTransport::new(&settings.ipp)?)),
+        TransportKind::Sftp => Ok(Arc::new(SftpTransport::new(&settings.sftp)?)),
     }
 }
 

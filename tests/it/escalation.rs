@@ -1,0 +1,155 @@
+//! Important letters without evidence escalate: the next rung's channels, a longer deadline,
+//! alerts for caseworkers; evidence stops it all. Time is a manual clock.
+
+use crate::harness::*;
+use budbringer::domain::ManualClock;
+use budbringer::domain::policy::{Escalation, Policy};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+
+on_both_backends!(an_unopened_letter_escalates_until_evidence_stops_it);
+
+fn fast_ladder() -> Policy {
+    Policy {
+        escalations: vec![
+            Escalation {
+                after: "1h".parse().unwrap(),
+                channels: vec![budbringer::domain::ChannelKind::Sms, budbringer::domain::ChannelKind::Print],
+                extend_by_business_days: 10,
+            },
+            Escalation {
+                after: "1h".parse().unwrap(),
+                channels: vec![budbringer::domain::ChannelKind::Phone],
+                extend_by_business_days: 5,
+            },
+        ],
+        unreachable_after: Some("1h".parse().unwrap()),
+    }
+}
+
+fn kinds(letter: &Value) -> Vec<String> {
+    letter["timeline"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn wait_for_kind(app: &TestApp, key: &str, id: &str, kind: &str, count: usize) -> Value {
+    let path = format!("/v1/letters/{id}");
+    for _ in 0..400 {
+        let letter = app.get_json(key, &path).await;
+        if kinds(&letter).iter().filter(|k| *k == kind).count() >= count {
+            return letter;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("letter {id} never got {count} × {kind}: {:?}", kinds(&app.get_json(key, &path).await));
+}
+
+async fn an_unopened_letter_escalates_until_evidence_stops_it(backend: Backend) {
+    // Wednesday 2026-11-25 10:00 Copenhagen
+    let clock = Arc::new(ManualClock::new("2026-11-25T09:00:00Z".parse().unwrap()));
+    let app = TestApp::start_with_clock(&backend, clock.clone(), |s| s.policies.important = fast_ladder()).await;
+    let (_, key) = app.authority("Vejle Kommune").await;
+    let profile = json!({
+        "cpr": "0101901234", "phone": "+45 12 34 56 78",
+        "address": { "street": "Vestergade", "house_number": "1", "postcode": "7100", "town": "Vejle" }
+    });
+    let put = app
+        .client
+        .put(format!("{}/v1/citizens/profile", app.base))
+        .bearer_auth(&key)
+        .json(&profile)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+
+    let mut body = letter("0101901234");
+    body["respond_by"] = json!("2026-11-30");
+    let first: Value = app.post_letter(&key, &body).await.json().await.unwrap();
+    let first_id = first["id"].as_str().unwrap().to_owned();
+    app.wait_for_status(&key, &first_id, "delivered").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!kinds(&app.get_json(&key, &format!("/v1/letters/{first_id}")).await).contains(&"escalated".to_owned()));
+
+    // an hour without evidence: SMS notice and paper letter, deadline + 10 business days
+    clock.advance(Duration::from_secs(3601));
+    let escalated = wait_for_kind(&app, &key, &first_id, "escalated", 1).await;
+    let extended =
+        escalated["timeline"].as_array().unwrap().iter().find(|e| e["type"] == "deadline_extended").unwrap().clone();
+    assert_eq!(extended["data"]["old"], "2026-11-30");
+    assert_eq!(extended["data"]["new"], "2026-12-09", "10 business days after Wednesday 25 November");
+    assert_eq!(escalated["deadline"], "2026-12-09");
+    assert_eq!(escalated["respond_by"], "2026-11-30", "the original deadline is kept");
+    let channels: Vec<&str> =
+        escalated["deliveries"].as_array().unwrap().iter().map(|d| d["channel"].as_str().unwrap()).collect();
+    assert_eq!(channels, ["digital_post", "sms", "print"]);
+    let alerts = app.get_json(&key, "/v1/alerts").await;
+    assert_eq!(
+        alerts.as_array().unwrap().iter().map(|a| a["kind"].as_str().unwrap()).collect::<Vec<_>>(),
+        ["unopened"]
+    );
+
+    // the citizen comes to the counter: evidence stops the ladder and resolves the alert
+    let evidence = app
+        .client
+        .post(format!("{}/v1/letters/{first_id}/evidence", app.base))
+        .bearer_auth(&key)
+        .json(&json!({ "type": "reacted", "via": "counter" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(evidence.status(), 200);
+    assert!(app.get_json(&key, "/v1/alerts").await.as_array().unwrap().is_empty());
+    clock.advance(Duration::from_secs(3 * 3600));
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let after = kinds(&app.get_json(&key, &format!("/v1/letters/{first_id}")).await);
+    assert_eq!(after.iter().filter(|k| *k == "escalated").count(), 1, "nothing escalates after evidence: {after:?}");
+    assert!(after.contains(&"alert_resolved".to_owned()));
+
+    // a second letter nobody reacts to climbs the whole ladder
+    let second: Value = app.post_letter(&key, &body).await.json().await.unwrap();
+    let second_id = second["id"].as_str().unwrap().to_owned();
+    app.wait_for_status(&key, &second_id, "delivered").await;
+    for step in 1..=3 {
+        clock.advance(Duration::from_secs(3601));
+        wait_for_kind(&app, &key, &second_id, "escalated", step).await;
+    }
+    let letter = app.get_json(&key, &format!("/v1/letters/{second_id}")).await;
+    let raised: Vec<String> = letter["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "alert_raised")
+        .map(|e| e["data"]["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        raised,
+        ["unopened", "offer_exemption", "unreachable"],
+        "the second escalated letter suggests exemption"
+    );
+    let deliveries: Vec<&str> =
+        letter["deliveries"].as_array().unwrap().iter().map(|d| d["channel"].as_str().unwrap()).collect();
+    assert_eq!(deliveries, ["digital_post", "sms", "print", "phone"]);
+    assert_eq!(
+        app.get_json(&key, "/v1/callbacks").await.as_array().unwrap().len(),
+        1,
+        "the phone rung is a callback task"
+    );
+    let extensions = kinds(&letter).iter().filter(|k| *k == "deadline_extended").count();
+    assert_eq!(extensions, 1, "the phone rung's 5 days do not beat the 10 already given");
+
+    // a caseworker closes the exemption alert with a note
+    let alerts = app.get_json(&key, "/v1/alerts").await;
+    let offer = alerts.as_array().unwrap().iter().find(|a| a["kind"] == "offer_exemption").unwrap().clone();
+    let closed = app
+        .client
+        .post(format!("{}/v1/alerts/{}/close", app.base, offer["id"].as_str().unwrap()))
+        .bearer_auth(&key)
+        .json(&json!({ "note": "Tilbudt fritagelse ved telefonopkald" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(closed.status(), 200);
+    assert_eq!(closed.json::<Value>().await.unwrap()["status"], "closed");
+    app.finish().await;
+}
