@@ -3,6 +3,7 @@ email-subject = Du har fået et brev fra { $sender }
 email-intro = Du har fået et nyt brev fra { $sender }.
 email-important = Brevet er vigtigt. Læs det så hurtigt som muligt.
 email-deadline = Du skal svare senest { $date }.
+email-deadline-extended = Din frist er forlænget. Du skal svare senest { $date }.
 email-how-to-read = Du kan læse brevet i Digital Post. Brevet står ikke i denne e-mail.
 email-contact = Har du spørgsmål, eller har du brug for hjælp til at læse brevet, så kontakt { $sender }: { $contact }.
 email-footer = Denne e-mail er sendt automatisk. Du kan ikke svare på den.

@@ -8,6 +8,7 @@ print-date = { $day }. { $month } { $year }
 print-date-long = { $weekday } den { $day }. { $month } { $year }
 print-letter-date = Dato: { $date }
 print-deadline = Svar senest { $date }.
+print-deadline-extended = Din frist er forlænget. Svar senest { $date }.
 
 # Sender block.
 print-phone = Telefon: { $phone }

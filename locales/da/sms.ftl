@@ -7,6 +7,7 @@ sms-notice-important = Vigtigt brev fra { $sender }.
 sms-notice = Nyt brev fra { $sender }.
 sms-read = Læs det på borger.dk eller i appen Digital Post.
 sms-deadline = Frist: { $date }.
+sms-deadline-extended = Din frist er forlænget til { $date }.
 sms-callback = Svar { $keyword }, hvis du vil ringes op.
 # The word a citizen replies to be called; replies in any language's word are understood.
 sms-callback-keyword = RING

@@ -3,6 +3,7 @@ email-subject = You have a letter from { $sender }
 email-intro = You have a new letter from { $sender }.
 email-important = The letter is important. Please read it as soon as you can.
 email-deadline = You must reply by { $date } at the latest.
+email-deadline-extended = Your deadline has been extended. You must reply by { $date } at the latest.
 email-how-to-read = You can read the letter in Digital Post. The letter is not in this e-mail.
 email-contact = If you have questions, or need help reading the letter, contact { $sender }: { $contact }.
 email-footer = This e-mail was sent automatically. You cannot reply to it.

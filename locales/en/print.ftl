@@ -8,6 +8,7 @@ print-date = { $day } { $month } { $year }
 print-date-long = { $weekday } { $day } { $month } { $year }
 print-letter-date = Date: { $date }
 print-deadline = Please reply by { $date }.
+print-deadline-extended = Your deadline has been extended. Reply by { $date } at the latest.
 
 # Sender block.
 print-phone = Phone: { $phone }

@@ -6,6 +6,7 @@ sms-notice-important = Important letter from { $sender }.
 sms-notice = New letter from { $sender }.
 sms-read = Read it at borger.dk or in the Digital Post app.
 sms-deadline = Deadline: { $date }.
+sms-deadline-extended = Your deadline is extended to { $date }.
 sms-callback = Reply { $keyword } to get a call.
 # The word a citizen replies to be called; replies in any language's word are understood.
 sms-callback-keyword = CALL

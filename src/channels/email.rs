@@ -113,7 +113,8 @@ fn notice_text(work: &DeliveryWork, language: &str) -> NoticeText {
         paragraphs.push(m("email-important", &[]));
     }
     if let Some(deadline) = &letter.deadline {
-        paragraphs.push(m("email-deadline", &[("date", crate::i18n::long_date_str(language, deadline))]));
+        let id = if letter.deadline_extended() { "email-deadline-extended" } else { "email-deadline" };
+        paragraphs.push(m(id, &[("date", crate::i18n::long_date_str(language, deadline))]));
     }
     paragraphs.push(m("email-how-to-read", &[]));
     let contact = [letter.contact.unit.clone(), letter.contact.phone.clone(), letter.contact.hours.clone()]

@@ -118,6 +118,13 @@ pub struct LetterRecord {
     pub updated_at: i64,
 }
 
+impl LetterRecord {
+    /// The deadline was moved later than the authority set it (by escalation): messages say so.
+    pub fn deadline_extended(&self) -> bool {
+        matches!((&self.deadline, &self.respond_by), (Some(now), Some(first)) if now != first)
+    }
+}
+
 impl TryFrom<LetterRow> for LetterRecord {
     type Error = super::StoreError;
     fn try_from(r: LetterRow) -> Result<Self, Self::Error> {

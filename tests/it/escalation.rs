@@ -89,6 +89,19 @@ async fn an_unopened_letter_escalates_until_evidence_stops_it(backend: Backend) 
         ["unopened"]
     );
 
+    // the escalated messages state the new deadline plainly
+    let delivered_all = eventually(Duration::from_secs(10), || async {
+        outbox_files(&app.outbox(), "sms").len() == 1 && outbox_files(&app.outbox(), "print").len() == 1
+    })
+    .await;
+    assert!(delivered_all, "the SMS notice and the paper letter went out");
+    let sms = std::fs::read_to_string(app.outbox().join("sms").join(&outbox_files(&app.outbox(), "sms")[0])).unwrap();
+    assert!(sms.contains("Din frist er forlænget til 9. december 2026."), "{sms}");
+    let pdf = app.outbox().join("print").join(&outbox_files(&app.outbox(), "print")[0]);
+    let text = std::process::Command::new("pdftotext").arg(&pdf).arg("-").output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("Din frist er forlænget") && text.contains("9. december 2026"), "{text}");
+
     // the citizen comes to the counter: evidence stops the ladder and resolves the alert
     let evidence = app
         .client

@@ -378,7 +378,8 @@ fn layout(work: &DeliveryWork) -> Result<Layout, RenderError> {
     if let Some(deadline) = letter.deadline.as_deref().or(letter.respond_by.as_deref())
         && let Ok(date) = deadline.parse::<jiff::civil::Date>()
     {
-        let text = t(&lang, "print-deadline", &[("date", date_words(&lang, date, true))]);
+        let id = if letter.deadline_extended() { "print-deadline-extended" } else { "print-deadline" };
+        let text = t(&lang, id, &[("date", date_words(&lang, date, true))]);
         blocks.push(Block::Paragraph(cur.place(&[Run { text, bold: true }], LEFT, BODY_W, sizes.body, true)));
         cur.gap(sizes.body);
     }

@@ -250,7 +250,13 @@ fn run(mut cmd: Command, batch: &str, limit: Duration, target: &str) -> Result<(
         .stdout(Stdio::null())
         .stderr(stderr)
         .spawn()
-        .map_err(|e| ChannelError::Permanent(format!("cannot run sftp: {e}")))?;
+        .map_err(|e| match e.kind() {
+            // the client is gone or not executable: waiting will not bring it back
+            std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => {
+                ChannelError::Permanent(format!("cannot run sftp: {e}"))
+            }
+            _ => ChannelError::Transient(format!("cannot run sftp: {e}")),
+        })?;
     if let Some(mut stdin) = child.stdin.take() {
         // a few hundred bytes fit the pipe; a client that died early is seen below
         let _ = stdin.write_all(batch.as_bytes());

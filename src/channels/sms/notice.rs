@@ -27,7 +27,8 @@ pub fn notice_text(work: &DeliveryWork) -> String {
     let mut parts = vec![t(language, headline, &sender), t(language, "sms-read", &[])];
     let deadline = work.letter.deadline.as_deref().or(work.letter.respond_by.as_deref());
     if let Some(date) = deadline.and_then(|d| d.parse::<Date>().ok()) {
-        parts.push(t(language, "sms-deadline", &[("date", crate::i18n::long_date(language, date))]));
+        let id = if work.letter.deadline_extended() { "sms-deadline-extended" } else { "sms-deadline" };
+        parts.push(t(language, id, &[("date", crate::i18n::long_date(language, date))]));
     }
     let keyword = t(language, "sms-callback-keyword", &[]);
     parts.push(t(language, "sms-callback", &[("keyword", keyword)]));
