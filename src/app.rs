@@ -43,11 +43,15 @@ pub struct App {
     pub limiter: RateLimiter,
     /// Business days and holidays, for deadlines and escalation waits.
     pub calendar: crate::domain::calendar::Calendar,
+    /// Signs and checks the citizens' reading links.
+    pub reading_key: Vec<u8>,
 }
 
 impl App {
     pub async fn new(settings: Settings, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
         let cpr_key = store.instance_key("cpr-hash").await.context("reading the CPR hash key")?;
+        let reading_key =
+            store.instance_key(crate::domain::reading::READING_KEY).await.context("reading the reading-link key")?;
         let limiter = RateLimiter::new(settings.api.rate_limit_per_second, settings.api.rate_limit_burst);
         let calendar = crate::domain::calendar::Calendar::try_from(settings.calendar.clone()).context("calendar")?;
         Ok(Arc::new(App {
@@ -60,6 +64,7 @@ impl App {
             metrics: Arc::new(Metrics::default()),
             limiter,
             calendar,
+            reading_key,
         }))
     }
 }
@@ -71,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::api::citizens::router())
         .merge(crate::api::callbacks::router())
         .merge(crate::api::alerts::router())
+        .merge(crate::api::reading::router())
         .merge(crate::api::events::router())
         .merge(crate::api::webhooks::router())
         .merge(crate::api::health::router())
@@ -137,7 +143,11 @@ pub async fn serve_on(
 async fn inbound_links(app: &App) -> anyhow::Result<crate::channels::InboundLinks> {
     let sms_report_key =
         app.store.instance_key(crate::channels::sms::REPORT_KEY).await.context("reading the SMS report key")?;
-    Ok(crate::channels::InboundLinks { public_url: app.settings.public_url().to_owned(), sms_report_key })
+    Ok(crate::channels::InboundLinks {
+        public_url: app.settings.public_url().to_owned(),
+        sms_report_key,
+        reading_key: app.reading_key.clone(),
+    })
 }
 
 /// Serve an assembled app (tests use this to supply their own clock or store).

@@ -68,6 +68,8 @@ pub struct ApiSettings {
     pub rate_limit_burst: f64,
     /// Largest page of `GET /v1/letters` and `GET /v1/events`.
     pub max_page_size: u32,
+    /// How long a citizen's reading link works, counted from the letter's arrival.
+    pub reading_link_days: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -115,6 +117,7 @@ impl Default for Settings {
                 rate_limit_per_second: 2000.0,
                 rate_limit_burst: 4000.0,
                 max_page_size: 500,
+                reading_link_days: 400,
             },
             engine: EngineSettings {
                 enabled: true,

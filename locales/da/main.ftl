@@ -108,3 +108,12 @@ date-long = { $day }. { $month ->
         [nov] november
        *[dec] december
     } { $year }
+
+## Læsesiden (/l/…)
+reading-from = Brev fra { $sender }
+reading-what-to-do = Det skal du gøre
+reading-deadline = Svar senest { $date }.
+reading-deadline-extended = Din frist er forlænget. Svar senest { $date }.
+reading-documents = Dokumenter
+reading-contact = Spørgsmål? Kontakt { $sender }: { $contact }.
+detail-reading-link-not-found = Linket virker ikke. Det kan være udløbet. Log ind i Digital Post for at læse brevet.

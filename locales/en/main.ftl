@@ -108,3 +108,12 @@ date-long = { $day } { $month ->
         [nov] November
        *[dec] December
     } { $year }
+
+## The reading page (/l/…)
+reading-from = Letter from { $sender }
+reading-what-to-do = What you need to do
+reading-deadline = Reply by { $date } at the latest.
+reading-deadline-extended = Your deadline has been extended. Reply by { $date } at the latest.
+reading-documents = Documents
+reading-contact = Questions? Contact { $sender }: { $contact }.
+detail-reading-link-not-found = The link does not work. It may have expired. Log in to Digital Post to read the letter.

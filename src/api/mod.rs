@@ -13,4 +13,5 @@ pub mod model;
 pub mod openapi;
 pub mod query;
 pub mod ratelimit;
+pub mod reading;
 pub mod webhooks;

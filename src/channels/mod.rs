@@ -90,6 +90,8 @@ pub struct InboundLinks {
     pub public_url: String,
     /// Signs SMS delivery-report links (`Store::instance_key(sms::REPORT_KEY)`).
     pub sms_report_key: Vec<u8>,
+    /// Signs the citizens' reading links (`Store::instance_key(reading::READING_KEY)`).
+    pub reading_key: Vec<u8>,
 }
 
 /// Per-channel settings: which transport each channel uses, and how to reach it.
@@ -115,7 +117,7 @@ impl Channels {
         let file_drop: Arc<dyn Transport> = Arc::new(file_drop::FileDrop::new(data_dir.join("outbox")));
         let routes: Vec<(Box<dyn Channel>, Arc<dyn Transport>)> = vec![
             (
-                Box::new(digital_post::DigitalPost::new(&settings.digital_post, &links.public_url)),
+                Box::new(digital_post::DigitalPost::new(&settings.digital_post, links)),
                 digital_post::transport(&settings.digital_post, &file_drop)?,
             ),
             (Box::new(print::Print), print::transport(&settings.print, &file_drop)?),

@@ -8,6 +8,7 @@ pub mod letter;
 pub mod office_hours;
 pub mod phone;
 pub mod policy;
+pub mod reading;
 pub mod routing;
 pub mod secret;
 

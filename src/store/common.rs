@@ -609,6 +609,20 @@ macro_rules! common_store_impl {
                 row.map(LetterRecord::try_from).transpose()
             }
 
+            async fn letter_for_reading(&self, id: Uuid) -> StoreResult<Option<LetterRecord>> {
+                self.load_letter(id).await
+            }
+
+            async fn document(&self, letter_id: Uuid, document_id: Uuid) -> StoreResult<Option<Document>> {
+                Ok(sqlx::query_as(sql(
+                    "SELECT id, filename, media_type, content FROM documents WHERE letter_id = $1 AND id = $2",
+                ))
+                .bind(letter_id)
+                .bind(document_id)
+                .fetch_optional(self.reader())
+                .await?)
+            }
+
             async fn documents(&self, letter_id: Uuid) -> StoreResult<Vec<DocumentMeta>> {
                 Ok(sqlx::query_as(sql(
                     "SELECT id, position, filename, media_type, size, sha256 FROM documents WHERE letter_id = $1 ORDER BY position",

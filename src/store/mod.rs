@@ -94,6 +94,10 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_letter(&self, letter: &NewLetter) -> StoreResult<Inserted>;
     async fn letter(&self, authority_id: Uuid, id: Uuid) -> StoreResult<Option<LetterRecord>>;
     async fn documents(&self, letter_id: Uuid) -> StoreResult<Vec<DocumentMeta>>;
+    /// A letter by id alone — for the citizen's own reading link, which the caller has verified.
+    async fn letter_for_reading(&self, id: Uuid) -> StoreResult<Option<LetterRecord>>;
+    /// One document with its content.
+    async fn document(&self, letter_id: Uuid, document_id: Uuid) -> StoreResult<Option<Document>>;
     async fn deliveries(&self, letter_id: Uuid) -> StoreResult<Vec<DeliveryRecord>>;
     async fn timeline(&self, letter_id: Uuid) -> StoreResult<Vec<EventRecord>>;
     async fn list_letters(&self, authority_id: Uuid, filter: &LetterFilter) -> StoreResult<Vec<LetterRecord>>;

@@ -109,15 +109,18 @@ pub fn message_uuid(delivery_id: Uuid) -> Uuid {
 pub struct DigitalPost {
     transport: TransportKind,
     paper_fallback: bool,
-    public_url: String,
+    reading: crate::domain::reading::ReadingLinks,
 }
 
 impl DigitalPost {
-    pub fn new(settings: &Settings, public_url: &str) -> Self {
+    pub fn new(settings: &Settings, links: &super::InboundLinks) -> Self {
         Self {
             transport: settings.transport,
             paper_fallback: settings.paper_fallback,
-            public_url: public_url.trim_end_matches('/').to_owned(),
+            reading: crate::domain::reading::ReadingLinks {
+                public_url: links.public_url.clone(),
+                key: links.reading_key.clone(),
+            },
         }
     }
 }
@@ -130,7 +133,7 @@ impl Channel for DigitalPost {
         // whole seconds: nothing downstream needs more, and it reads better
         let now = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second())
             .map_err(|e| ChannelError::Transient(format!("clock: {e}")))?;
-        let memo = letter_to_memo(work, &self.public_url, now)?;
+        let memo = letter_to_memo(work, &self.reading.url(work.delivery.id), now)?;
         let bytes = match self.transport {
             TransportKind::File => memo.to_xml(),
             TransportKind::Sf1601 => sf1601::kombi_request(work, &memo, self.paper_fallback, now)?,
@@ -178,10 +181,9 @@ fn end_of_day(date: &str) -> Result<jiff::Timestamp, ChannelError> {
 /// - The main document is the authority's first PDF; without one it is the letter text as a
 ///   `text/plain` UTF-8 file (until letters are rendered to PDF). With a PDF, the letter text
 ///   goes along as the first additional document, then the other documents.
-/// - Important letters carry an action whose entry point is the citizen's reading link,
-///   `{public_url}/l/<delivery id>`. That path is a placeholder: reading links (signed,
-///   recording that the letter was opened) come in a later issue.
-pub fn letter_to_memo(work: &DeliveryWork, public_url: &str, now: jiff::Timestamp) -> Result<Message, ChannelError> {
+/// - Important letters carry an action whose entry point is the citizen's personal reading
+///   link (`reading_url`): opening it is evidence that the letter was opened.
+pub fn letter_to_memo(work: &DeliveryWork, reading_url: &str, now: jiff::Timestamp) -> Result<Message, ChannelError> {
     let letter = &work.letter;
     let lang = language(work);
     let important = letter.importance == Importance::Important;
@@ -282,7 +284,7 @@ pub fn letter_to_memo(work: &DeliveryWork, public_url: &str, now: jiff::Timestam
             label: t(lang, "digital-post-action-read", &[]),
             action_code: "INFORMATION".into(),
             end_date_time: reply_by.map(DateTime),
-            entry_point: Some(EntryPoint { url: format!("{public_url}/l/{}", work.delivery.id) }),
+            entry_point: Some(EntryPoint { url: reading_url.to_owned() }),
             ..Default::default()
         });
     }
@@ -387,7 +389,12 @@ mod tests {
 
     #[test]
     fn an_important_letter_renders_to_the_reviewed_memo_snapshot() {
-        let message = letter_to_memo(&fixed_work(), "https://budbringer.example", at("2026-11-22T10:00:00Z")).unwrap();
+        let message = letter_to_memo(
+            &fixed_work(),
+            "https://budbringer.example/l/0190a000-0000-7000-8000-000000000002",
+            at("2026-11-22T10:00:00Z"),
+        )
+        .unwrap();
         let xml = message.to_xml();
         assert_eq!(normalise(&xml, &message), EXPECTED_MEMO, "actual:\n{xml}");
         assert_eq!(Message::parse(&xml).unwrap(), message);
@@ -407,7 +414,7 @@ mod tests {
         let mut w = fixed_work();
         w.citizen.language = Some("en-GB".into());
         w.letter.subject = "x".repeat(400);
-        let message = letter_to_memo(&w, "https://b.example", at("2026-11-22T10:00:00Z")).unwrap();
+        let message = letter_to_memo(&w, "https://b.example/l/token", at("2026-11-22T10:00:00Z")).unwrap();
         let notification = message.header.notification.unwrap();
         assert!(notification.starts_with("Important letter from Aarhus Kommune"), "{notification}");
         assert_eq!(notification.chars().count(), MAX_NOTIFICATION_CHARS);
@@ -427,7 +434,7 @@ mod tests {
             content: b"%PDF-1.4".to_vec(),
         };
         w.documents = vec![pdf("afgoerelse.pdf"), pdf("bilag.pdf")];
-        let message = letter_to_memo(&w, "https://b.example", at("2026-11-22T10:00:00Z")).unwrap();
+        let message = letter_to_memo(&w, "https://b.example/l/token", at("2026-11-22T10:00:00Z")).unwrap();
         let header = &message.header;
         assert_eq!((header.mandatory, header.legal_notification, header.reply), (Some(false), Some(false), None));
         let body = message.body.unwrap();
@@ -460,7 +467,12 @@ mod tests {
 
     #[test]
     fn the_file_transport_drops_memo_xml() {
-        let channel = DigitalPost::new(&Settings::default(), "https://b.example/");
+        let links = crate::channels::InboundLinks {
+            public_url: "https://b.example/".into(),
+            reading_key: b"reading".to_vec(),
+            ..Default::default()
+        };
+        let channel = DigitalPost::new(&Settings::default(), &links);
         let msg = channel.render(&fixed_work()).unwrap();
         assert_eq!(msg.extension, "xml");
         let text = String::from_utf8(msg.bytes).unwrap();

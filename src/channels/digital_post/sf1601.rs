@@ -411,7 +411,7 @@ mod tests {
     fn the_kombi_request_chooses_the_route_by_what_paper_needs() {
         let now = jiff::Timestamp::now();
         let w = letter_with_pdf();
-        let memo = letter_to_memo(&w, "https://b.example", now).unwrap();
+        let memo = letter_to_memo(&w, "https://b.example/l/token", now).unwrap();
         let request = XmlElement::parse(&kombi_request(&w, &memo, true, now).unwrap()).unwrap();
         assert!(request.is("", "kombi_request"));
         assert_eq!(request.children[0].text, KOMBI_AUTOMATIC);

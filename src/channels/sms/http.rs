@@ -224,7 +224,11 @@ mod tests {
             report_url_field: "callback".into(),
             ..Settings::default()
         };
-        let links = InboundLinks { public_url: "https://bb.example/".into(), sms_report_key: b"k".to_vec() };
+        let links = InboundLinks {
+            public_url: "https://bb.example/".into(),
+            sms_report_key: b"k".to_vec(),
+            reading_key: Vec::new(),
+        };
         let provider = HttpProvider::new(&settings, "1919", &links).unwrap();
         let delivery_id = Uuid::now_v7();
         let body = provider.body(delivery_id, SmsText { to: "+4512345678".into(), text: "Hej".into() });
