@@ -258,7 +258,7 @@ async fn an_unopened_letter_escalates_to_a_real_sms_and_a_real_printer(backend: 
 
     // the notice as it reached the phone network, through Kannel
     let sms_text = kannel.wait_for_sms(PHONE).await;
-    assert!(sms_text.contains("Din frist er forlænget til 10. december 2026."), "{sms_text}");
+    assert!(sms_text.contains("Din frist er forlænget til 9. december 2026."), "{sms_text}");
     assert!(sms_text.contains("Vejle Kommune"), "{sms_text}");
     assert!(!sms_text.contains("boligstøtte"), "no subject in an SMS: {sms_text}");
     let sms_delivery = wait_for_delivery(&app, &key, &unopened, "sms", "delivered").await;
