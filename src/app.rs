@@ -77,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::api::callbacks::router())
         .merge(crate::api::alerts::router())
         .merge(crate::api::reading::router())
+        .merge(crate::api::policies::router())
         .merge(crate::api::events::router())
         .merge(crate::api::webhooks::router())
         .merge(crate::api::health::router())

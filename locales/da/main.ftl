@@ -65,6 +65,7 @@ detail-alert-not-found = Der er ingen åben advarsel med dette id hos jeres mynd
 detail-callback-not-found = Der er ingen åben opringning med dette id hos jeres myndighed.
 error-minutes = Minutter skal være et tal fra 0 til 600.
 error-via = Skriv hvordan med små bogstaver, fx counter, phone eller letter.
+error-category = Kategorien må have 1-50 tegn: a-z, 0-9, _ og -.
 error-idempotency-key = Idempotency-Key skal have 1 til 255 synlige tegn.
 
 ## Beskeder til borgeren

@@ -65,6 +65,8 @@ CREATE TABLE letters (
     subject         TEXT NOT NULL,
     body            TEXT NOT NULL,
     importance      TEXT NOT NULL,
+    -- the authority's kind of letter, choosing its escalation policy
+    category        TEXT,
     respond_by      TEXT,
     deadline        TEXT,
     reference       TEXT,
@@ -206,3 +208,14 @@ CREATE TABLE alerts (
 );
 CREATE INDEX alerts_open ON alerts (authority_id, status, created_at);
 CREATE INDEX alerts_letter ON alerts (letter_id);
+
+-- An authority's own escalation ladder for a kind of letter (importance, optional category);
+-- the installation's [policies] apply where it has none.
+CREATE TABLE policies (
+    authority_id BLOB NOT NULL REFERENCES authorities(id),
+    importance   TEXT NOT NULL,
+    category     TEXT NOT NULL DEFAULT '',
+    policy       TEXT NOT NULL,
+    updated_at   INTEGER NOT NULL,
+    PRIMARY KEY (authority_id, importance, category)
+);

@@ -75,7 +75,23 @@ pub async fn create_letter(
             .map(|d| DomainDocument { filename: &d.filename, content_base64: &d.content })
             .collect(),
     };
-    let letter = input.validate(today, &state.settings.api.letters).map_err(|rejection| match rejection {
+    let category = request.category.as_deref().map(str::trim).filter(|c| !c.is_empty());
+    let category_ok = category.is_none_or(|c| {
+        c.len() <= 50 && c.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    });
+    let mut letter = input.validate(today, &state.settings.api.letters);
+    if !category_ok {
+        let bad = FieldError::new("/category", "error-category");
+        letter = match letter {
+            Ok(_) => Err(LetterRejection::Invalid(vec![bad])),
+            Err(LetterRejection::Invalid(mut errors)) => {
+                errors.push(bad);
+                Err(LetterRejection::Invalid(errors))
+            }
+            too_large => too_large,
+        };
+    }
+    let letter = letter.map_err(|rejection| match rejection {
         LetterRejection::Invalid(errors) => ApiError::Invalid(errors),
         LetterRejection::TooLarge(errors) => ApiError::TooLarge(errors),
     })?;
@@ -83,7 +99,8 @@ pub async fn create_letter(
     let cpr_hash = keyed_hash(&state.cpr_key, letter.cpr.as_str());
     let profile = state.store.contact_profile(&cpr_hash).await?.unwrap_or_default();
     let route = route(&profile);
-    let policy = state.settings.policies.for_importance(letter.importance);
+    let own = state.store.policy(caller.authority.id, letter.importance, category).await?;
+    let policy = own.as_ref().unwrap_or_else(|| state.settings.policies.for_importance(letter.importance));
     // the first rung's timer: no evidence by then, and the ladder starts
     let escalation_timer = match policy.wait_before(0) {
         Some(wait) => Some(Timer {
@@ -106,6 +123,7 @@ pub async fn create_letter(
         subject: letter.subject,
         body: letter.body,
         importance: letter.importance,
+        category: category.map(str::to_owned),
         respond_by: letter.respond_by.map(|d| d.to_string()),
         reference: letter.reference,
         contact: letter.contact,

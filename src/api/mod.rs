@@ -11,6 +11,7 @@ pub mod inbound;
 pub mod letters;
 pub mod model;
 pub mod openapi;
+pub mod policies;
 pub mod query;
 pub mod ratelimit;
 pub mod reading;

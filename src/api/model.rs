@@ -23,6 +23,9 @@ pub struct CreateLetterRequest {
     pub documents: Vec<DocumentInput>,
     #[serde(default = "normal")]
     pub importance: Importance,
+    /// The authority's own kind of letter (e.g. `housing_benefit`), choosing its escalation
+    /// policy when the authority has one for it: 1–50 of a–z, 0–9, `_`, `-`.
+    pub category: Option<String>,
     /// The date the citizen must respond by (YYYY-MM-DD), if any.
     #[schema(example = "2026-12-31")]
     pub respond_by: Option<String>,
@@ -123,6 +126,7 @@ pub struct LetterView {
     pub id: Uuid,
     pub status: LetterStatus,
     pub importance: Importance,
+    pub category: Option<String>,
     pub subject: String,
     pub body: String,
     pub reference: Option<String>,
@@ -150,6 +154,7 @@ impl LetterView {
             id: l.id,
             status: l.status,
             importance: l.importance,
+            category: l.category,
             subject: l.subject,
             body: l.body,
             reference: l.reference,

@@ -10,7 +10,7 @@ use serde_json::Value;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{alerts, callbacks, citizens, events, health, letters, webhooks};
+use super::{alerts, callbacks, citizens, events, health, letters, policies, webhooks};
 use crate::app::AppState;
 use crate::i18n::{I18N, t};
 
@@ -28,6 +28,7 @@ use crate::i18n::{I18N, t};
         citizens::put_profile, citizens::lookup_citizen, citizens::get_profile,
         callbacks::list_callbacks, callbacks::log_call,
         alerts::list_alerts, alerts::close_alert,
+        policies::list_policies, policies::put_policy,
         letters::record_evidence,
         webhooks::create_webhook, webhooks::list_webhooks, webhooks::delete_webhook,
         health::healthz, health::readyz, health::metrics,
@@ -35,6 +36,7 @@ use crate::i18n::{I18N, t};
     modifiers(&BearerAuth),
     tags(
         (name = "letters", description = "Letters to citizens"),
+        (name = "policies", description = "Escalation ladders per kind of letter"),
         (name = "alerts", description = "What caseworkers must act on"),
         (name = "callbacks", description = "Calls caseworkers owe citizens, and their outcomes"),
         (name = "citizens", description = "Contact profiles registered on a citizen's behalf"),

@@ -30,6 +30,7 @@ pub fn work(channel: ChannelKind, phone: Option<&str>, email: Option<&str>, addr
             subject: "Boligstøtte".into(),
             body: "Tekst".into(),
             importance: Importance::Important,
+            category: None,
             respond_by: None,
             deadline: None,
             reference: None,

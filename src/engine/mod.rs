@@ -159,7 +159,9 @@ impl Engine {
         if ctx.evidence_at.is_some() || ctx.letter.status == crate::domain::LetterStatus::Cancelled {
             return self.store.drop_job(job.id).await;
         }
-        let policy = self.policies.for_importance(ctx.letter.importance);
+        let own =
+            self.store.policy(ctx.letter.authority_id, ctx.letter.importance, ctx.letter.category.as_deref()).await?;
+        let policy = own.as_ref().unwrap_or_else(|| self.policies.for_importance(ctx.letter.importance));
         let step = usize::try_from(job.step.unwrap_or(0)).unwrap_or(usize::MAX);
         let today = now.to_zoned(self.calendar.time_zone().clone()).date();
         let letter = &ctx.letter;

@@ -5,7 +5,7 @@
 /// Columns of a `LetterRow`, in one place.
 macro_rules! letter_cols {
     () => {
-        "id, authority_id, citizen_id, recipient, subject, body, importance, respond_by, deadline, \
+        "id, authority_id, citizen_id, recipient, subject, body, importance, category, respond_by, deadline, \
          reference, contact, status, created_at, updated_at"
     };
 }
@@ -262,8 +262,8 @@ macro_rules! common_store_impl {
                 .await?;
                 sqlx::query(sql(
                     "INSERT INTO letters (id, authority_id, citizen_id, recipient, subject, body, importance, respond_by, \
-                     deadline, reference, contact, status, idempotency_key, request_hash, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, 'accepted', $11, $12, $13, $13)",
+                     deadline, reference, contact, status, idempotency_key, request_hash, created_at, updated_at, category) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, 'accepted', $11, $12, $13, $13, $14)",
                 ))
                 .bind(l.id)
                 .bind(l.authority_id)
@@ -278,6 +278,7 @@ macro_rules! common_store_impl {
                 .bind(&l.idempotency_key)
                 .bind(&l.request_hash)
                 .bind(l.now)
+                .bind(&l.category)
                 .execute(&mut *tx)
                 .await?;
                 for (position, d) in l.documents.iter().enumerate() {
@@ -345,6 +346,7 @@ macro_rules! common_store_impl {
                     subject: l.subject.clone(),
                     body: l.body.clone(),
                     importance: l.importance,
+                    category: l.category.clone(),
                     respond_by: l.respond_by.clone(),
                     deadline: l.respond_by.clone(),
                     reference: l.reference.clone(),
@@ -1065,6 +1067,58 @@ macro_rules! common_store_impl {
                     .await?;
                 tx.commit().await?;
                 Ok(true)
+            }
+
+            async fn set_policy(
+                &self,
+                authority_id: Uuid,
+                importance: $crate::domain::Importance,
+                category: &str,
+                policy: &$crate::domain::policy::Policy,
+                now: i64,
+            ) -> StoreResult<()> {
+                sqlx::query(sql(
+                    "INSERT INTO policies (authority_id, importance, category, policy, updated_at) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (authority_id, importance, category) DO UPDATE SET policy = excluded.policy, \
+                     updated_at = excluded.updated_at",
+                ))
+                .bind(authority_id)
+                .bind(importance.as_str())
+                .bind(category)
+                .bind(Json(policy))
+                .bind(now)
+                .execute(self.writer())
+                .await?;
+                Ok(())
+            }
+
+            async fn policy(
+                &self,
+                authority_id: Uuid,
+                importance: $crate::domain::Importance,
+                category: Option<&str>,
+            ) -> StoreResult<Option<$crate::domain::policy::Policy>> {
+                // the category's own policy first, then the authority's policy for the importance
+                let found: Option<Json<$crate::domain::policy::Policy>> = sqlx::query_scalar(sql(
+                    "SELECT policy FROM policies WHERE authority_id = $1 AND importance = $2 \
+                     AND category IN ($3, '') ORDER BY category DESC LIMIT 1",
+                ))
+                .bind(authority_id)
+                .bind(importance.as_str())
+                .bind(category.unwrap_or(""))
+                .fetch_optional(self.reader())
+                .await?;
+                Ok(found.map(|p| p.0))
+            }
+
+            async fn policies(&self, authority_id: Uuid) -> StoreResult<Vec<(String, String, $crate::domain::policy::Policy)>> {
+                let rows: Vec<(String, String, Json<$crate::domain::policy::Policy>)> = sqlx::query_as(sql(
+                    "SELECT importance, category, policy FROM policies WHERE authority_id = $1 ORDER BY importance, category",
+                ))
+                .bind(authority_id)
+                .fetch_all(self.reader())
+                .await?;
+                Ok(rows.into_iter().map(|(i, c, p)| (i, c, p.0)).collect())
             }
 
             async fn drop_job(&self, job_id: Uuid) -> StoreResult<()> {

@@ -129,6 +129,24 @@ pub trait Store: Send + Sync + 'static {
     /// Apply an escalation in one transaction, unless evidence arrived or the letter was
     /// cancelled meanwhile (then the timer is simply dropped): `false`.
     async fn apply_escalation(&self, job: &Job, plan: &EscalationPlan, now: i64) -> StoreResult<bool>;
+    /// An authority's own escalation policy for a kind of letter (`category` "" for all).
+    async fn set_policy(
+        &self,
+        authority_id: Uuid,
+        importance: crate::domain::Importance,
+        category: &str,
+        policy: &crate::domain::policy::Policy,
+        now: i64,
+    ) -> StoreResult<()>;
+    /// The authority's policy for a letter kind: the category's, else the importance's; `None`
+    /// means the installation's default applies.
+    async fn policy(
+        &self,
+        authority_id: Uuid,
+        importance: crate::domain::Importance,
+        category: Option<&str>,
+    ) -> StoreResult<Option<crate::domain::policy::Policy>>;
+    async fn policies(&self, authority_id: Uuid) -> StoreResult<Vec<(String, String, crate::domain::policy::Policy)>>;
     /// Drop a job that has nothing left to do.
     async fn drop_job(&self, job_id: Uuid) -> StoreResult<()>;
     /// Record evidence (`opened`, `document_opened`, `reacted`) for a letter of this authority:

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 
-on_both_backends!(an_unopened_letter_escalates_until_evidence_stops_it);
+on_both_backends!(an_unopened_letter_escalates_until_evidence_stops_it, an_authority_sets_its_own_ladder_per_category);
 
 fn fast_ladder() -> Policy {
     Policy {
@@ -164,5 +164,57 @@ async fn an_unopened_letter_escalates_until_evidence_stops_it(backend: Backend) 
         .unwrap();
     assert_eq!(closed.status(), 200);
     assert_eq!(closed.json::<Value>().await.unwrap()["status"], "closed");
+    app.finish().await;
+}
+
+async fn an_authority_sets_its_own_ladder_per_category(backend: Backend) {
+    let clock = Arc::new(ManualClock::new("2026-11-25T09:00:00Z".parse().unwrap()));
+    let app = TestApp::start_with_clock(&backend, clock.clone(), |_| {}).await;
+    let (_, key) = app.authority("Kolding Kommune").await;
+    let (_, other) = app.authority("Fredericia Kommune").await;
+    let profile = json!({ "cpr": "0101901234", "phone": "+45 12 34 56 78" });
+    app.client.put(format!("{}/v1/citizens/profile", app.base)).bearer_auth(&key).json(&profile).send().await.unwrap();
+
+    let put = |key: &str, path: &str, body: Value| {
+        let request = app.client.put(format!("{}{path}", app.base)).bearer_auth(key).json(&body);
+        async move { request.send().await.unwrap() }
+    };
+    let ladder = json!({ "escalations": [{ "after": "1h", "channels": ["sms"], "extend_by_business_days": 3 }] });
+    let bad = put(
+        &key,
+        "/v1/policies/important?category=Bolig!",
+        json!({ "escalations": [{ "after": "soon", "channels": [] }] }),
+    )
+    .await;
+    assert_eq!(error_locations(&expect_problem(bad, 422).await), ["/escalations/0/after"]);
+    let bad = put(&key, "/v1/policies/important?category=Bolig!", ladder.clone()).await;
+    assert_eq!(error_locations(&expect_problem(bad, 422).await), ["category"]);
+    assert_eq!(put(&key, "/v1/policies/important?category=housing", ladder.clone()).await.status(), 200);
+    let listed = app.get_json(&key, "/v1/policies").await;
+    assert_eq!(listed[0]["category"], "housing");
+    assert!(app.get_json(&other, "/v1/policies").await.as_array().unwrap().is_empty(), "policies are per authority");
+
+    let mut housing = letter("0101901234");
+    housing["category"] = json!("housing");
+    housing["respond_by"] = json!("2026-11-26");
+    let housing: Value = app.post_letter(&key, &housing).await.json().await.unwrap();
+    let plain: Value = app.post_letter(&key, &letter("0101901234")).await.json().await.unwrap();
+    let (housing_id, plain_id) = (housing["id"].as_str().unwrap().to_owned(), plain["id"].as_str().unwrap().to_owned());
+    app.wait_for_status(&key, &housing_id, "delivered").await;
+    app.wait_for_status(&key, &plain_id, "delivered").await;
+
+    clock.advance(Duration::from_secs(3601));
+    let escalated = wait_for_kind(&app, &key, &housing_id, "escalated", 1).await;
+    assert_eq!(escalated["category"], "housing");
+    assert_eq!(escalated["deadline"], "2026-11-30", "3 business days after Wednesday 25 November");
+    let channels: Vec<&str> =
+        escalated["deliveries"].as_array().unwrap().iter().map(|d| d["channel"].as_str().unwrap()).collect();
+    assert_eq!(channels, ["digital_post", "sms"]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let untouched = kinds(&app.get_json(&key, &format!("/v1/letters/{plain_id}")).await);
+    assert!(
+        !untouched.contains(&"escalated".to_owned()),
+        "the installation's 5 business days still apply: {untouched:?}"
+    );
     app.finish().await;
 }

@@ -245,7 +245,9 @@ async fn an_unopened_letter_escalates_to_a_real_sms_and_a_real_printer(backend: 
 
     // an hour without evidence: an SMS notice and a paper letter, deadline + 10 business days
     clock.advance(Duration::from_secs(3601));
-    let escalated = wait_for_kind(&app, &key, &unopened, "escalated", 1).await;
+    wait_for_kind(&app, &key, &unopened, "escalated", 1).await;
+    // read again: a view is not one snapshot, and the first may see the timeline ahead of the letter
+    let escalated = app.get_json(&key, &format!("/v1/letters/{unopened}")).await;
     let timeline = escalated["timeline"].as_array().unwrap();
     let extended = timeline.iter().find(|e| e["type"] == "deadline_extended").expect("deadline_extended");
     let (old, new) = (extended["data"]["old"].as_str().unwrap(), extended["data"]["new"].as_str().unwrap());

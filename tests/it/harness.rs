@@ -198,6 +198,7 @@ impl TestApp {
             subject: "Afgørelse om boligstøtte".into(),
             body: "Du får boligstøtte fra 1. januar.\n\nSvar inden fristen.".into(),
             importance: budbringer::domain::Importance::Important,
+            category: None,
             respond_by: Some("2099-12-31".into()),
             reference: Some("SAG-1".into()),
             contact: budbringer::domain::letter::ContactPoint {

@@ -26,6 +26,7 @@ fn new_letter(authority_id: Uuid, now: i64) -> NewLetter {
         subject: "Emne".into(),
         body: "Tekst".into(),
         importance: Importance::Normal,
+        category: None,
         respond_by: None,
         reference: None,
         contact: ContactPoint::default(),
