@@ -6,6 +6,7 @@
 sms-notice-important = Vigtigt brev fra { $sender }.
 sms-notice = Nyt brev fra { $sender }.
 sms-read = Læs det på borger.dk eller i appen Digital Post.
+sms-read-paper = Brevet kommer med posten.
 sms-deadline = Frist: { $date }.
 sms-deadline-extended = Din frist er forlænget til { $date }.
 sms-callback = Svar { $keyword }, hvis du vil ringes op.

@@ -5,6 +5,7 @@
 sms-notice-important = Important letter from { $sender }.
 sms-notice = New letter from { $sender }.
 sms-read = Read it at borger.dk or in the Digital Post app.
+sms-read-paper = The letter comes by post.
 sms-deadline = Deadline: { $date }.
 sms-deadline-extended = Your deadline is extended to { $date }.
 sms-callback = Reply { $keyword } to get a call.

@@ -218,21 +218,24 @@ pub async fn get_letter(
     Path(id): Path<String>,
 ) -> Result<Json<LetterView>, ApiError> {
     let id = parse_id(&id, "detail-letter-not-found")?;
-    let letter =
-        state.store.letter(caller.authority.id, id).await?.ok_or(ApiError::NotFound("detail-letter-not-found"))?;
+    let details = state
+        .store
+        .letter_details(caller.authority.id, id)
+        .await?
+        .ok_or(ApiError::NotFound("detail-letter-not-found"))?;
     // the authority read the citizen's letter: the citizen can see that
     let entry = AccessEntry {
         id: Uuid::now_v7(),
-        citizen_id: letter.citizen_id,
+        citizen_id: details.letter.citizen_id,
         actor_kind: "authority".into(),
         actor_id: Some(caller.authority.id),
         actor_name: caller.authority.name.clone(),
         action: "read_letter".into(),
-        letter_id: Some(letter.id),
+        letter_id: Some(details.letter.id),
         created_at: state.clock.now_ms(),
     };
     state.store.log_access(&entry).await?;
-    Ok(Json(letter_view(&state, letter).await?))
+    Ok(Json(LetterView::new(details.letter, details.documents, details.deliveries, details.timeline)))
 }
 
 /// Letters of the calling authority, oldest first, in pages.

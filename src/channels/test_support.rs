@@ -45,6 +45,7 @@ pub fn work(channel: ChannelKind, phone: Option<&str>, email: Option<&str>, addr
             email: email.map(Into::into),
             language: None,
             large_print: false,
+            exempt_from_digital_post: false,
         },
         authority: Authority { id: Uuid::nil(), name: "Aarhus Kommune".into(), cvr: "55133018".into(), created_at: 0 },
         delivery: DeliveryRecord {

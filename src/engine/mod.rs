@@ -184,7 +184,11 @@ impl Engine {
                     })
                     .collect();
                 if step == 0 {
-                    let details = serde_json::json!({ "subject": letter.subject, "deadline": letter.deadline });
+                    let in_force = match &deadline {
+                        DeadlineChange::Extended { new, .. } => Some(new.to_string()),
+                        DeadlineChange::Unchanged { .. } => letter.deadline.clone(),
+                    };
+                    let details = serde_json::json!({ "subject": letter.subject, "deadline": in_force });
                     alerts.push(NewAlert { id: uuid::Uuid::now_v7(), kind: "unopened", details });
                     // the proposal makes offering exemption the authority's duty when digital post fails a citizen
                     let threshold = i64::from(self.policies.offer_exemption_after_escalations);

@@ -53,7 +53,14 @@ pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
 /// `$lock`: appended to a SELECT that must lock rows; `$skip_locked`: appended to claim
 /// subqueries; `$visible`: condition limiting the event feed to settled transactions.
 macro_rules! common_store_impl {
-    ($store:ty, $db:ty, lock = $lock:literal, skip_locked = $skip_locked:literal, visible = $visible:literal) => {
+    (
+        $store:ty,
+        $db:ty,
+        lock = $lock:literal,
+        skip_locked = $skip_locked:literal,
+        visible = $visible:literal,
+        snapshot = $snapshot:literal
+    ) => {
         use $crate::domain::letter::PostalAddress;
         use $crate::domain::routing::ContactProfile;
         use $crate::domain::{ChannelKind, EventKind, LetterStatus};
@@ -600,6 +607,47 @@ macro_rules! common_store_impl {
                 }
             }
 
+            async fn letter_details(&self, authority_id: Uuid, id: Uuid) -> StoreResult<Option<LetterDetails>> {
+                // one snapshot: the letter's deadline and its timeline always agree
+                let mut tx = self.reader().begin().await?;
+                if !$snapshot.is_empty() {
+                    sqlx::query(sql($snapshot)).execute(&mut *tx).await?;
+                }
+                let row: Option<LetterRow> = sqlx::query_as(sql(concat!(
+                    "SELECT ", letter_cols!(), " FROM letters WHERE id = $1 AND authority_id = $2"
+                )))
+                .bind(id)
+                .bind(authority_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                let documents = sqlx::query_as(sql(
+                    "SELECT id, position, filename, media_type, size, sha256 FROM documents WHERE letter_id = $1 ORDER BY position",
+                ))
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
+                let deliveries: Vec<DeliveryRow> = sqlx::query_as(sql(concat!(
+                    "SELECT ", delivery_cols!(), " FROM deliveries WHERE letter_id = $1 ORDER BY id"
+                )))
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
+                let timeline = sqlx::query_as(sql(
+                    "SELECT seq, id, letter_id, kind, data, created_at FROM events WHERE letter_id = $1 ORDER BY seq",
+                ))
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(Some(LetterDetails {
+                    letter: LetterRecord::try_from(row)?,
+                    documents,
+                    deliveries: deliveries.into_iter().map(DeliveryRecord::try_from).collect::<Result<_, _>>()?,
+                    timeline,
+                }))
+            }
+
             async fn letter(&self, authority_id: Uuid, id: Uuid) -> StoreResult<Option<LetterRecord>> {
                 let row: Option<LetterRow> = sqlx::query_as(sql(concat!(
                     "SELECT ", letter_cols!(), " FROM letters WHERE id = $1 AND authority_id = $2"
@@ -787,7 +835,9 @@ macro_rules! common_store_impl {
                     .await?
                     .ok_or_else(|| StoreError::Corrupt(format!("letter {} has no authority", letter.id)))?;
                 let citizen: CitizenContact =
-                    sqlx::query_as(sql("SELECT cpr, phone, email, language, large_print FROM citizens WHERE id = $1"))
+                    sqlx::query_as(sql(
+                        "SELECT cpr, phone, email, language, large_print, exempt_from_digital_post FROM citizens WHERE id = $1",
+                    ))
                         .bind(letter.citizen_id)
                         .fetch_one(self.reader())
                         .await?;

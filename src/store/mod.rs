@@ -93,6 +93,8 @@ pub trait Store: Send + Sync + 'static {
     /// transaction — or find the letter an earlier request with the same idempotency key made.
     async fn insert_letter(&self, letter: &NewLetter) -> StoreResult<Inserted>;
     async fn letter(&self, authority_id: Uuid, id: Uuid) -> StoreResult<Option<LetterRecord>>;
+    /// A letter with its documents, deliveries and timeline, read from one snapshot.
+    async fn letter_details(&self, authority_id: Uuid, id: Uuid) -> StoreResult<Option<LetterDetails>>;
     async fn documents(&self, letter_id: Uuid) -> StoreResult<Vec<DocumentMeta>>;
     /// A letter by id alone — for the citizen's own reading link, which the caller has verified.
     async fn letter_for_reading(&self, id: Uuid) -> StoreResult<Option<LetterRecord>>;

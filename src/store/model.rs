@@ -331,6 +331,8 @@ pub struct CitizenContact {
     pub language: Option<String>,
     /// Paper letters in large print (at least 16 pt).
     pub large_print: bool,
+    /// Letters come on paper (or by phone), never in Digital Post: notices must say so.
+    pub exempt_from_digital_post: bool,
 }
 
 impl std::fmt::Debug for CitizenContact {
@@ -562,4 +564,13 @@ pub struct Alert {
     pub note: Option<String>,
     pub created_at: i64,
     pub closed_at: Option<i64>,
+}
+
+/// Everything about one letter, consistent with itself.
+#[derive(Debug, Clone)]
+pub struct LetterDetails {
+    pub letter: LetterRecord,
+    pub documents: Vec<DocumentMeta>,
+    pub deliveries: Vec<DeliveryRecord>,
+    pub timeline: Vec<EventRecord>,
 }

@@ -53,5 +53,6 @@ common_store_impl!(
     sqlx::Postgres,
     lock = " FOR UPDATE",
     skip_locked = " FOR UPDATE SKIP LOCKED",
-    visible = " AND xid < pg_snapshot_xmin(pg_current_snapshot())"
+    visible = " AND xid < pg_snapshot_xmin(pg_current_snapshot())",
+    snapshot = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 );

@@ -92,7 +92,8 @@ fn to_sqlite_placeholders(pg: &str) -> String {
     out
 }
 
-common_store_impl!(SqliteStore, sqlx::Sqlite, lock = "", skip_locked = "", visible = "");
+// a read transaction in WAL mode is a snapshot already
+common_store_impl!(SqliteStore, sqlx::Sqlite, lock = "", skip_locked = "", visible = "", snapshot = "");
 
 #[cfg(test)]
 mod tests {

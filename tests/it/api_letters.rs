@@ -109,7 +109,11 @@ async fn an_exempt_citizen_is_routed_to_paper(backend: Backend) {
     let failed = app.wait_for_status(&key, created["id"].as_str().unwrap(), "failed").await;
     assert_eq!(failed["deliveries"][0]["status"], "failed");
     assert!(failed["deliveries"][0]["last_error"].as_str().unwrap().contains("address"));
-    assert_eq!(failed["timeline"].as_array().unwrap().last().unwrap()["type"], "failed");
+    // the failure is on the timeline, and caseworkers get an alert for it
+    let timeline = failed["timeline"].as_array().unwrap();
+    let tail: Vec<&str> = timeline[timeline.len() - 2..].iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(tail, ["failed", "alert_raised"]);
+    assert_eq!(timeline.last().unwrap()["data"]["kind"], "delivery_failed");
     app.finish().await;
 }
 

@@ -75,6 +75,7 @@ async fn rerender(app: &TestApp, authority_id: Uuid, letter_id: Uuid, profile: &
             email: None,
             language: profile.language.clone(),
             large_print: profile.large_print,
+            exempt_from_digital_post: false,
         },
         authority,
         delivery,

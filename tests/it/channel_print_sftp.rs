@@ -60,6 +60,7 @@ async fn rerender(app: &TestApp, authority_id: Uuid, letter_id: Uuid) -> Vec<u8>
             email: None,
             language: None,
             large_print: false,
+            exempt_from_digital_post: false,
         },
         authority,
         delivery,

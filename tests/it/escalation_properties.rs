@@ -26,7 +26,7 @@ mod escalation_invariants_hold {
     #[test]
     fn postgres() {
         if let Some(backend) = crate::harness::Backend::postgres() {
-            super::check_property(backend, 12);
+            super::check_property(backend, 16);
         }
     }
 }
@@ -118,7 +118,7 @@ fn check_property(backend: Backend, default_cases: u32) {
         cases,
         // regressions are printed, not written to a file next to the tests
         failure_persistence: None,
-        max_shrink_time: 120_000,
+        max_shrink_time: 60_000,
         ..Config::default()
     };
     let mut runner = TestRunner::new(config);
@@ -152,26 +152,6 @@ async fn run_case(backend: &Backend, start: &str, ops: &[Op]) -> Result<(), Test
             case.settle().await?;
             case.check().await?;
         }
-        let mut stats = String::new();
-        for t in &case.letters {
-            let view = app.get_json(&case.key, &format!("/v1/letters/{}", t.id)).await;
-            let kinds: Vec<String> = view["timeline"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|e| !["dispatched", "sent", "delivered", "accepted"].contains(&e["type"].as_str().unwrap()))
-                .map(|e| {
-                    let k = e["type"].as_str().unwrap();
-                    if k == "escalated" {
-                        format!("esc{}:{}", e["data"]["step"], e["data"]["deadline"])
-                    } else {
-                        k.to_owned()
-                    }
-                })
-                .collect();
-            stats.push_str(&format!("[{} {}: {}] ", view["importance"], view["status"], kinds.join(",")));
-        }
-        eprintln!("TMPSTATS {stats}");
         Ok(())
     }
     .await;
@@ -264,7 +244,7 @@ impl Case<'_> {
                     let cancel =
                         self.request(reqwest::Method::POST, &format!("/v1/letters/{id}/cancel"), &json!({})).await;
                     let _ = write!(line, ", cancelled at once → {}", cancel.status().as_u16());
-                    if !matches!(cancel.status().as_u16(), 200 | 409 | 500) {
+                    if !matches!(cancel.status().as_u16(), 200 | 409) {
                         self.log.push(line);
                         return Err(self.fail(format!("cancel answered {}", cancel.status())));
                     }

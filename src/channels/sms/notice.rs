@@ -24,7 +24,9 @@ pub fn notice_text(work: &DeliveryWork) -> String {
         Importance::Important => "sms-notice-important",
         Importance::Normal => "sms-notice",
     };
-    let mut parts = vec![t(language, headline, &sender), t(language, "sms-read", &[])];
+    // an exempt citizen's letter comes on paper: never send them to Digital Post
+    let read = if work.citizen.exempt_from_digital_post { "sms-read-paper" } else { "sms-read" };
+    let mut parts = vec![t(language, headline, &sender), t(language, read, &[])];
     let deadline = work.letter.deadline.as_deref().or(work.letter.respond_by.as_deref());
     if let Some(date) = deadline.and_then(|d| d.parse::<Date>().ok()) {
         let id = if work.letter.deadline_extended() { "sms-deadline-extended" } else { "sms-deadline" };
@@ -94,5 +96,14 @@ mod tests {
             "Nyt brev fra Aarhus Kommune. Læs det på borger.dk eller i appen Digital Post. \
              Svar RING, hvis du vil ringes op."
         );
+    }
+
+    #[test]
+    fn an_exempt_citizen_is_told_the_letter_comes_by_post() {
+        let mut w = work(ChannelKind::Sms, Some("+4512345678"), None, false);
+        w.citizen.exempt_from_digital_post = true;
+        let text = notice_text(&w);
+        assert!(text.contains("Brevet kommer med posten."), "{text}");
+        assert!(!text.contains("Digital Post"), "{text}");
     }
 }

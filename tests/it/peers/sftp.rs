@@ -4,11 +4,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use budbringer::channels::print::SftpSettings;
 
-use super::{PeerProcess, free_port, wait_for_port};
+use super::{PeerProcess, free_port};
 
 pub struct SftpServer {
     pub port: u16,
@@ -39,11 +39,16 @@ fn public_key(private: &Path) -> String {
 }
 
 impl SftpServer {
-    /// A running server on a free port.
+    /// A running server on a free port. Another process may take the port between
+    /// `free_port` and sshd binding it; then sshd exits and the next port is tried.
     pub async fn start() -> SftpServer {
-        let mut server = Self::prepare(free_port());
-        server.run().await;
-        server
+        for _ in 0..5 {
+            let mut server = Self::prepare(free_port());
+            if server.try_run().await {
+                return server;
+            }
+        }
+        panic!("sshd did not start on any of 5 ports");
     }
 
     /// Keys, config and directories for a server on `port`, not started yet.
@@ -76,10 +81,21 @@ impl SftpServer {
 
     /// Start sshd (in the foreground, logging to a file) and wait until it listens.
     pub async fn run(&mut self) {
+        assert!(
+            self.try_run().await,
+            "sshd did not listen on {}: {}",
+            self.port,
+            std::fs::read_to_string(self.dir.join("sshd.log")).unwrap_or_default()
+        );
+    }
+
+    /// Start sshd; false when it did not come up on its port (it has stopped then).
+    async fn try_run(&mut self) -> bool {
         // sshd refuses to start without its privilege separation directory
         let _ = std::fs::create_dir_all("/run/sshd");
-        let log = std::fs::File::create(self.dir.join("sshd.log")).expect("log file");
-        let sshd = PeerProcess::spawn(
+        let log_path = self.dir.join("sshd.log");
+        let log = std::fs::File::create(&log_path).expect("log file");
+        let mut sshd = PeerProcess::spawn(
             "sshd",
             Command::new("/usr/sbin/sshd")
                 .args(["-D", "-e", "-f"])
@@ -87,13 +103,20 @@ impl SftpServer {
                 .stdout(Stdio::null())
                 .stderr(log),
         );
-        self.sshd = Some(sshd);
-        assert!(
-            wait_for_port(self.port, Duration::from_secs(10)).await,
-            "sshd did not listen on {}: {}",
-            self.port,
-            std::fs::read_to_string(self.dir.join("sshd.log")).unwrap_or_default()
-        );
+        // its own log line, not just an open port: something else may listen there
+        let listening = format!("Server listening on 127.0.0.1 port {}", self.port);
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(10) {
+            if std::fs::read_to_string(&log_path).is_ok_and(|s| s.contains(&listening)) {
+                self.sshd = Some(sshd);
+                return true;
+            }
+            if let Ok(Some(_)) = sshd.child.try_wait() {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        false
     }
 
     /// Client settings that reach this server.
