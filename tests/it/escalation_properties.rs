@@ -234,24 +234,17 @@ impl Case<'_> {
                 }
                 let id = created["id"].as_str().expect("letter id").to_owned();
                 let n = self.letters.len();
-                let mut line = format!(
+                self.log.push(format!(
                     "{} letter #{n} posted at {}, respond_by {}",
                     if important { "important" } else { "normal" },
                     self.clock.now(),
                     respond_by.as_deref().unwrap_or("none"),
-                );
-                if cancel_at_once {
-                    let cancel =
-                        self.request(reqwest::Method::POST, &format!("/v1/letters/{id}/cancel"), &json!({})).await;
-                    let _ = write!(line, ", cancelled at once → {}", cancel.status().as_u16());
-                    if !matches!(cancel.status().as_u16(), 200 | 409) {
-                        self.log.push(line);
-                        return Err(self.fail(format!("cancel answered {}", cancel.status())));
-                    }
-                }
-                self.log.push(line);
+                ));
                 let uuid = id.parse().expect("letter id is a UUID");
                 self.letters.push(Tracked { id, uuid, important, respond_by, deadline: None });
+                if cancel_at_once {
+                    self.cancel(n, "at once").await?;
+                }
             }
             Op::Advance { minutes } => self.advance(minutes),
             Op::Evidence { ref letter, kind } => self.evidence(letter, kind).await?,
@@ -264,14 +257,21 @@ impl Case<'_> {
                     self.log.push("cancel: no letter yet, skipped".into());
                     return Ok(());
                 }
-                let n = letter.index(self.letters.len());
-                let path = format!("/v1/letters/{}/cancel", self.letters[n].id);
-                let response = self.request(reqwest::Method::POST, &path, &json!({})).await;
-                self.log.push(format!("cancel letter #{n} → {}", response.status().as_u16()));
-                if !matches!(response.status().as_u16(), 200 | 409) {
-                    return Err(self.fail(format!("cancel answered {}", response.status())));
-                }
+                self.cancel(letter.index(self.letters.len()), "later").await?;
             }
+        }
+        Ok(())
+    }
+
+    /// Cancel letter `n`: 200, or 409 when it is already delivered.
+    async fn cancel(&mut self, n: usize, when: &str) -> Result<(), TestCaseError> {
+        let path = format!("/v1/letters/{}/cancel", self.letters[n].id);
+        let response = self.request(reqwest::Method::POST, &path, &json!({})).await;
+        let status = response.status();
+        self.log.push(format!("cancel letter #{n} {when} → {}", status.as_u16()));
+        if !matches!(status.as_u16(), 200 | 409) {
+            let body = response.text().await.unwrap_or_default();
+            return Err(self.fail(format!("cancelling letter #{n} answered {status}: {body}")));
         }
         Ok(())
     }
@@ -295,9 +295,11 @@ impl Case<'_> {
         };
         let path = format!("/v1/letters/{}/evidence", self.letters[n].id);
         let response = self.request(reqwest::Method::POST, &path, &body).await;
-        self.log.push(format!("evidence {kind:?} on letter #{n} → {}", response.status().as_u16()));
-        if response.status() != 200 {
-            return Err(self.fail(format!("recording evidence answered {}", response.status())));
+        let status = response.status();
+        self.log.push(format!("evidence {kind:?} on letter #{n} → {}", status.as_u16()));
+        if status != 200 {
+            let body = response.text().await.unwrap_or_default();
+            return Err(self.fail(format!("recording evidence on letter #{n} answered {status}: {body}")));
         }
         Ok(())
     }
@@ -435,7 +437,7 @@ fn check_letter(t: &Tracked, view: &Value, timers: &[(Option<i64>, i64)], alerts
 
     // 3. nothing escalates after the first evidence
     if let Some(first) = first_evidence
-        && timeline[first..].iter().any(|e| e["type"] == "escalated")
+        && timeline[..first].iter().any(|e| e["type"] == "escalated")
     {
         return Err("invariant 3: an escalated event after evidence".into());
     }
