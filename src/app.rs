@@ -78,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::api::alerts::router())
         .merge(crate::api::reading::router())
         .merge(crate::api::policies::router())
+        .merge(crate::api::settings::router())
         .merge(crate::api::events::router())
         .merge(crate::api::webhooks::router())
         .merge(crate::api::health::router())

@@ -158,8 +158,14 @@ pub async fn create_authority(store: &dyn Store, name: &str, cvr: &str) -> anyho
         bail!("--cvr must be 8 digits");
     }
     let now = jiff::Timestamp::now().as_millisecond();
-    let authority =
-        Authority { id: Uuid::now_v7(), name: name.trim().to_owned(), cvr: cvr.to_owned(), created_at: now };
+    let authority = Authority {
+        id: Uuid::now_v7(),
+        name: name.trim().to_owned(),
+        cvr: cvr.to_owned(),
+        created_at: now,
+        office_hours: None,
+        time_zone: None,
+    };
     store.create_authority(&authority).await?;
     let key = create_api_key(store, authority.id).await?;
     Ok((authority, key))

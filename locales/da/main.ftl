@@ -66,6 +66,7 @@ detail-callback-not-found = Der er ingen åben opringning med dette id hos jeres
 error-minutes = Minutter skal være et tal fra 0 til 600.
 error-via = Skriv hvordan med små bogstaver, fx counter, phone eller letter.
 error-category = Kategorien må have 1-50 tegn: a-z, 0-9, _ og -.
+error-office-hours = Skriv åbningstiden som "mon-fri 09:00-15:00" og tidszonen som fx Europe/Copenhagen.
 error-idempotency-key = Idempotency-Key skal have 1 til 255 synlige tegn.
 
 ## Beskeder til borgeren

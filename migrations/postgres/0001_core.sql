@@ -10,7 +10,10 @@ CREATE TABLE authorities (
     id         UUID PRIMARY KEY,
     name       TEXT NOT NULL,
     cvr        TEXT NOT NULL UNIQUE,
-    created_at BIGINT NOT NULL
+    created_at BIGINT NOT NULL,
+    -- when its caseworkers make callback calls, e.g. 'mon-fri 09:00-15:00' (else the installation's)
+    office_hours TEXT,
+    time_zone    TEXT
 );
 
 CREATE TABLE api_keys (

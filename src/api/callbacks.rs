@@ -125,7 +125,7 @@ pub async fn log_call(
         return Err(ApiError::Invalid(vec![FieldError::new("/minutes", "error-minutes")]));
     }
     let phone = &state.settings.channels.phone;
-    let hours = phone.office_hours().map_err(|e| ApiError::Internal(e.into()))?;
+    let hours = phone.office_hours_of(&caller.authority).map_err(|e| ApiError::Internal(e.into()))?;
     let now = state.clock.now();
     let later = now.saturating_add(jiff::SignedDuration::from_mins(phone.retry_after_minutes)).unwrap_or(now);
     let log = CallLog {

@@ -15,4 +15,5 @@ pub mod policies;
 pub mod query;
 pub mod ratelimit;
 pub mod reading;
+pub mod settings;
 pub mod webhooks;

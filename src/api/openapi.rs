@@ -10,7 +10,7 @@ use serde_json::Value;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{alerts, callbacks, citizens, events, health, letters, policies, webhooks};
+use super::{alerts, callbacks, citizens, events, health, letters, policies, settings, webhooks};
 use crate::app::AppState;
 use crate::i18n::{I18N, t};
 
@@ -29,6 +29,7 @@ use crate::i18n::{I18N, t};
         callbacks::list_callbacks, callbacks::log_call,
         alerts::list_alerts, alerts::close_alert,
         policies::list_policies, policies::put_policy,
+        settings::get_settings, settings::put_office_hours,
         letters::record_evidence,
         webhooks::create_webhook, webhooks::list_webhooks, webhooks::delete_webhook,
         health::healthz, health::readyz, health::metrics,
@@ -36,6 +37,7 @@ use crate::i18n::{I18N, t};
     modifiers(&BearerAuth),
     tags(
         (name = "letters", description = "Letters to citizens"),
+        (name = "settings", description = "The authority's own settings"),
         (name = "policies", description = "Escalation ladders per kind of letter"),
         (name = "alerts", description = "What caseworkers must act on"),
         (name = "callbacks", description = "Calls caseworkers owe citizens, and their outcomes"),

@@ -43,6 +43,9 @@ pub struct Settings {
     pub transport: TransportKind,
     /// The sender of notices, e.g. `Aarhus Kommune <noreply@aarhus.dk>`.
     pub from: String,
+    /// Where citizens read Digital Post: a public page, never a personal link (an e-mail can
+    /// be forwarded).
+    pub read_url: String,
     pub smtp: SmtpSettings,
 }
 
@@ -62,6 +65,7 @@ impl Default for Settings {
         Self {
             transport: TransportKind::File,
             from: "Budbringer <noreply@budbringer.invalid>".into(),
+            read_url: "https://www.borger.dk/digitalpost".into(),
             smtp: SmtpSettings::default(),
         }
     }
@@ -90,21 +94,23 @@ pub fn transport(settings: &Settings, file_drop: &Arc<dyn Transport>) -> Result<
 
 pub struct EmailNotice {
     from: String,
+    read_url: String,
 }
 
 impl EmailNotice {
     pub fn new(settings: &Settings) -> Self {
-        Self { from: settings.from.clone() }
+        Self { from: settings.from.clone(), read_url: settings.read_url.clone() }
     }
 }
 
-/// The notice in words, in one language.
+/// The notice in words, in one language, and the public page where letters are read.
 struct NoticeText {
     subject: String,
     paragraphs: Vec<String>,
+    read_url: Option<String>,
 }
 
-fn notice_text(work: &DeliveryWork, language: &str) -> NoticeText {
+fn notice_text(work: &DeliveryWork, language: &str, read_url: &str) -> NoticeText {
     let letter = &work.letter;
     let sender = work.authority.name.clone();
     let m = |id: &str, args: &[(&str, String)]| I18N.message(language, id, args);
@@ -116,7 +122,14 @@ fn notice_text(work: &DeliveryWork, language: &str) -> NoticeText {
         let id = if letter.deadline_extended() { "email-deadline-extended" } else { "email-deadline" };
         paragraphs.push(m(id, &[("date", crate::i18n::long_date_str(language, deadline))]));
     }
-    paragraphs.push(m("email-how-to-read", &[]));
+    // an exempt citizen's letter comes on paper: never send them to Digital Post
+    let read_url = if work.citizen.exempt_from_digital_post {
+        paragraphs.push(m("email-how-to-read-paper", &[]));
+        None
+    } else {
+        paragraphs.push(m("email-how-to-read", &[("url", read_url.to_owned())]));
+        Some(read_url.to_owned())
+    };
     let contact = [letter.contact.unit.clone(), letter.contact.phone.clone(), letter.contact.hours.clone()]
         .into_iter()
         .flatten()
@@ -126,7 +139,7 @@ fn notice_text(work: &DeliveryWork, language: &str) -> NoticeText {
         paragraphs.push(m("email-contact", &[("sender", sender.clone()), ("contact", contact)]));
     }
     paragraphs.push(m("email-footer", &[]));
-    NoticeText { subject: m("email-subject", &[("sender", sender)]), paragraphs }
+    NoticeText { subject: m("email-subject", &[("sender", sender)]), paragraphs, read_url }
 }
 
 /// `Content-Language` (RFC 3282), so mail clients and screen readers know the language.
@@ -152,7 +165,19 @@ fn escape_html(s: &str) -> String {
 }
 
 fn html(text: &NoticeText, language: &str) -> String {
-    let body: String = text.paragraphs.iter().map(|p| format!("<p>{}</p>\n", escape_html(p))).collect();
+    let body: String = text
+        .paragraphs
+        .iter()
+        .map(|p| {
+            let mut p = escape_html(p);
+            // the public reading page becomes a real link in the HTML part
+            if let Some(url) = &text.read_url {
+                let url = escape_html(url);
+                p = p.replace(&url, &format!("<a href=\"{url}\">{url}</a>"));
+            }
+            format!("<p>{p}</p>\n")
+        })
+        .collect();
     format!(
         "<!doctype html>\n<html lang=\"{language}\"><head><meta charset=\"utf-8\"><title>{}</title></head>\n<body>\n{body}</body></html>\n",
         escape_html(&text.subject)
@@ -172,7 +197,7 @@ impl Channel for EmailNotice {
         let from: Mailbox =
             self.from.parse().map_err(|e| ChannelError::Permanent(format!("bad sender address in settings: {e}")))?;
         let language = I18N.negotiate(work.citizen.language.as_deref().or(Some(DEFAULT_LANGUAGE)));
-        let text = notice_text(work, language);
+        let text = notice_text(work, language, &self.read_url);
         let plain = text.paragraphs.join("\n\n") + "\n";
         let email = lettre::Message::builder()
             .from(from)
@@ -286,14 +311,14 @@ mod tests {
     fn the_danish_notice_reads_like_this() {
         let mut w = work(ChannelKind::Email, None, Some("jens@example.org"), false);
         w.letter.deadline = Some("2099-12-31".into());
-        let text = notice_text(&w, "da");
+        let text = notice_text(&w, "da", "https://www.borger.dk/digitalpost");
         assert_eq!(text.subject, "Du har fået et brev fra Aarhus Kommune");
         assert_eq!(
             text.paragraphs.join("\n\n"),
             "Du har fået et nyt brev fra Aarhus Kommune.\n\n\
              Brevet er vigtigt. Læs det så hurtigt som muligt.\n\n\
              Du skal svare senest 31. december 2099.\n\n\
-             Du kan læse brevet i Digital Post. Brevet står ikke i denne e-mail.\n\n\
+             Du kan læse brevet i Digital Post: https://www.borger.dk/digitalpost. Brevet står ikke i denne e-mail.\n\n\
              Har du spørgsmål, eller har du brug for hjælp til at læse brevet, så kontakt Aarhus Kommune: +45 70 10 10 10.\n\n\
              Denne e-mail er sendt automatisk. Du kan ikke svare på den."
         );

@@ -57,6 +57,15 @@ impl Settings {
         OfficeHours::parse(&self.office_hours, &self.time_zone)
             .map_err(|e| ChannelError::Permanent(format!("channels.phone.office_hours: {e}")))
     }
+
+    /// The authority's own office hours when it set them, else the installation's.
+    pub fn office_hours_of(&self, authority: &crate::store::Authority) -> Result<OfficeHours, ChannelError> {
+        match &authority.office_hours {
+            Some(spec) => OfficeHours::parse(spec, authority.time_zone.as_deref().unwrap_or(&self.time_zone))
+                .map_err(|e| ChannelError::Permanent(format!("the authority's office hours: {e}"))),
+            None => self.office_hours(),
+        }
+    }
 }
 
 /// The transport `settings` choose.
@@ -80,20 +89,25 @@ impl Transport for CallbackQueue {
 
 /// Plans callback tasks: who to call, about what, and when (within office hours).
 pub struct CallbackPlanner {
+    settings: Settings,
     hours: OfficeHours,
 }
 
 impl CallbackPlanner {
     pub fn new(settings: &Settings) -> Result<Self, ChannelError> {
-        Ok(Self { hours: settings.office_hours()? })
+        Ok(Self { settings: settings.clone(), hours: settings.office_hours()? })
     }
 
     pub fn task(&self, work: &DeliveryWork, now: jiff::Timestamp) -> Option<NewCallback> {
+        // an authority's own hours win; bad ones (validated when set) fall back to the installation's
+        let own =
+            work.authority.office_hours.as_ref().and_then(|_| self.settings.office_hours_of(&work.authority).ok());
+        let hours = own.as_ref().unwrap_or(&self.hours);
         Some(NewCallback {
             id: uuid::Uuid::now_v7(),
             phone: work.citizen.phone.clone()?,
             summary: summary(work),
-            due_at: self.hours.next_open(now).as_millisecond(),
+            due_at: hours.next_open(now).as_millisecond(),
         })
     }
 }

@@ -47,7 +47,14 @@ pub fn work(channel: ChannelKind, phone: Option<&str>, email: Option<&str>, addr
             large_print: false,
             exempt_from_digital_post: false,
         },
-        authority: Authority { id: Uuid::nil(), name: "Aarhus Kommune".into(), cvr: "55133018".into(), created_at: 0 },
+        authority: Authority {
+            id: Uuid::nil(),
+            name: "Aarhus Kommune".into(),
+            cvr: "55133018".into(),
+            created_at: 0,
+            office_hours: None,
+            time_zone: None,
+        },
         delivery: DeliveryRecord {
             id: Uuid::now_v7(),
             letter_id: id,

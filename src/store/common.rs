@@ -422,17 +422,32 @@ macro_rules! common_store_impl {
             }
 
             async fn authority(&self, id: Uuid) -> StoreResult<Option<Authority>> {
-                Ok(sqlx::query_as(sql("SELECT id, name, cvr, created_at FROM authorities WHERE id = $1"))
+                Ok(sqlx::query_as(sql("SELECT id, name, cvr, created_at, office_hours, time_zone FROM authorities WHERE id = $1"))
                     .bind(id)
                     .fetch_optional(self.reader())
                     .await?)
             }
 
             async fn authority_by_cvr(&self, cvr: &str) -> StoreResult<Option<Authority>> {
-                Ok(sqlx::query_as(sql("SELECT id, name, cvr, created_at FROM authorities WHERE cvr = $1"))
+                Ok(sqlx::query_as(sql("SELECT id, name, cvr, created_at, office_hours, time_zone FROM authorities WHERE cvr = $1"))
                     .bind(cvr)
                     .fetch_optional(self.reader())
                     .await?)
+            }
+
+            async fn set_office_hours(
+                &self,
+                authority_id: Uuid,
+                office_hours: Option<&str>,
+                time_zone: Option<&str>,
+            ) -> StoreResult<()> {
+                sqlx::query(sql("UPDATE authorities SET office_hours = $2, time_zone = $3 WHERE id = $1"))
+                    .bind(authority_id)
+                    .bind(office_hours)
+                    .bind(time_zone)
+                    .execute(self.writer())
+                    .await?;
+                Ok(())
             }
 
             async fn add_api_key(&self, authority_id: Uuid, key_hash: &str, hint: &str, now: i64) -> StoreResult<Uuid> {
@@ -452,7 +467,8 @@ macro_rules! common_store_impl {
 
             async fn authority_by_key_hash(&self, key_hash: &str) -> StoreResult<Option<Authority>> {
                 Ok(sqlx::query_as(sql(
-                    "SELECT a.id, a.name, a.cvr, a.created_at FROM api_keys k JOIN authorities a ON a.id = k.authority_id \
+                    "SELECT a.id, a.name, a.cvr, a.created_at, a.office_hours, a.time_zone FROM api_keys k \
+                     JOIN authorities a ON a.id = k.authority_id \
                      WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
                 ))
                 .bind(key_hash)

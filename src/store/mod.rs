@@ -73,6 +73,13 @@ pub trait Store: Send + Sync + 'static {
     async fn create_authority(&self, authority: &Authority) -> StoreResult<()>;
     async fn authority(&self, id: Uuid) -> StoreResult<Option<Authority>>;
     async fn authority_by_cvr(&self, cvr: &str) -> StoreResult<Option<Authority>>;
+    /// An authority's own office hours for callback calls (`None`: the installation's).
+    async fn set_office_hours(
+        &self,
+        authority_id: Uuid,
+        office_hours: Option<&str>,
+        time_zone: Option<&str>,
+    ) -> StoreResult<()>;
     async fn add_api_key(&self, authority_id: Uuid, key_hash: &str, hint: &str, now: i64) -> StoreResult<Uuid>;
     async fn authority_by_key_hash(&self, key_hash: &str) -> StoreResult<Option<Authority>>;
 

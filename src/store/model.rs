@@ -13,6 +13,9 @@ pub struct Authority {
     pub name: String,
     pub cvr: String,
     pub created_at: i64,
+    /// When its caseworkers make callback calls (`"mon-fri 09:00-15:00"`); else the installation's.
+    pub office_hours: Option<String>,
+    pub time_zone: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -6,7 +6,11 @@ use budbringer::store::ProfileUpdate;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-on_both_backends!(a_reached_citizen_is_evidence, unanswered_and_wrong_numbers_fail_the_delivery);
+on_both_backends!(
+    a_reached_citizen_is_evidence,
+    unanswered_and_wrong_numbers_fail_the_delivery,
+    an_authoritys_own_office_hours_set_when_calls_are_due
+);
 
 async fn open_task(app: &TestApp, key: &str, letter_id: uuid::Uuid) -> Value {
     let mut found = Value::Null;
@@ -106,5 +110,28 @@ async fn unanswered_and_wrong_numbers_fail_the_delivery(backend: Backend) {
     let wrong: Value = log_call(&app, &key, &task, "wrong_number", 3).await.json().await.unwrap();
     assert_eq!(wrong["status"], "failed");
     assert_eq!(app.get_json(&key, &format!("/v1/letters/{letter_id}")).await["status"], "failed");
+    app.finish().await;
+}
+
+async fn an_authoritys_own_office_hours_set_when_calls_are_due(backend: Backend) {
+    let clock = std::sync::Arc::new(budbringer::domain::ManualClock::new("2026-11-25T09:00:00Z".parse().unwrap()));
+    let app = TestApp::start_with_clock(&backend, clock, |_| {}).await;
+    let (authority, key) = app.authority("Lolland Kommune").await;
+    let put = |body: Value| {
+        let request = app.client.put(format!("{}/v1/settings/office-hours", app.base)).bearer_auth(&key).json(&body);
+        async move { request.send().await.unwrap() }
+    };
+    let bad = put(json!({ "office_hours": "whenever" })).await;
+    assert_eq!(error_locations(&expect_problem(bad, 422).await), ["/office_hours"]);
+    let bad = put(json!({ "office_hours": "sat-sun 10:00-12:00", "time_zone": "Mars/Olympus" })).await;
+    assert_eq!(error_locations(&expect_problem(bad, 422).await), ["/time_zone"]);
+    assert_eq!(put(json!({ "office_hours": "sat-sun 10:00-12:00" })).await.status(), 200);
+    assert_eq!(app.get_json(&key, "/v1/settings").await["office_hours"], "sat-sun 10:00-12:00");
+
+    let profile = ProfileUpdate { phone: Some("+4512345678".into()), ..Default::default() };
+    let (letter_id, _) = app.letter_on_channel(authority, ChannelKind::Phone, profile, None).await;
+    let task = open_task(&app, &key, letter_id).await;
+    // Wednesday → the weekend team's Saturday 10:00 in Copenhagen (09:00 UTC)
+    assert_eq!(task["due_at"], "2026-11-28T09:00:00Z");
     app.finish().await;
 }

@@ -61,7 +61,9 @@ enum EvidenceKind {
 #[derive(Debug, Clone)]
 enum Op {
     /// Post a letter; `cancel_at_once` cancels it before waiting for the engine (a race the
-    /// engine may win: then the cancel is a 409).
+    /// engine may win: then the cancel is a 409). Any other answer fails the property — on
+    /// PostgreSQL a 500 here has been a lock-order deadlock between `cancel_letter` (letter row,
+    /// then deliveries) and `start_delivery`/`finish_delivery` (delivery row, then letter).
     Post {
         important: bool,
         respond_in_days: Option<u8>,
@@ -437,7 +439,7 @@ fn check_letter(t: &Tracked, view: &Value, timers: &[(Option<i64>, i64)], alerts
 
     // 3. nothing escalates after the first evidence
     if let Some(first) = first_evidence
-        && timeline[..first].iter().any(|e| e["type"] == "escalated")
+        && timeline[first..].iter().any(|e| e["type"] == "escalated")
     {
         return Err("invariant 3: an escalated event after evidence".into());
     }

@@ -53,6 +53,8 @@ async fn setup(backend: &Backend) -> (TestDb, Arc<dyn Store>, Uuid) {
         name: "Test".into(),
         cvr: format!("{:08}", rand_u32() % 100_000_000),
         created_at: 0,
+        office_hours: None,
+        time_zone: None,
     };
     store.create_authority(&authority).await.unwrap();
     (db, store, authority.id)

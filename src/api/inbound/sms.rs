@@ -164,7 +164,13 @@ async fn kannel_reply(State(state): State<AppState>, Query(query): Query<ReplyQu
     let reply = match kind {
         ReplyKind::Reaction => Reply::Reaction,
         ReplyKind::CallbackRequest => {
-            let hours = state.settings.channels.phone.office_hours().map_err(|e| ApiError::Internal(e.into()))?;
+            let authority = state.store.authority(target.authority_id).await?;
+            let phone = &state.settings.channels.phone;
+            let hours = match &authority {
+                Some(a) => phone.office_hours_of(a),
+                None => phone.office_hours(),
+            }
+            .map_err(|e| ApiError::Internal(e.into()))?;
             let args = [("sender", target.sender.clone()), ("subject", target.subject.clone())];
             Reply::CallbackRequest(NewCallback {
                 id: Uuid::now_v7(),

@@ -1,0 +1,69 @@
+//! `/v1/settings`: an authority's own settings — for now its office hours for callback calls.
+
+use axum::Json;
+use axum::extract::State;
+use axum::routing::{get, put};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::error::ApiError;
+use super::extract::{Caller, JsonBody};
+use super::model::ProblemDoc;
+use crate::app::AppState;
+use crate::domain::letter::FieldError;
+use crate::domain::office_hours::OfficeHours;
+
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/v1/settings", get(get_settings))
+        .route("/v1/settings/office-hours", put(put_office_hours))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SettingsView {
+    pub name: String,
+    pub cvr: String,
+    /// When callback calls are due, e.g. `mon-fri 09:00-15:00`; the installation's when absent.
+    pub office_hours: Option<String>,
+    pub time_zone: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OfficeHoursRequest {
+    /// `mon-fri 09:00-15:00`, or `null` to use the installation's.
+    pub office_hours: Option<String>,
+    /// IANA time zone, e.g. `Europe/Copenhagen`.
+    pub time_zone: Option<String>,
+}
+
+/// The calling authority's settings.
+#[utoipa::path(get, path = "/v1/settings", tag = "settings",
+    responses((status = 200, body = SettingsView), (status = 401, body = ProblemDoc, content_type = "application/problem+json")),
+    security(("api_key" = [])))]
+pub async fn get_settings(caller: Caller) -> Json<SettingsView> {
+    let a = caller.authority;
+    Json(SettingsView { name: a.name, cvr: a.cvr, office_hours: a.office_hours, time_zone: a.time_zone })
+}
+
+/// Set when the authority's caseworkers make callback calls.
+#[utoipa::path(put, path = "/v1/settings/office-hours", tag = "settings", request_body = OfficeHoursRequest,
+    responses((status = 200, body = SettingsView), (status = 422, body = ProblemDoc, content_type = "application/problem+json")),
+    security(("api_key" = [])))]
+pub async fn put_office_hours(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: JsonBody<OfficeHoursRequest>,
+) -> Result<Json<SettingsView>, ApiError> {
+    let r = body.value;
+    if let Some(spec) = &r.office_hours {
+        let tz = r.time_zone.as_deref().unwrap_or(&state.settings.channels.phone.time_zone);
+        if OfficeHours::parse(spec, tz).is_err() {
+            let pointer = if jiff::tz::TimeZone::get(tz).is_err() { "/time_zone" } else { "/office_hours" };
+            return Err(ApiError::Invalid(vec![FieldError::new(pointer, "error-office-hours")]));
+        }
+    }
+    state.store.set_office_hours(caller.authority.id, r.office_hours.as_deref(), r.time_zone.as_deref()).await?;
+    let a = caller.authority;
+    Ok(Json(SettingsView { name: a.name, cvr: a.cvr, office_hours: r.office_hours, time_zone: r.time_zone }))
+}
