@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::error::ApiError;
 use super::extract::{Caller, JsonBody};
 use super::model::ProblemDoc;
-use super::query::{bad_value, unknown_parameter};
+use super::query::all_flag;
 use crate::app::AppState;
 use crate::domain::event::format_ms;
 use crate::domain::letter::FieldError;
@@ -74,19 +74,7 @@ pub async fn list_alerts(
     caller: Caller,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<Vec<AlertView>>, ApiError> {
-    let mut all = false;
-    let mut errors = Vec::new();
-    for (name, value) in &params {
-        match (name.as_str(), value.as_str()) {
-            ("all", "true") => all = true,
-            ("all", "false") => all = false,
-            ("all", _) => errors.push(bad_value(name, "true or false")),
-            _ => errors.push(unknown_parameter(name)),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Invalid(errors));
-    }
+    let all = all_flag(&params).map_err(ApiError::Invalid)?;
     let alerts = state.store.alerts(caller.authority.id, all).await?;
     Ok(Json(alerts.into_iter().map(AlertView::from).collect()))
 }

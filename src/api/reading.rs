@@ -122,11 +122,7 @@ async fn read_letter(
         }
         html.push_str("</ul></section>");
     }
-    let contact = [letter.contact.unit.clone(), letter.contact.phone.clone(), letter.contact.hours.clone()]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(", ");
+    let contact = letter.contact.summary();
     if !contact.is_empty() {
         html.push_str(&format!(
             "<footer><p>{}</p></footer>",

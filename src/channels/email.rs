@@ -130,11 +130,7 @@ fn notice_text(work: &DeliveryWork, language: &str, read_url: &str) -> NoticeTex
         paragraphs.push(m("email-how-to-read", &[("url", read_url.to_owned())]));
         Some(read_url.to_owned())
     };
-    let contact = [letter.contact.unit.clone(), letter.contact.phone.clone(), letter.contact.hours.clone()]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(", ");
+    let contact = letter.contact.summary();
     if !contact.is_empty() {
         paragraphs.push(m("email-contact", &[("sender", sender.clone()), ("contact", contact)]));
     }

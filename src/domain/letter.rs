@@ -159,6 +159,13 @@ pub struct ContactPoint {
     pub hours: Option<String>,
 }
 
+impl ContactPoint {
+    /// "Borgerservice, +45 70 10 10 10, Man–fre 9–12": how to reach the unit, in one line.
+    pub fn summary(&self) -> String {
+        [&self.unit, &self.phone, &self.hours].into_iter().flatten().cloned().collect::<Vec<_>>().join(", ")
+    }
+}
+
 /// A document as the authority submitted it (content already decoded).
 #[derive(Debug, Clone)]
 pub struct NewDocument {

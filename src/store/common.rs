@@ -166,6 +166,17 @@ macro_rules! common_store_impl {
                 Ok(())
             }
 
+            /// Lock a letter's row first in every transaction that changes the letter and its
+            /// deliveries, so that two of them (a cancel and a delivery, say) take rows in the same
+            /// order and never deadlock.
+            async fn lock_letter(tx: &mut Tx, letter_id: Uuid) -> StoreResult<()> {
+                sqlx::query(sql(concat!("SELECT id FROM letters WHERE id = $1", $lock)))
+                    .bind(letter_id)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
+            }
+
             async fn insert_timer(tx: &mut Tx, letter_id: Uuid, timer: &Timer, now: i64) -> StoreResult<()> {
                 sqlx::query(sql(
                     "INSERT INTO jobs (id, kind, letter_id, step, available_at, attempts, max_attempts, created_at) \
@@ -814,6 +825,7 @@ macro_rules! common_store_impl {
                     return Err(StoreError::Corrupt(format!("job {} has no delivery", job.id)));
                 };
                 let mut tx = self.writer().begin().await?;
+                Self::lock_letter(&mut tx, job.letter_id).await?;
                 let row: Option<DeliveryRow> = sqlx::query_as(sql(concat!(
                     "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, updated_at = $2 \
                      WHERE id = $1 AND status IN ('queued', 'sending') RETURNING ", delivery_cols!()
@@ -869,6 +881,7 @@ macro_rules! common_store_impl {
             async fn finish_delivery(&self, job: &Job, outcome: &DeliveryOutcome, now: i64) -> StoreResult<()> {
                 let delivery_id = job.delivery_id.unwrap_or_default();
                 let mut tx = self.writer().begin().await?;
+                Self::lock_letter(&mut tx, job.letter_id).await?;
                 match outcome {
                     DeliveryOutcome::Retry { at, error } => {
                         sqlx::query(sql("UPDATE jobs SET available_at = $2, locked_by = NULL, last_error = $3 WHERE id = $1"))
@@ -887,7 +900,7 @@ macro_rules! common_store_impl {
                     DeliveryOutcome::Delivered { transport, provider_ref } => {
                         let settled: Option<(String, String)> = sqlx::query_as(sql(
                             "UPDATE deliveries SET status = 'delivered', transport = $2, provider_ref = $3, last_error = NULL, \
-                             updated_at = $4 WHERE id = $1 AND status = 'sending' RETURNING channel, purpose",
+                             updated_at = $4 WHERE id = $1 AND status IN ('sending', 'cancelled') RETURNING channel, purpose",
                         ))
                         .bind(delivery_id)
                         .bind(transport)
@@ -987,7 +1000,13 @@ macro_rules! common_store_impl {
                     ProviderReceipt::Delivered { detail } => ("delivered", None, detail.clone()),
                     ProviderReceipt::Failed { error } => ("failed", Some(error.clone()), None),
                 };
+                let letter_id: Option<Uuid> = sqlx::query_scalar(sql("SELECT letter_id FROM deliveries WHERE id = $1"))
+                    .bind(delivery_id)
+                    .fetch_optional(self.reader())
+                    .await?;
+                let Some(letter_id) = letter_id else { return Ok(false) };
                 let mut tx = self.writer().begin().await?;
+                Self::lock_letter(&mut tx, letter_id).await?;
                 let settled: Option<(Uuid, String, String, Option<String>, Option<String>)> = sqlx::query_as(sql(
                     "UPDATE deliveries SET status = $2, last_error = $3, updated_at = $4 WHERE id = $1 \
                      AND status IN ('sending', 'sent') RETURNING letter_id, channel, purpose, transport, provider_ref",
@@ -1281,6 +1300,7 @@ macro_rules! common_store_impl {
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some(task) = task else { return Ok(None) };
+                Self::lock_letter(&mut tx, task.letter_id).await?;
                 let no_answers = task.no_answers + i64::from(log.outcome == CallOutcome::NoAnswer);
                 let (status, due_at) = match log.outcome {
                     CallOutcome::Reached => ("done", task.due_at),

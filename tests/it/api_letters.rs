@@ -11,6 +11,7 @@ on_both_backends!(
     listing_filters_and_pages_through_letters,
     cancel_stops_a_pending_letter_and_refuses_a_final_one,
     another_authoritys_letter_is_not_found,
+    a_cancel_racing_the_first_delivery_never_fails,
 );
 
 async fn a_letter_is_accepted_delivered_and_has_a_timeline(backend: Backend) {
@@ -280,5 +281,22 @@ async fn another_authoritys_letter_is_not_found(backend: Backend) {
     assert!(app.get_json(&key_b, "/v1/events").await["events"].as_array().unwrap().is_empty());
     // and it was not cancelled by the other authority
     assert_eq!(app.get_json(&key_a, &format!("/v1/letters/{id}")).await["status"], "accepted");
+    app.finish().await;
+}
+
+/// A cancel sent right after the letter races the engine's first delivery: it wins (200) or
+/// loses (409), but never errors — both sides lock the letter before its deliveries.
+async fn a_cancel_racing_the_first_delivery_never_fails(backend: Backend) {
+    let app = TestApp::start(&backend).await;
+    let (_, key) = app.authority("Faaborg-Midtfyn Kommune").await;
+    let mut answers = std::collections::BTreeMap::new();
+    for _ in 0..60 {
+        let created: Value = app.post_letter(&key, &letter("0101901234")).await.json().await.unwrap();
+        let id = created["id"].as_str().unwrap();
+        let cancel =
+            app.client.post(format!("{}/v1/letters/{id}/cancel", app.base)).bearer_auth(&key).send().await.unwrap();
+        *answers.entry(cancel.status().as_u16()).or_insert(0) += 1;
+    }
+    assert!(answers.keys().all(|s| *s == 200 || *s == 409), "answers: {answers:?}");
     app.finish().await;
 }
