@@ -101,6 +101,13 @@ async fn sf1601_letter_is_sent_then_delivered_by_receipt(backend: Backend) {
         |kind: &str| kinds.iter().position(|k| *k == kind).unwrap_or_else(|| panic!("no {kind} in {kinds:?}"));
     assert!(position("dispatched") < position("sent") && position("sent") < position("delivered"), "{kinds:?}");
     assert_eq!(kinds.iter().filter(|k| **k == "delivered").count(), 1, "{kinds:?}");
+
+    // a read receipt from the mailbox provider is evidence: the letter was opened
+    let read = serde_json::json!({ "message_uuid": view["deliveries"][0]["provider_ref"], "status": "read" });
+    assert_eq!(post_receipt(&app, SECRET, read).await.status(), 200);
+    let opened = letter_json(&app, &key, &id).await;
+    let opened_event = opened["timeline"].as_array().expect("timeline").iter().find(|e| e["type"] == "opened");
+    assert_eq!(opened_event.expect("an opened event")["data"]["via"], "read_receipt");
     app.finish().await;
     let _ = std::fs::remove_dir_all(&pki.dir);
 }

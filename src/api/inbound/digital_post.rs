@@ -29,6 +29,7 @@ use crate::api::error::ApiError;
 use crate::api::extract::JsonBody;
 use crate::app::AppState;
 use crate::domain::ChannelKind;
+use crate::domain::EventKind;
 use crate::domain::letter::FieldError;
 use crate::store::ProviderReceipt;
 
@@ -43,6 +44,8 @@ pub fn router() -> axum::Router<AppState> {
 pub enum ReceiptStatus {
     Delivered,
     Failed,
+    /// A mailbox provider's read receipt: the citizen opened the message (evidence).
+    Read,
 }
 
 /// A status receipt. Unknown fields are ignored: providers add to their receipts.
@@ -84,7 +87,25 @@ async fn receipt(State(state): State<AppState>, request: Request) -> Result<Json
         .delivery_by_provider_ref(ChannelKind::DigitalPost, &message_uuid)
         .await?
         .ok_or(ApiError::NotFound("digital-post-receipt-unknown-message"))?;
+    if let ReceiptStatus::Read = body.status {
+        let letter = state
+            .store
+            .letter_for_reading(delivery.letter_id)
+            .await?
+            .ok_or(ApiError::NotFound("digital-post-receipt-unknown-message"))?;
+        let data = json!({ "via": "read_receipt", "channel": "digital_post", "delivery_id": delivery.id });
+        let now = state.clock.now_ms();
+        // a read receipt also proves delivery
+        let delivered = ProviderReceipt::Delivered { detail: Some("read receipt".into()) };
+        state.store.record_receipt(delivery.id, &delivered, now).await?;
+        state.store.record_evidence(letter.authority_id, letter.id, EventKind::Opened, data, now).await?;
+        state.metrics.receipt("digital_post", "read");
+        state.webhook_wake.notify_one();
+        tracing::info!(delivery_id = %delivery.id, %message_uuid, "Digital Post read receipt");
+        return Ok(Json(json!({ "recorded": true })));
+    }
     let receipt = match body.status {
+        ReceiptStatus::Read => ProviderReceipt::Delivered { detail: body.detail },
         ReceiptStatus::Delivered => ProviderReceipt::Delivered { detail: body.detail },
         ReceiptStatus::Failed => ProviderReceipt::Failed {
             error: body.error.or(body.detail).unwrap_or_else(|| "Digital Post reported a failure".into()),
