@@ -125,6 +125,8 @@ CREATE TABLE jobs (
     delivery_id  UUID,
     -- for escalation timers: the rung it starts
     step         BIGINT,
+    -- what a one-off job needs (a one-time code SMS: number and text)
+    payload      JSONB,
     available_at BIGINT NOT NULL,
     locked_by    TEXT,
     attempts     BIGINT NOT NULL DEFAULT 0,
@@ -221,3 +223,16 @@ CREATE TABLE policies (
     updated_at   BIGINT NOT NULL,
     PRIMARY KEY (authority_id, importance, category)
 );
+
+-- One-time codes that open a reading link which arrived by SMS or e-mail (those can be
+-- forwarded); only the hash is kept.
+CREATE TABLE reading_codes (
+    id          UUID PRIMARY KEY,
+    delivery_id UUID NOT NULL REFERENCES deliveries(id),
+    code_hash   TEXT NOT NULL,
+    expires_at  BIGINT NOT NULL,
+    attempts    BIGINT NOT NULL DEFAULT 0,
+    used_at     BIGINT,
+    created_at  BIGINT NOT NULL
+);
+CREATE INDEX reading_codes_delivery ON reading_codes (delivery_id, created_at);

@@ -128,6 +128,8 @@ CREATE TABLE jobs (
     delivery_id  BLOB,
     -- for escalation timers: the rung it starts
     step         INTEGER,
+    -- what a one-off job needs (a one-time code SMS: number and text)
+    payload      TEXT,
     available_at INTEGER NOT NULL,
     locked_by    TEXT,
     attempts     INTEGER NOT NULL DEFAULT 0,
@@ -222,3 +224,16 @@ CREATE TABLE policies (
     updated_at   INTEGER NOT NULL,
     PRIMARY KEY (authority_id, importance, category)
 );
+
+-- One-time codes that open a reading link which arrived by SMS or e-mail (those can be
+-- forwarded); only the hash is kept.
+CREATE TABLE reading_codes (
+    id          BLOB PRIMARY KEY,
+    delivery_id BLOB NOT NULL REFERENCES deliveries(id),
+    code_hash   TEXT NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    used_at     INTEGER,
+    created_at  INTEGER NOT NULL
+);
+CREATE INDEX reading_codes_delivery ON reading_codes (delivery_id, created_at);

@@ -46,6 +46,9 @@ pub struct Settings {
     /// Where citizens read Digital Post: a public page, never a personal link (an e-mail can
     /// be forwarded).
     pub read_url: String,
+    /// Put the citizen's personal reading link in the notice; it asks for a one-time code sent
+    /// to the registered phone before it shows anything (e-mails can be forwarded).
+    pub include_reading_link: bool,
     pub smtp: SmtpSettings,
 }
 
@@ -66,6 +69,7 @@ impl Default for Settings {
             transport: TransportKind::File,
             from: "Budbringer <noreply@budbringer.invalid>".into(),
             read_url: "https://www.borger.dk/digitalpost".into(),
+            include_reading_link: true,
             smtp: SmtpSettings::default(),
         }
     }
@@ -95,11 +99,16 @@ pub fn transport(settings: &Settings, file_drop: &Arc<dyn Transport>) -> Result<
 pub struct EmailNotice {
     from: String,
     read_url: String,
+    reading: Option<crate::domain::reading::ReadingLinks>,
 }
 
 impl EmailNotice {
-    pub fn new(settings: &Settings) -> Self {
-        Self { from: settings.from.clone(), read_url: settings.read_url.clone() }
+    pub fn new(settings: &Settings, links: &super::InboundLinks) -> Self {
+        let reading = settings.include_reading_link.then(|| crate::domain::reading::ReadingLinks {
+            public_url: links.public_url.clone(),
+            key: links.reading_key.clone(),
+        });
+        Self { from: settings.from.clone(), read_url: settings.read_url.clone(), reading }
     }
 }
 
@@ -110,7 +119,8 @@ struct NoticeText {
     read_url: Option<String>,
 }
 
-fn notice_text(work: &DeliveryWork, language: &str, read_url: &str) -> NoticeText {
+/// `personal`: `read_url` is the citizen's own reading link (it asks for a one-time code).
+fn notice_text(work: &DeliveryWork, language: &str, read_url: &str, personal: bool) -> NoticeText {
     let letter = &work.letter;
     let sender = work.authority.name.clone();
     let m = |id: &str, args: &[(&str, String)]| I18N.message(language, id, args);
@@ -127,7 +137,8 @@ fn notice_text(work: &DeliveryWork, language: &str, read_url: &str) -> NoticeTex
         paragraphs.push(m("email-how-to-read-paper", &[]));
         None
     } else {
-        paragraphs.push(m("email-how-to-read", &[("url", read_url.to_owned())]));
+        let id = if personal { "email-how-to-read-link" } else { "email-how-to-read" };
+        paragraphs.push(m(id, &[("url", read_url.to_owned())]));
         Some(read_url.to_owned())
     };
     let contact = letter.contact.summary();
@@ -193,7 +204,12 @@ impl Channel for EmailNotice {
         let from: Mailbox =
             self.from.parse().map_err(|e| ChannelError::Permanent(format!("bad sender address in settings: {e}")))?;
         let language = I18N.negotiate(work.citizen.language.as_deref().or(Some(DEFAULT_LANGUAGE)));
-        let text = notice_text(work, language, &self.read_url);
+        // the personal link (behind a one-time code), or the public Digital Post page
+        let read_url = match &self.reading {
+            Some(links) => links.url(work.delivery.id),
+            None => self.read_url.clone(),
+        };
+        let text = notice_text(work, language, &read_url, self.reading.is_some());
         let plain = text.paragraphs.join("\n\n") + "\n";
         let email = lettre::Message::builder()
             .from(from)
@@ -285,7 +301,7 @@ mod tests {
         let mut w = work(ChannelKind::Email, None, Some("jens@example.org"), false);
         w.citizen.language = language.map(Into::into);
         w.letter.deadline = Some("2099-12-31".into());
-        let msg = EmailNotice::new(&Settings::default()).render(&w).unwrap();
+        let msg = EmailNotice::new(&Settings::default(), &crate::channels::InboundLinks::default()).render(&w).unwrap();
         assert_eq!(msg.recipient.as_deref(), Some("jens@example.org"));
         String::from_utf8(msg.bytes).unwrap()
     }
@@ -307,7 +323,7 @@ mod tests {
     fn the_danish_notice_reads_like_this() {
         let mut w = work(ChannelKind::Email, None, Some("jens@example.org"), false);
         w.letter.deadline = Some("2099-12-31".into());
-        let text = notice_text(&w, "da", "https://www.borger.dk/digitalpost");
+        let text = notice_text(&w, "da", "https://www.borger.dk/digitalpost", false);
         assert_eq!(text.subject, "Du har fået et brev fra Aarhus Kommune");
         assert_eq!(
             text.paragraphs.join("\n\n"),

@@ -122,7 +122,7 @@ impl Channels {
             ),
             (Box::new(print::Print), print::transport(&settings.print, &file_drop)?),
             (Box::new(sms::SmsNotice), sms::transport(&settings.sms, &file_drop, links)?),
-            (Box::new(email::EmailNotice::new(&settings.email)), email::transport(&settings.email, &file_drop)?),
+            (Box::new(email::EmailNotice::new(&settings.email, links)), email::transport(&settings.email, &file_drop)?),
             (Box::new(phone::PhoneCallback), phone::transport(&settings.phone, &file_drop)?),
         ];
         let routes = routes
@@ -145,6 +145,24 @@ impl Channels {
         (work.delivery.channel == ChannelKind::Phone && receipt.transport == phone::CALLBACK_QUEUE)
             .then(|| self.callbacks.task(work, now))
             .flatten()
+    }
+
+    /// Send a short text by SMS that is not a letter's notice (a one-time code). It goes over
+    /// the SMS channel's transport, with its own message id.
+    pub async fn send_sms_text(&self, letter_id: Uuid, to: &str, text: &str) -> Result<Receipt, ChannelError> {
+        let (_, transport) = self
+            .routes
+            .get(&ChannelKind::Sms)
+            .ok_or_else(|| ChannelError::Permanent("no transport configured for sms".into()))?;
+        let message = OutboundMessage {
+            channel: ChannelKind::Sms,
+            letter_id,
+            delivery_id: Uuid::now_v7(),
+            extension: "txt",
+            bytes: format!("To: {to}\n\n{text}\n").into_bytes(),
+            recipient: Some(to.to_owned()),
+        };
+        transport.send(&message).await
     }
 
     /// Render the letter for the delivery's channel and send it.

@@ -83,6 +83,7 @@ impl Engine {
         let result = match job.kind.as_str() {
             "deliver" => self.deliver(&job).await,
             "escalate" => self.escalate(&job).await,
+            "code_sms" => self.send_code(&job).await,
             other => {
                 tracing::error!(job_id = %job.id, kind = other, "unknown job kind; left for a newer version");
                 Ok(())
@@ -237,5 +238,24 @@ impl Engine {
             self.events_written.notify_one();
         }
         Ok(())
+    }
+
+    /// Text a one-time code to the citizen's registered phone. Codes are short-lived: a failed
+    /// send is retried a few times, then dropped (the citizen can ask for a new code).
+    async fn send_code(&self, job: &Job) -> Result<(), crate::store::StoreError> {
+        let payload = job.payload.as_ref().map(|p| &p.0);
+        let to = payload.and_then(|p| p["to"].as_str()).unwrap_or_default();
+        let text = payload.and_then(|p| p["text"].as_str()).unwrap_or_default();
+        match self.channels.send_sms_text(job.letter_id, to, text).await {
+            Ok(_) => self.store.drop_job(job.id).await,
+            Err(e) if !e.is_permanent() && job.attempts < job.max_attempts => {
+                tracing::info!(error = %e, "one-time code SMS will be retried");
+                Ok(()) // the lease runs out and the job comes back
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "one-time code SMS could not be sent");
+                self.store.drop_job(job.id).await
+            }
+        }
     }
 }

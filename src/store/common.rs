@@ -800,7 +800,7 @@ macro_rules! common_store_impl {
                     "UPDATE jobs SET available_at = $1 + $2, locked_by = $3, attempts = attempts + 1 \
                      WHERE id IN (SELECT id FROM jobs WHERE available_at <= $1 ORDER BY available_at LIMIT $4",
                     $skip_locked,
-                    ") RETURNING id, kind, letter_id, delivery_id, step, attempts, max_attempts"
+                    ") RETURNING id, kind, letter_id, delivery_id, step, payload, attempts, max_attempts"
                 )))
                 .bind(now)
                 .bind(lease_ms)
@@ -1204,6 +1204,91 @@ macro_rules! common_store_impl {
                 .fetch_all(self.reader())
                 .await?;
                 Ok(rows.into_iter().map(|(i, c, p)| (i, c, p.0)).collect())
+            }
+
+            async fn create_reading_code(
+                &self,
+                delivery_id: Uuid,
+                letter_id: Uuid,
+                code_hash: &str,
+                expires_at: i64,
+                sms: serde_json::Value,
+                now: i64,
+            ) -> StoreResult<()> {
+                let mut tx = self.writer().begin().await?;
+                // a new code replaces older ones
+                sqlx::query(sql("UPDATE reading_codes SET used_at = $2 WHERE delivery_id = $1 AND used_at IS NULL"))
+                    .bind(delivery_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(sql(
+                    "INSERT INTO reading_codes (id, delivery_id, code_hash, expires_at, attempts, created_at) \
+                     VALUES ($1, $2, $3, $4, 0, $5)",
+                ))
+                .bind(Uuid::now_v7())
+                .bind(delivery_id)
+                .bind(code_hash)
+                .bind(expires_at)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(sql(
+                    "INSERT INTO jobs (id, kind, letter_id, delivery_id, payload, available_at, attempts, max_attempts, created_at) \
+                     VALUES ($1, 'code_sms', $2, $3, $4, $5, 0, 3, $5)",
+                ))
+                .bind(Uuid::now_v7())
+                .bind(letter_id)
+                .bind(delivery_id)
+                .bind(Json(sms))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn reading_codes_since(&self, delivery_id: Uuid, since: i64) -> StoreResult<i64> {
+                Ok(sqlx::query_scalar(sql("SELECT COUNT(*) FROM reading_codes WHERE delivery_id = $1 AND created_at >= $2"))
+                    .bind(delivery_id)
+                    .bind(since)
+                    .fetch_one(self.reader())
+                    .await?)
+            }
+
+            async fn check_reading_code(
+                &self,
+                delivery_id: Uuid,
+                code_hash: &str,
+                max_attempts: i64,
+                now: i64,
+            ) -> StoreResult<CodeCheck> {
+                let mut tx = self.writer().begin().await?;
+                let live: Option<(Uuid, String)> = sqlx::query_as(sql(concat!(
+                    "SELECT id, code_hash FROM reading_codes WHERE delivery_id = $1 AND used_at IS NULL \
+                     AND expires_at > $2 AND attempts < $3 ORDER BY created_at DESC LIMIT 1", $lock
+                )))
+                .bind(delivery_id)
+                .bind(now)
+                .bind(max_attempts)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((id, stored)) = live else { return Ok(CodeCheck::NoLiveCode) };
+                let accepted = $crate::domain::secret::constant_time_eq(stored.as_bytes(), code_hash.as_bytes());
+                if accepted {
+                    sqlx::query(sql("UPDATE reading_codes SET used_at = $2 WHERE id = $1"))
+                        .bind(id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                } else {
+                    sqlx::query(sql("UPDATE reading_codes SET attempts = attempts + 1 WHERE id = $1"))
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(if accepted { CodeCheck::Accepted } else { CodeCheck::Wrong })
             }
 
             async fn drop_job(&self, job_id: Uuid) -> StoreResult<()> {

@@ -156,6 +156,27 @@ pub trait Store: Send + Sync + 'static {
         category: Option<&str>,
     ) -> StoreResult<Option<crate::domain::policy::Policy>>;
     async fn policies(&self, authority_id: Uuid) -> StoreResult<Vec<(String, String, crate::domain::policy::Policy)>>;
+    /// A one-time code for a reading link (only its hash), and the job that texts it to the
+    /// citizen's registered phone (`sms`: `{"to", "text"}`), in one transaction.
+    async fn create_reading_code(
+        &self,
+        delivery_id: Uuid,
+        letter_id: Uuid,
+        code_hash: &str,
+        expires_at: i64,
+        sms: serde_json::Value,
+        now: i64,
+    ) -> StoreResult<()>;
+    /// How many codes were made for a reading link since `since` (rate limiting).
+    async fn reading_codes_since(&self, delivery_id: Uuid, since: i64) -> StoreResult<i64>;
+    /// Check a code against the newest live one; a wrong one counts an attempt.
+    async fn check_reading_code(
+        &self,
+        delivery_id: Uuid,
+        code_hash: &str,
+        max_attempts: i64,
+        now: i64,
+    ) -> StoreResult<CodeCheck>;
     /// Drop a job that has nothing left to do.
     async fn drop_job(&self, job_id: Uuid) -> StoreResult<()>;
     /// Record evidence (`opened`, `document_opened`, `reacted`) for a letter of this authority:

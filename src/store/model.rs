@@ -264,6 +264,8 @@ pub struct Job {
     pub delivery_id: Option<Uuid>,
     /// Escalation timers: the rung this timer starts.
     pub step: Option<i64>,
+    /// One-off jobs (a one-time code SMS): what they need.
+    pub payload: Option<Json<serde_json::Value>>,
     pub attempts: i64,
     pub max_attempts: i64,
 }
@@ -576,4 +578,13 @@ pub struct LetterDetails {
     pub documents: Vec<DocumentMeta>,
     pub deliveries: Vec<DeliveryRecord>,
     pub timeline: Vec<EventRecord>,
+}
+
+/// What came of checking a one-time code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeCheck {
+    Accepted,
+    Wrong,
+    /// No live code: never sent, expired, used, or too many wrong tries.
+    NoLiveCode,
 }
