@@ -9,3 +9,5 @@ email-how-to-read-link = Læs brevet her: { $url }. Før brevet vises, sender vi
 email-how-to-read-paper = Brevet kommer med posten. Brevet står ikke i denne e-mail.
 email-contact = Har du spørgsmål, eller har du brug for hjælp til at læse brevet, så kontakt { $sender }: { $contact }.
 email-footer = Denne e-mail er sendt automatisk. Du kan ikke svare på den.
+email-helper-subject = { $citizen } har et ulæst brev fra { $sender }
+email-helper-body = { $citizen } har fået et vigtigt brev fra { $sender } og har ikke læst det endnu. { $citizen } har bedt om, at du får besked. Hjælp gerne med at læse det. Brevet står ikke i denne e-mail.

@@ -12,3 +12,4 @@ sms-deadline-extended = Din frist er forlænget til { $date }.
 sms-callback = Svar { $keyword }, hvis du vil ringes op.
 # The word a citizen replies to be called; replies in any language's word are understood.
 sms-callback-keyword = RING
+sms-helper-notice = { $citizen } har fået et vigtigt brev fra { $sender } og har ikke læst det endnu. { $citizen } har bedt om, at du får besked. Hjælp gerne med at læse det.

@@ -9,3 +9,5 @@ email-how-to-read-link = Read the letter here: { $url }. Before it shows the let
 email-how-to-read-paper = The letter comes by post. The letter is not in this e-mail.
 email-contact = If you have questions, or need help reading the letter, contact { $sender }: { $contact }.
 email-footer = This e-mail was sent automatically. You cannot reply to it.
+email-helper-subject = { $citizen } has an unread letter from { $sender }
+email-helper-body = { $citizen } has an important letter from { $sender } that is not read yet. { $citizen } asked us to tell you. Please help them read it. The letter is not in this e-mail.

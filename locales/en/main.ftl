@@ -67,6 +67,8 @@ error-minutes = Minutes must be a number from 0 to 600.
 error-via = Say how in lower case, e.g. counter, phone or letter.
 error-category = The category may have 1-50 characters: a-z, 0-9, _ and -.
 error-office-hours = Write the office hours as "mon-fri 09:00-15:00" and the time zone as e.g. Europe/Copenhagen.
+error-helper-unreachable = The helper needs a phone number or e-mail (notice) or an address (copy).
+error-helper-consent = The citizen must have agreed to the helper (consent: true).
 error-idempotency-key = The Idempotency-Key must have 1 to 255 visible characters.
 
 ## Messages to the citizen

@@ -11,3 +11,4 @@ sms-deadline-extended = Your deadline is extended to { $date }.
 sms-callback = Reply { $keyword } to get a call.
 # The word a citizen replies to be called; replies in any language's word are understood.
 sms-callback-keyword = CALL
+sms-helper-notice = { $citizen } has an important letter from { $sender } that is not read yet. { $citizen } asked us to tell you. Please help them read it.

@@ -40,6 +40,7 @@ CREATE TABLE citizens (
     easy_read                BOOLEAN NOT NULL DEFAULT FALSE,
     preferred_channel        TEXT,
     notice_channels          JSONB NOT NULL DEFAULT '[]',
+    helpers                  JSONB NOT NULL DEFAULT '[]',
     exempt_from_digital_post BOOLEAN NOT NULL DEFAULT FALSE,
     -- who last changed the profile: an authority acting on the citizen's behalf (NULL: the citizen)
     profile_updated_by       UUID,
@@ -107,6 +108,8 @@ CREATE TABLE deliveries (
     channel      TEXT NOT NULL,
     -- 'letter': carries the letter; 'notice': tells the citizen a letter has come
     purpose      TEXT NOT NULL DEFAULT 'letter',
+    -- a helper the delivery goes to instead of the citizen (name and contact, as granted)
+    helper       JSONB,
     status       TEXT NOT NULL,
     transport    TEXT,
     provider_ref TEXT,

@@ -40,6 +40,7 @@ CREATE TABLE citizens (
     easy_read                INTEGER NOT NULL DEFAULT 0,
     preferred_channel        TEXT,
     notice_channels          TEXT NOT NULL DEFAULT '[]',
+    helpers                  TEXT NOT NULL DEFAULT '[]',
     exempt_from_digital_post INTEGER NOT NULL DEFAULT 0,
     -- who last changed the profile: an authority acting on the citizen's behalf (NULL: the citizen)
     profile_updated_by       BLOB,
@@ -108,6 +109,8 @@ CREATE TABLE deliveries (
     channel      TEXT NOT NULL,
     -- 'letter': carries the letter; 'notice': tells the citizen a letter has come
     purpose      TEXT NOT NULL DEFAULT 'letter',
+    -- a helper the delivery goes to instead of the citizen (name and contact, as granted)
+    helper       TEXT,
     status       TEXT NOT NULL,
     transport    TEXT,
     provider_ref TEXT,

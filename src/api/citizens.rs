@@ -61,6 +61,22 @@ pub struct ProfileRequest {
     /// Exempt from Digital Post. No reason is asked for or stored.
     #[serde(default)]
     pub exempt_from_digital_post: bool,
+    /// Trusted people who hear when an important letter goes unread — only with the citizen's
+    /// consent, and only what they are granted (`receives`: `notice` or `copy`).
+    #[serde(default)]
+    pub helpers: Vec<HelperInput>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HelperInput {
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub address: Option<PostalAddress>,
+    pub receives: crate::domain::routing::HelperScope,
+    /// The citizen agreed to this helper and what they receive (required: `true`).
+    pub consent: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -75,6 +91,7 @@ pub struct ProfileView {
     pub preferred_channel: Option<ChannelKind>,
     pub notice_channels: Vec<ChannelKind>,
     pub exempt_from_digital_post: bool,
+    pub helpers: Vec<crate::domain::routing::Helper>,
     /// The authority that changed the profile last, on the citizen's behalf; absent when the
     /// citizen did.
     pub updated_by: Option<String>,
@@ -95,6 +112,7 @@ impl From<StoredProfile> for ProfileView {
             preferred_channel: p.preferred_channel,
             notice_channels: p.notice_channels,
             exempt_from_digital_post: p.exempt_from_digital_post,
+            helpers: p.helpers,
             updated_by: s.updated_by,
             updated_at: s.updated_at.map(format_ms),
         }
@@ -169,10 +187,26 @@ pub async fn put_profile(
         preferred_channel: r.preferred_channel,
         notice_channels: r.notice_channels,
         exempt_from_digital_post: r.exempt_from_digital_post,
+        helpers: r
+            .helpers
+            .iter()
+            .map(|h| crate::domain::routing::Helper {
+                name: h.name.trim().to_owned(),
+                phone: h.phone.clone(),
+                email: h.email.clone(),
+                address: h.address.clone(),
+                receives: h.receives,
+            })
+            .collect(),
     };
     let cpr = parse_cpr(&r.cpr);
     let mut errors: Vec<FieldError> = cpr.as_ref().err().cloned().into_iter().collect();
     errors.extend(validate_profile(&profile));
+    for (i, h) in r.helpers.iter().enumerate() {
+        if !h.consent {
+            errors.push(FieldError::new(format!("/helpers/{i}/consent"), "error-helper-consent"));
+        }
+    }
     let cpr = match cpr {
         Ok(cpr) if errors.is_empty() => cpr,
         _ => return Err(ApiError::Invalid(errors)),
@@ -190,6 +224,7 @@ pub async fn put_profile(
         name: profile.name,
         address: profile.address,
         notice_channels: profile.notice_channels,
+        helpers: profile.helpers,
         updated_by: Some(caller.authority.id),
     };
     let citizen_id = state.store.set_contact_profile(&update, state.clock.now_ms()).await?;

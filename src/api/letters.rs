@@ -146,7 +146,12 @@ pub async fn create_letter(
         notices: route
             .notices
             .iter()
-            .map(|channel| NewDelivery { channel: *channel, delivery_id: Uuid::now_v7(), job_id: Uuid::now_v7() })
+            .map(|channel| NewDelivery {
+                channel: *channel,
+                delivery_id: Uuid::now_v7(),
+                job_id: Uuid::now_v7(),
+                helper: None,
+            })
             .collect(),
         escalation_timer,
         max_attempts: i64::from(state.settings.engine.max_attempts),

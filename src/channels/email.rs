@@ -121,6 +121,15 @@ struct NoticeText {
 
 /// `personal`: `read_url` is the citizen's own reading link (it asks for a one-time code).
 fn notice_text(work: &DeliveryWork, language: &str, read_url: &str, personal: bool) -> NoticeText {
+    if let Some(citizen) = &work.for_helper {
+        // to a helper: only that the citizen has an unread important letter, never its content
+        let args = [("sender", work.authority.name.clone()), ("citizen", citizen.clone())];
+        return NoticeText {
+            subject: I18N.message(language, "email-helper-subject", &args),
+            paragraphs: vec![I18N.message(language, "email-helper-body", &args)],
+            read_url: None,
+        };
+    }
     let letter = &work.letter;
     let sender = work.authority.name.clone();
     let m = |id: &str, args: &[(&str, String)]| I18N.message(language, id, args);

@@ -60,6 +60,7 @@ pub fn work(channel: ChannelKind, phone: Option<&str>, email: Option<&str>, addr
             letter_id: id,
             channel,
             purpose: "letter".into(),
+            helper: None,
             status: DeliveryStatus::Sending,
             transport: None,
             provider_ref: None,
@@ -69,5 +70,6 @@ pub fn work(channel: ChannelKind, phone: Option<&str>, email: Option<&str>, addr
             updated_at: 0,
         },
         documents: vec![],
+        for_helper: None,
     }
 }

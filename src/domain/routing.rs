@@ -21,6 +21,42 @@ pub struct ContactProfile {
     pub notice_channels: Vec<ChannelKind>,
     /// Exempt from Digital Post: letters never go there. No reason is asked or kept.
     pub exempt_from_digital_post: bool,
+    /// Trusted people the citizen chose, who hear when an important letter goes unread.
+    #[serde(default)]
+    pub helpers: Vec<Helper>,
+}
+
+/// What a helper gets: never more than the citizen granted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HelperScope {
+    /// A notice (SMS or e-mail) that the citizen has an important letter they have not read.
+    Notice,
+    /// A paper copy of the letter, to the helper's address.
+    Copy,
+}
+
+/// A trusted person (family, friend, support worker) named by the citizen, with consent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Helper {
+    pub name: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub address: Option<PostalAddress>,
+    pub receives: HelperScope,
+}
+
+/// The channel that reaches a helper with what they may receive, if any.
+pub fn helper_channel(helper: &Helper) -> Option<ChannelKind> {
+    match helper.receives {
+        HelperScope::Copy => helper.address.as_ref().map(|_| ChannelKind::Print),
+        HelperScope::Notice if helper.phone.is_some() => Some(ChannelKind::Sms),
+        HelperScope::Notice => helper.email.as_ref().map(|_| ChannelKind::Email),
+    }
 }
 
 /// The channels one letter goes out on: one that carries the letter, plus notices.
@@ -94,6 +130,22 @@ pub fn validate_profile(p: &ContactProfile) -> Vec<super::letter::FieldError> {
     for (i, channel) in p.notice_channels.iter().enumerate() {
         if !is_notice_channel(*channel) {
             errors.push(FieldError::new(format!("/notice_channels/{i}"), "error-notice-channel"));
+        }
+    }
+    for (i, h) in p.helpers.iter().enumerate() {
+        let at = |field: &str| format!("/helpers/{i}/{field}");
+        super::letter::check_text(&mut errors, &at("name"), &h.name, 200);
+        if let Some(phone) = &h.phone {
+            check_phone(&mut errors, &at("phone"), phone);
+        }
+        if let Some(email) = &h.email {
+            check_email(&mut errors, &at("email"), email);
+        }
+        if let Some(address) = &h.address {
+            check_address(&mut errors, &at("address"), address);
+        }
+        if helper_channel(h).is_none() {
+            errors.push(FieldError::new(at("receives"), "error-helper-unreachable"));
         }
     }
     errors

@@ -182,6 +182,7 @@ impl Engine {
                         channel,
                         delivery_id: uuid::Uuid::now_v7(),
                         job_id: uuid::Uuid::now_v7(),
+                        helper: None,
                     })
                     .collect();
                 if step == 0 {
@@ -200,6 +201,20 @@ impl Engine {
                             "suggestion": if ctx.paper_failed { "phone_or_in_person" } else { "paper" },
                         });
                         alerts.push(NewAlert { id: uuid::Uuid::now_v7(), kind: "offer_exemption", details });
+                    }
+                }
+                let mut deliveries: Vec<NewDelivery> = deliveries;
+                // at the first escalation, the helpers the citizen named hear of it, as granted
+                if step == 0 && !deliveries.is_empty() {
+                    for helper in &ctx.helpers {
+                        if let Some(channel) = crate::domain::routing::helper_channel(helper) {
+                            deliveries.push(NewDelivery {
+                                channel,
+                                delivery_id: uuid::Uuid::now_v7(),
+                                job_id: uuid::Uuid::now_v7(),
+                                helper: Some(helper.clone()),
+                            });
+                        }
                     }
                 }
                 (deliveries, deadline)

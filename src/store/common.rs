@@ -13,7 +13,7 @@ pub(crate) use letter_cols;
 
 macro_rules! delivery_cols {
     () => {
-        "id, letter_id, channel, purpose, status, transport, provider_ref, attempts, last_error, created_at, updated_at"
+        "id, letter_id, channel, purpose, helper, status, transport, provider_ref, attempts, last_error, created_at, updated_at"
     };
 }
 pub(crate) use delivery_cols;
@@ -30,7 +30,7 @@ pub(crate) use callback_cols;
 macro_rules! profile_select {
     () => {
         "SELECT c.id, c.name, c.address, c.phone, c.email, c.language, c.large_print, c.easy_read, \
-         c.preferred_channel, c.notice_channels, c.exempt_from_digital_post, a.name AS updated_by, \
+         c.preferred_channel, c.notice_channels, c.exempt_from_digital_post, c.helpers, a.name AS updated_by, \
          c.profile_updated_at FROM citizens c LEFT JOIN authorities a ON a.id = c.profile_updated_by"
     };
 }
@@ -315,7 +315,8 @@ macro_rules! common_store_impl {
                     .execute(&mut *tx)
                     .await?;
                 }
-                let letter_delivery = NewDelivery { channel: l.channel, delivery_id: l.delivery_id, job_id: l.job_id };
+                let letter_delivery =
+                    NewDelivery { channel: l.channel, delivery_id: l.delivery_id, job_id: l.job_id, helper: None };
                 let all = std::iter::once((&letter_delivery, "letter")).chain(l.notices.iter().map(|n| (n, "notice")));
                 for (d, purpose) in all {
                     sqlx::query(sql(
@@ -533,13 +534,15 @@ macro_rules! common_store_impl {
                 Ok(sqlx::query_scalar(sql(
                     "INSERT INTO citizens (id, cpr_hash, cpr, name, address, phone, email, language, large_print, easy_read, \
                      preferred_channel, notice_channels, exempt_from_digital_post, profile_updated_by, profile_updated_at, \
-                     created_at, phone_e164) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16) \
+                     created_at, phone_e164, helpers) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+                     $15, $16, $17) \
                      ON CONFLICT (cpr_hash) DO UPDATE SET name = excluded.name, address = excluded.address, \
                      phone = excluded.phone, phone_e164 = excluded.phone_e164, email = excluded.email, language = excluded.language, \
                      large_print = excluded.large_print, easy_read = excluded.easy_read, \
                      preferred_channel = excluded.preferred_channel, notice_channels = excluded.notice_channels, \
                      exempt_from_digital_post = excluded.exempt_from_digital_post, \
-                     profile_updated_by = excluded.profile_updated_by, profile_updated_at = excluded.profile_updated_at \
+                     profile_updated_by = excluded.profile_updated_by, profile_updated_at = excluded.profile_updated_at, \
+                     helpers = excluded.helpers \
                      RETURNING id",
                 ))
                 .bind(Uuid::now_v7())
@@ -558,6 +561,7 @@ macro_rules! common_store_impl {
                 .bind(p.updated_by)
                 .bind(now)
                 .bind(p.phone.as_deref().and_then($crate::domain::phone::normalise_number))
+                .bind(Json(&p.helpers))
                 .fetch_one(self.writer())
                 .await?)
             }
@@ -875,7 +879,18 @@ macro_rules! common_store_impl {
                 .bind(letter.id)
                 .fetch_all(self.reader())
                 .await?;
-                Ok(Some(DeliveryWork { letter, citizen, authority, delivery, documents }))
+                // a helper's delivery: their contact and address stand in for the citizen's
+                let (mut letter, mut citizen) = (letter, citizen);
+                let for_helper = delivery.helper.as_ref().map(|h| {
+                    let about = letter.recipient.name.clone().unwrap_or_default();
+                    letter.recipient.name = Some(h.name.clone());
+                    letter.recipient.address = h.address.clone();
+                    citizen.phone = h.phone.clone();
+                    citizen.email = h.email.clone();
+                    citizen.exempt_from_digital_post = false;
+                    about
+                });
+                Ok(Some(DeliveryWork { letter, citizen, authority, delivery, documents, for_helper }))
             }
 
             async fn finish_delivery(&self, job: &Job, outcome: &DeliveryOutcome, now: i64) -> StoreResult<()> {
@@ -1035,9 +1050,10 @@ macro_rules! common_store_impl {
 
             async fn escalation_context(&self, letter_id: Uuid, window_start: i64) -> StoreResult<Option<EscalationContext>> {
                 let Some(letter) = self.load_letter(letter_id).await? else { return Ok(None) };
-                let (evidence_at, phone, email, exempt, citizen_address): (Option<i64>, Option<String>, Option<String>, bool, Option<Json<PostalAddress>>) =
+                type Row = (Option<i64>, Option<String>, Option<String>, bool, Option<Json<PostalAddress>>, Json<Vec<$crate::domain::routing::Helper>>);
+                let (evidence_at, phone, email, exempt, citizen_address, helpers): Row =
                     sqlx::query_as(sql(
-                        "SELECT l.evidence_at, c.phone, c.email, c.exempt_from_digital_post, c.address \
+                        "SELECT l.evidence_at, c.phone, c.email, c.exempt_from_digital_post, c.address, c.helpers \
                          FROM letters l JOIN citizens c ON c.id = l.citizen_id WHERE l.id = $1",
                     ))
                     .bind(letter_id)
@@ -1070,7 +1086,15 @@ macro_rules! common_store_impl {
                     exempt_from_digital_post: exempt,
                 };
                 let used_channels = used.iter().map(|c| parse_enum(c)).collect::<Result<_, _>>()?;
-                Ok(Some(EscalationContext { letter, evidence_at, reach, used_channels, recent_escalations, paper_failed }))
+                Ok(Some(EscalationContext {
+                    letter,
+                    evidence_at,
+                    reach,
+                    used_channels,
+                    recent_escalations,
+                    paper_failed,
+                    helpers: helpers.0,
+                }))
             }
 
             async fn apply_escalation(&self, job: &Job, plan: &EscalationPlan, now: i64) -> StoreResult<bool> {
@@ -1089,15 +1113,20 @@ macro_rules! common_store_impl {
                 };
                 let letter_id = job.letter_id;
                 for d in &plan.deliveries {
-                    let purpose = if matches!(d.channel, ChannelKind::Sms | ChannelKind::Email) { "notice" } else { "letter" };
+                    let purpose = match (&d.helper, d.channel) {
+                        (Some(_), _) => "helper",
+                        (None, ChannelKind::Sms | ChannelKind::Email) => "notice",
+                        (None, _) => "letter",
+                    };
                     sqlx::query(sql(
-                        "INSERT INTO deliveries (id, letter_id, channel, purpose, status, attempts, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, 'queued', 0, $5, $5)",
+                        "INSERT INTO deliveries (id, letter_id, channel, purpose, helper, status, attempts, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $6)",
                     ))
                     .bind(d.delivery_id)
                     .bind(letter_id)
                     .bind(d.channel.as_str())
                     .bind(purpose)
+                    .bind(d.helper.as_ref().map(Json))
                     .bind(now)
                     .execute(&mut *tx)
                     .await?;

@@ -183,6 +183,7 @@ pub struct DeliveryRow {
     pub letter_id: Uuid,
     pub channel: String,
     pub purpose: String,
+    pub helper: Option<Json<crate::domain::routing::Helper>>,
     pub status: String,
     pub transport: Option<String>,
     pub provider_ref: Option<String>,
@@ -197,8 +198,10 @@ pub struct DeliveryRecord {
     pub id: Uuid,
     pub letter_id: Uuid,
     pub channel: ChannelKind,
-    /// `letter`: carries the letter; `notice`: tells the citizen a letter has come.
+    /// `letter`: carries the letter; `notice`: tells the citizen a letter has come;
+    /// `helper`: a notice or copy for a helper the citizen named.
     pub purpose: String,
+    pub helper: Option<crate::domain::routing::Helper>,
     pub status: DeliveryStatus,
     pub transport: Option<String>,
     pub provider_ref: Option<String>,
@@ -216,6 +219,7 @@ impl TryFrom<DeliveryRow> for DeliveryRecord {
             letter_id: r.letter_id,
             channel: parse_enum(&r.channel)?,
             purpose: r.purpose,
+            helper: r.helper.map(|h| h.0),
             status: parse_enum(&r.status)?,
             transport: r.transport,
             provider_ref: r.provider_ref,
@@ -278,6 +282,9 @@ pub struct DeliveryWork {
     pub authority: Authority,
     pub delivery: DeliveryRecord,
     pub documents: Vec<Document>,
+    /// The delivery goes to a helper (their contact and address stand in for the citizen's):
+    /// the name of the citizen it is about.
+    pub for_helper: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -367,6 +374,7 @@ pub struct ProfileUpdate {
     pub notice_channels: Vec<crate::domain::ChannelKind>,
     /// The authority that registered it on the citizen's behalf (`None`: the citizen).
     pub updated_by: Option<Uuid>,
+    pub helpers: Vec<crate::domain::routing::Helper>,
 }
 
 /// A stored profile with who changed it last.
@@ -391,6 +399,7 @@ pub struct ProfileRow {
     pub preferred_channel: Option<String>,
     pub notice_channels: Json<Vec<String>>,
     pub exempt_from_digital_post: bool,
+    pub helpers: Json<Vec<crate::domain::routing::Helper>>,
     pub updated_by: Option<String>,
     pub profile_updated_at: Option<i64>,
 }
@@ -411,6 +420,7 @@ impl TryFrom<ProfileRow> for StoredProfile {
                 preferred_channel: r.preferred_channel.as_deref().map(parse_enum).transpose()?,
                 notice_channels: r.notice_channels.0.iter().map(|c| parse_enum(c)).collect::<Result<_, _>>()?,
                 exempt_from_digital_post: r.exempt_from_digital_post,
+                helpers: r.helpers.0,
             },
             updated_by: r.updated_by,
             updated_at: r.profile_updated_at,
@@ -437,6 +447,8 @@ pub struct NewDelivery {
     pub channel: crate::domain::ChannelKind,
     pub delivery_id: Uuid,
     pub job_id: Uuid,
+    /// A helper this delivery goes to instead of the citizen.
+    pub helper: Option<crate::domain::routing::Helper>,
 }
 
 /// A call a caseworker owes a citizen.
@@ -536,6 +548,7 @@ pub struct EscalationContext {
     pub recent_escalations: i64,
     /// Has paper failed for this citizen before?
     pub paper_failed: bool,
+    pub helpers: Vec<crate::domain::routing::Helper>,
 }
 
 /// One escalation, decided by the engine, applied by the store in one transaction.

@@ -80,6 +80,7 @@ async fn rerender(app: &TestApp, authority_id: Uuid, letter_id: Uuid, profile: &
         authority,
         delivery,
         documents: vec![],
+        for_helper: None,
     };
     render_letter(&work).expect("render")
 }

@@ -65,6 +65,7 @@ async fn rerender(app: &TestApp, authority_id: Uuid, letter_id: Uuid) -> Vec<u8>
         authority,
         delivery,
         documents: vec![],
+        for_helper: None,
     };
     render_letter(&work).expect("render")
 }

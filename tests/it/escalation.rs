@@ -8,7 +8,11 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
 
-on_both_backends!(an_unopened_letter_escalates_until_evidence_stops_it, an_authority_sets_its_own_ladder_per_category);
+on_both_backends!(
+    an_unopened_letter_escalates_until_evidence_stops_it,
+    an_authority_sets_its_own_ladder_per_category,
+    helpers_hear_of_an_unread_letter_as_granted
+);
 
 fn fast_ladder() -> Policy {
     Policy {
@@ -215,6 +219,82 @@ async fn an_authority_sets_its_own_ladder_per_category(backend: Backend) {
     assert!(
         !untouched.contains(&"escalated".to_owned()),
         "the installation's 5 business days still apply: {untouched:?}"
+    );
+    app.finish().await;
+}
+
+async fn helpers_hear_of_an_unread_letter_as_granted(backend: Backend) {
+    let clock = Arc::new(ManualClock::new("2026-11-25T09:00:00Z".parse().unwrap()));
+    let app = TestApp::start_with_clock(&backend, clock.clone(), |s| s.policies.important = fast_ladder()).await;
+    let (_, key) = app.authority("Nyborg Kommune").await;
+    let put = |body: Value| {
+        let request = app.client.put(format!("{}/v1/citizens/profile", app.base)).bearer_auth(&key).json(&body);
+        async move { request.send().await.unwrap() }
+    };
+    let no_consent = json!({ "cpr": "0101901234", "helpers": [{ "name": "Mette", "phone": "+4587654321", "receives": "notice", "consent": false }] });
+    assert_eq!(error_locations(&expect_problem(put(no_consent).await, 422).await), ["/helpers/0/consent"]);
+    let unreachable =
+        json!({ "cpr": "0101901234", "helpers": [{ "name": "Mette", "receives": "copy", "consent": true }] });
+    assert_eq!(error_locations(&expect_problem(put(unreachable).await, 422).await), ["/helpers/0/receives"]);
+    let profile = json!({
+        "cpr": "0101901234", "name": "Jens Jensen", "phone": "+45 12 34 56 78",
+        "address": { "street": "Vestergade", "house_number": "1", "postcode": "5800", "town": "Nyborg" },
+        "helpers": [
+            { "name": "Mette Jensen", "phone": "+45 87 65 43 21", "receives": "notice", "consent": true },
+            { "name": "Ole Hansen", "address": { "street": "Kongegade", "house_number": "9", "postcode": "5000", "town": "Odense C" },
+              "receives": "copy", "consent": true }
+        ]
+    });
+    let stored: Value = put(profile).await.json().await.unwrap();
+    assert_eq!(stored["helpers"].as_array().unwrap().len(), 2);
+
+    let created: Value = app.post_letter(&key, &letter("0101901234")).await.json().await.unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    app.wait_for_status(&key, &id, "delivered").await;
+    assert!(outbox_files(&app.outbox(), "sms").is_empty(), "helpers hear nothing while the letter may still be read");
+    clock.advance(Duration::from_secs(3601));
+    let escalated = wait_for_kind(&app, &key, &id, "escalated", 1).await;
+    let deliveries: Vec<(&str, &str)> = escalated["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["channel"].as_str().unwrap(), d["purpose"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        deliveries,
+        [("digital_post", "letter"), ("sms", "notice"), ("print", "letter"), ("sms", "helper"), ("print", "helper")]
+    );
+
+    let all_out = eventually(Duration::from_secs(10), || async {
+        outbox_files(&app.outbox(), "sms").len() == 2 && outbox_files(&app.outbox(), "print").len() == 2
+    })
+    .await;
+    assert!(all_out, "notices and copies went out");
+    let texts: Vec<String> = outbox_files(&app.outbox(), "sms")
+        .iter()
+        .map(|f| std::fs::read_to_string(app.outbox().join("sms").join(f)).unwrap())
+        .collect();
+    let to_helper = texts.iter().find(|t| t.starts_with("To: +4587654321")).expect("an SMS to the helper");
+    assert!(to_helper.contains("Jens Jensen har fået et vigtigt brev fra Nyborg Kommune"), "{to_helper}");
+    assert!(!to_helper.contains("boligstøtte"), "a notice to a helper never carries the letter: {to_helper}");
+    let copies: Vec<String> = outbox_files(&app.outbox(), "print")
+        .iter()
+        .map(|f| {
+            let out = std::process::Command::new("pdftotext")
+                .arg(app.outbox().join("print").join(f))
+                .arg("-")
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        })
+        .collect();
+    assert!(
+        copies.iter().any(|t| t.contains("Ole Hansen") && t.contains("5000 Odense C")),
+        "the copy goes to the helper's address"
+    );
+    assert!(
+        copies.iter().any(|t| t.contains("Jens Jensen") && t.contains("5800 Nyborg")),
+        "and the letter to the citizen's"
     );
     app.finish().await;
 }

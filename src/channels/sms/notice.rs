@@ -26,6 +26,11 @@ pub fn notice_text(work: &DeliveryWork) -> String {
     };
     // an exempt citizen's letter comes on paper: never send them to Digital Post
     let read = if work.citizen.exempt_from_digital_post { "sms-read-paper" } else { "sms-read" };
+    if let Some(citizen) = &work.for_helper {
+        // to a helper: only that the citizen has an unread important letter, never its content
+        let args = [("sender", work.authority.name.clone()), ("citizen", citizen.clone())];
+        return t(language, "sms-helper-notice", &args);
+    }
     let mut parts = vec![t(language, headline, &sender), t(language, read, &[])];
     let deadline = work.letter.deadline.as_deref().or(work.letter.respond_by.as_deref());
     if let Some(date) = deadline.and_then(|d| d.parse::<Date>().ok()) {
