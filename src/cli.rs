@@ -164,6 +164,7 @@ pub async fn create_authority(store: &dyn Store, name: &str, cvr: &str) -> anyho
         cvr: cvr.to_owned(),
         created_at: now,
         office_hours: None,
+        closing_days: sqlx::types::Json(Vec::new()),
         time_zone: None,
     };
     store.create_authority(&authority).await?;

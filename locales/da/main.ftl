@@ -69,6 +69,7 @@ error-category = Kategorien må have 1-50 tegn: a-z, 0-9, _ og -.
 error-office-hours = Skriv åbningstiden som "mon-fri 09:00-15:00" og tidszonen som fx Europe/Copenhagen.
 error-helper-unreachable = Hjælperen skal have et telefonnummer eller en e-mail (besked) eller en adresse (kopi).
 error-helper-consent = Borgeren skal have sagt ja til hjælperen (consent: true).
+error-too-many-days = Højst 366 lukkedage.
 error-idempotency-key = Idempotency-Key skal have 1 til 255 synlige tegn.
 
 ## Beskeder til borgeren

@@ -69,6 +69,7 @@ error-category = The category may have 1-50 characters: a-z, 0-9, _ and -.
 error-office-hours = Write the office hours as "mon-fri 09:00-15:00" and the time zone as e.g. Europe/Copenhagen.
 error-helper-unreachable = The helper needs a phone number or e-mail (notice) or an address (copy).
 error-helper-consent = The citizen must have agreed to the helper (consent: true).
+error-too-many-days = At most 366 closing days.
 error-idempotency-key = The Idempotency-Key must have 1 to 255 visible characters.
 
 ## Messages to the citizen

@@ -13,7 +13,9 @@ CREATE TABLE authorities (
     created_at BIGINT NOT NULL,
     -- when its caseworkers make callback calls, e.g. 'mon-fri 09:00-15:00' (else the installation's)
     office_hours TEXT,
-    time_zone    TEXT
+    time_zone    TEXT,
+    -- days its offices are closed besides public holidays (deadlines skip them)
+    closing_days JSONB NOT NULL DEFAULT '[]'
 );
 
 CREATE TABLE api_keys (

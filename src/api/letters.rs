@@ -106,7 +106,10 @@ pub async fn create_letter(
         Some(wait) => Some(Timer {
             job_id: Uuid::now_v7(),
             step: 0,
-            due_at: wait.after(&state.calendar, now).map_err(|e| ApiError::Internal(e.into()))?.as_millisecond(),
+            due_at: wait
+                .after(&caller.authority.calendar(&state.calendar), now)
+                .map_err(|e| ApiError::Internal(e.into()))?
+                .as_millisecond(),
         }),
         None => None,
     };

@@ -29,7 +29,7 @@ use crate::i18n::{I18N, t};
         callbacks::list_callbacks, callbacks::log_call,
         alerts::list_alerts, alerts::close_alert,
         policies::list_policies, policies::put_policy,
-        settings::get_settings, settings::put_office_hours,
+        settings::get_settings, settings::put_office_hours, settings::put_closing_days,
         letters::record_evidence,
         webhooks::create_webhook, webhooks::list_webhooks, webhooks::delete_webhook,
         health::healthz, health::readyz, health::metrics,

@@ -17,6 +17,7 @@ pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/v1/settings", get(get_settings))
         .route("/v1/settings/office-hours", put(put_office_hours))
+        .route("/v1/settings/closing-days", put(put_closing_days))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -26,6 +27,17 @@ pub struct SettingsView {
     /// When callback calls are due, e.g. `mon-fri 09:00-15:00`; the installation's when absent.
     pub office_hours: Option<String>,
     pub time_zone: Option<String>,
+    /// Days the authority is closed besides public holidays; deadlines and waits skip them.
+    #[schema(value_type = Vec<String>)]
+    pub closing_days: Vec<jiff::civil::Date>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClosingDaysRequest {
+    /// `YYYY-MM-DD` dates; replaces the list.
+    #[schema(value_type = Vec<String>)]
+    pub closing_days: Vec<jiff::civil::Date>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -43,7 +55,13 @@ pub struct OfficeHoursRequest {
     security(("api_key" = [])))]
 pub async fn get_settings(caller: Caller) -> Json<SettingsView> {
     let a = caller.authority;
-    Json(SettingsView { name: a.name, cvr: a.cvr, office_hours: a.office_hours, time_zone: a.time_zone })
+    Json(SettingsView {
+        name: a.name,
+        cvr: a.cvr,
+        office_hours: a.office_hours,
+        time_zone: a.time_zone,
+        closing_days: a.closing_days.0,
+    })
 }
 
 /// Set when the authority's caseworkers make callback calls.
@@ -65,5 +83,37 @@ pub async fn put_office_hours(
     }
     state.store.set_office_hours(caller.authority.id, r.office_hours.as_deref(), r.time_zone.as_deref()).await?;
     let a = caller.authority;
-    Ok(Json(SettingsView { name: a.name, cvr: a.cvr, office_hours: r.office_hours, time_zone: r.time_zone }))
+    Ok(Json(SettingsView {
+        name: a.name,
+        cvr: a.cvr,
+        office_hours: r.office_hours,
+        time_zone: r.time_zone,
+        closing_days: a.closing_days.0,
+    }))
+}
+
+/// Set the days the authority's offices are closed besides public holidays.
+#[utoipa::path(put, path = "/v1/settings/closing-days", tag = "settings", request_body = ClosingDaysRequest,
+    responses((status = 200, body = SettingsView), (status = 422, body = ProblemDoc, content_type = "application/problem+json")),
+    security(("api_key" = [])))]
+pub async fn put_closing_days(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: JsonBody<ClosingDaysRequest>,
+) -> Result<Json<SettingsView>, ApiError> {
+    let mut days = body.value.closing_days;
+    days.sort();
+    days.dedup();
+    if days.len() > 366 {
+        return Err(ApiError::Invalid(vec![FieldError::new("/closing_days", "error-too-many-days")]));
+    }
+    state.store.set_closing_days(caller.authority.id, &days).await?;
+    let a = caller.authority;
+    Ok(Json(SettingsView {
+        name: a.name,
+        cvr: a.cvr,
+        office_hours: a.office_hours,
+        time_zone: a.time_zone,
+        closing_days: days,
+    }))
 }

@@ -53,6 +53,7 @@ pub fn work(channel: ChannelKind, phone: Option<&str>, email: Option<&str>, addr
             cvr: "55133018".into(),
             created_at: 0,
             office_hours: None,
+            closing_days: sqlx::types::Json(Vec::new()),
             time_zone: None,
         },
         delivery: DeliveryRecord {

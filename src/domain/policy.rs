@@ -16,6 +16,16 @@ pub struct Escalation {
     /// Business days from the escalation the citizen gets to respond (the deadline never shrinks).
     #[serde(default)]
     pub extend_by_business_days: u32,
+    /// Raise an "unopened" alert for caseworkers at this rung (by default at the first one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert: Option<bool>,
+}
+
+impl Escalation {
+    /// Does this rung (`step` in the ladder) alert caseworkers?
+    pub fn alerts(&self, step: usize) -> bool {
+        self.alert.unwrap_or(step == 0)
+    }
 }
 
 /// The ladder for one kind of letter.
@@ -67,11 +77,13 @@ impl Default for Policies {
                         after: Wait::BusinessDays(5),
                         channels: vec![ChannelKind::Sms, ChannelKind::Print],
                         extend_by_business_days: 10,
+                        alert: None,
                     },
                     Escalation {
                         after: Wait::BusinessDays(7),
                         channels: vec![ChannelKind::Phone],
                         extend_by_business_days: 5,
+                        alert: None,
                     },
                 ],
                 unreachable_after: Some(Wait::BusinessDays(5)),
@@ -153,7 +165,7 @@ mod tests {
     use jiff::civil::date;
 
     fn rung(channels: Vec<ChannelKind>) -> Escalation {
-        Escalation { after: Wait::BusinessDays(5), channels, extend_by_business_days: 10 }
+        Escalation { after: Wait::BusinessDays(5), channels, extend_by_business_days: 10, alert: None }
     }
 
     #[test]

@@ -163,8 +163,12 @@ impl Engine {
         let own =
             self.store.policy(ctx.letter.authority_id, ctx.letter.importance, ctx.letter.category.as_deref()).await?;
         let policy = own.as_ref().unwrap_or_else(|| self.policies.for_importance(ctx.letter.importance));
+        let calendar = match self.store.authority(ctx.letter.authority_id).await? {
+            Some(authority) => authority.calendar(&self.calendar),
+            None => self.calendar.clone(),
+        };
         let step = usize::try_from(job.step.unwrap_or(0)).unwrap_or(usize::MAX);
-        let today = now.to_zoned(self.calendar.time_zone().clone()).date();
+        let today = now.to_zoned(calendar.time_zone().clone()).date();
         let letter = &ctx.letter;
         let mut alerts = Vec::new();
         let (deliveries, deadline) = match policy.escalations.get(step) {
@@ -174,7 +178,7 @@ impl Engine {
                     DeadlineChange::Unchanged { reason: "no_channel_to_try" }
                 } else {
                     let current = letter.deadline.as_deref().and_then(|d| d.parse().ok());
-                    extend_deadline(current, today, rung.extend_by_business_days, &self.calendar)
+                    extend_deadline(current, today, rung.extend_by_business_days, &calendar)
                 };
                 let deliveries = channels
                     .into_iter()
@@ -185,7 +189,7 @@ impl Engine {
                         helper: None,
                     })
                     .collect();
-                if step == 0 {
+                if rung.alerts(step) {
                     let in_force = match &deadline {
                         DeadlineChange::Extended { new, .. } => Some(new.to_string()),
                         DeadlineChange::Unchanged { .. } => letter.deadline.clone(),
@@ -226,7 +230,7 @@ impl Engine {
             }
         };
         let next = match policy.wait_before(step + 1).filter(|_| step < policy.escalations.len()) {
-            Some(wait) => match wait.after(&self.calendar, now) {
+            Some(wait) => match wait.after(&calendar, now) {
                 Ok(due) => Some(Timer {
                     job_id: uuid::Uuid::now_v7(),
                     step: job.step.unwrap_or(0) + 1,

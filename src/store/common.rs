@@ -434,14 +434,14 @@ macro_rules! common_store_impl {
             }
 
             async fn authority(&self, id: Uuid) -> StoreResult<Option<Authority>> {
-                Ok(sqlx::query_as(sql("SELECT id, name, cvr, created_at, office_hours, time_zone FROM authorities WHERE id = $1"))
+                Ok(sqlx::query_as(sql("SELECT id, name, cvr, created_at, office_hours, time_zone, closing_days FROM authorities WHERE id = $1"))
                     .bind(id)
                     .fetch_optional(self.reader())
                     .await?)
             }
 
             async fn authority_by_cvr(&self, cvr: &str) -> StoreResult<Option<Authority>> {
-                Ok(sqlx::query_as(sql("SELECT id, name, cvr, created_at, office_hours, time_zone FROM authorities WHERE cvr = $1"))
+                Ok(sqlx::query_as(sql("SELECT id, name, cvr, created_at, office_hours, time_zone, closing_days FROM authorities WHERE cvr = $1"))
                     .bind(cvr)
                     .fetch_optional(self.reader())
                     .await?)
@@ -457,6 +457,15 @@ macro_rules! common_store_impl {
                     .bind(authority_id)
                     .bind(office_hours)
                     .bind(time_zone)
+                    .execute(self.writer())
+                    .await?;
+                Ok(())
+            }
+
+            async fn set_closing_days(&self, authority_id: Uuid, days: &[jiff::civil::Date]) -> StoreResult<()> {
+                sqlx::query(sql("UPDATE authorities SET closing_days = $2 WHERE id = $1"))
+                    .bind(authority_id)
+                    .bind(Json(days))
                     .execute(self.writer())
                     .await?;
                 Ok(())
@@ -479,7 +488,7 @@ macro_rules! common_store_impl {
 
             async fn authority_by_key_hash(&self, key_hash: &str) -> StoreResult<Option<Authority>> {
                 Ok(sqlx::query_as(sql(
-                    "SELECT a.id, a.name, a.cvr, a.created_at, a.office_hours, a.time_zone FROM api_keys k \
+                    "SELECT a.id, a.name, a.cvr, a.created_at, a.office_hours, a.time_zone, a.closing_days FROM api_keys k \
                      JOIN authorities a ON a.id = k.authority_id \
                      WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
                 ))

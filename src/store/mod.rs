@@ -80,6 +80,8 @@ pub trait Store: Send + Sync + 'static {
         office_hours: Option<&str>,
         time_zone: Option<&str>,
     ) -> StoreResult<()>;
+    /// An authority's own closing days (deadlines and business-day waits skip them).
+    async fn set_closing_days(&self, authority_id: Uuid, days: &[jiff::civil::Date]) -> StoreResult<()>;
     async fn add_api_key(&self, authority_id: Uuid, key_hash: &str, hint: &str, now: i64) -> StoreResult<Uuid>;
     async fn authority_by_key_hash(&self, key_hash: &str) -> StoreResult<Option<Authority>>;
 

@@ -16,6 +16,15 @@ pub struct Authority {
     /// When its caseworkers make callback calls (`"mon-fri 09:00-15:00"`); else the installation's.
     pub office_hours: Option<String>,
     pub time_zone: Option<String>,
+    /// Days its offices are closed besides public holidays (`YYYY-MM-DD`).
+    pub closing_days: Json<Vec<jiff::civil::Date>>,
+}
+
+impl Authority {
+    /// The installation's calendar with this authority's own closing days added.
+    pub fn calendar(&self, base: &crate::domain::calendar::Calendar) -> crate::domain::calendar::Calendar {
+        base.clone().with_closing_days(self.closing_days.0.iter().copied())
+    }
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

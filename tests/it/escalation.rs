@@ -21,11 +21,13 @@ fn fast_ladder() -> Policy {
                 after: "1h".parse().unwrap(),
                 channels: vec![budbringer::domain::ChannelKind::Sms, budbringer::domain::ChannelKind::Print],
                 extend_by_business_days: 10,
+                alert: None,
             },
             Escalation {
                 after: "1h".parse().unwrap(),
                 channels: vec![budbringer::domain::ChannelKind::Phone],
                 extend_by_business_days: 5,
+                alert: None,
             },
         ],
         unreachable_after: Some("1h".parse().unwrap()),
@@ -198,6 +200,18 @@ async fn an_authority_sets_its_own_ladder_per_category(backend: Backend) {
     assert_eq!(listed[0]["category"], "housing");
     assert!(app.get_json(&other, "/v1/policies").await.as_array().unwrap().is_empty(), "policies are per authority");
 
+    // the authority closes on Friday 27 November: deadlines skip it
+    let closing = app
+        .client
+        .put(format!("{}/v1/settings/closing-days", app.base))
+        .bearer_auth(&key)
+        .json(&json!({ "closing_days": ["2026-11-27"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(closing.status(), 200);
+    assert_eq!(app.get_json(&key, "/v1/settings").await["closing_days"][0], "2026-11-27");
+
     let mut housing = letter("0101901234");
     housing["category"] = json!("housing");
     housing["respond_by"] = json!("2026-11-26");
@@ -210,7 +224,10 @@ async fn an_authority_sets_its_own_ladder_per_category(backend: Backend) {
     clock.advance(Duration::from_secs(3601));
     let escalated = wait_for_kind(&app, &key, &housing_id, "escalated", 1).await;
     assert_eq!(escalated["category"], "housing");
-    assert_eq!(escalated["deadline"], "2026-11-30", "3 business days after Wednesday 25 November");
+    assert_eq!(
+        escalated["deadline"], "2026-12-01",
+        "3 business days after Wednesday 25 November, skipping the authority's closed Friday"
+    );
     let channels: Vec<&str> =
         escalated["deliveries"].as_array().unwrap().iter().map(|d| d["channel"].as_str().unwrap()).collect();
     assert_eq!(channels, ["digital_post", "sms"]);

@@ -35,8 +35,14 @@ fn fast_ladder() -> Policy {
                 after: "1h".parse().unwrap(),
                 channels: vec![ChannelKind::Sms, ChannelKind::Print],
                 extend_by_business_days: 10,
+                alert: None,
             },
-            Escalation { after: "1h".parse().unwrap(), channels: vec![ChannelKind::Phone], extend_by_business_days: 5 },
+            Escalation {
+                after: "1h".parse().unwrap(),
+                channels: vec![ChannelKind::Phone],
+                extend_by_business_days: 5,
+                alert: None,
+            },
         ],
         unreachable_after: Some("1h".parse().unwrap()),
     }

@@ -54,6 +54,7 @@ async fn setup(backend: &Backend) -> (TestDb, Arc<dyn Store>, Uuid) {
         cvr: format!("{:08}", rand_u32() % 100_000_000),
         created_at: 0,
         office_hours: None,
+        closing_days: sqlx::types::Json(Vec::new()),
         time_zone: None,
     };
     store.create_authority(&authority).await.unwrap();
