@@ -186,6 +186,19 @@ async fn log_citizen(state: &AppState, letter: &LetterRecord, action: &str) -> R
     Ok(state.store.log_access(&entry).await?)
 }
 
+/// A form posted to a link: the link must be genuine and the form our own (CSRF token).
+async fn resolve_form(
+    state: &AppState,
+    token: &str,
+    form: &CodeForm,
+) -> Result<(DeliveryRecord, LetterRecord), ApiError> {
+    let found = resolve(state, token).await?;
+    if !crate::domain::secret::constant_time_eq(form.csrf.as_bytes(), csrf(state, token).as_bytes()) {
+        return Err(ApiError::NotFound("detail-reading-link-not-found"));
+    }
+    Ok(found)
+}
+
 /// `POST /l/<token>/code`: text a one-time code to the registered phone.
 async fn send_code(
     State(state): State<AppState>,
@@ -193,11 +206,8 @@ async fn send_code(
     headers: axum::http::HeaderMap,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, ApiError> {
-    let (delivery, letter) = resolve(&state, &token).await?;
+    let (delivery, letter) = resolve_form(&state, &token, &form).await?;
     let lang = language_of(&headers);
-    if !crate::domain::secret::constant_time_eq(form.csrf.as_bytes(), csrf(&state, &token).as_bytes()) {
-        return Err(ApiError::NotFound("detail-reading-link-not-found"));
-    }
     let now = state.clock.now_ms();
     if state.store.reading_codes_since(delivery.id, now - 15 * 60 * 1000).await? >= CODES_PER_QUARTER {
         tracing::warn!(delivery_id = %delivery.id, "one-time codes rate-limited");
@@ -230,11 +240,8 @@ async fn verify_code(
     headers: axum::http::HeaderMap,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, ApiError> {
-    let (delivery, letter) = resolve(&state, &token).await?;
+    let (delivery, letter) = resolve_form(&state, &token, &form).await?;
     let lang = language_of(&headers);
-    if !crate::domain::secret::constant_time_eq(form.csrf.as_bytes(), csrf(&state, &token).as_bytes()) {
-        return Err(ApiError::NotFound("detail-reading-link-not-found"));
-    }
     let now = state.clock.now_ms();
     let hash = keyed(&state, "code", &token, form.code.trim());
     match state.store.check_reading_code(delivery.id, &hash, CODE_TRIES, now).await? {

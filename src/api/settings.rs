@@ -32,6 +32,18 @@ pub struct SettingsView {
     pub closing_days: Vec<jiff::civil::Date>,
 }
 
+impl SettingsView {
+    fn of(a: crate::store::Authority) -> Self {
+        SettingsView {
+            name: a.name,
+            cvr: a.cvr,
+            office_hours: a.office_hours,
+            time_zone: a.time_zone,
+            closing_days: a.closing_days.0,
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClosingDaysRequest {
@@ -54,14 +66,7 @@ pub struct OfficeHoursRequest {
     responses((status = 200, body = SettingsView), (status = 401, body = ProblemDoc, content_type = "application/problem+json")),
     security(("api_key" = [])))]
 pub async fn get_settings(caller: Caller) -> Json<SettingsView> {
-    let a = caller.authority;
-    Json(SettingsView {
-        name: a.name,
-        cvr: a.cvr,
-        office_hours: a.office_hours,
-        time_zone: a.time_zone,
-        closing_days: a.closing_days.0,
-    })
+    Json(SettingsView::of(caller.authority))
 }
 
 /// Set when the authority's caseworkers make callback calls.
@@ -82,14 +87,10 @@ pub async fn put_office_hours(
         }
     }
     state.store.set_office_hours(caller.authority.id, r.office_hours.as_deref(), r.time_zone.as_deref()).await?;
-    let a = caller.authority;
-    Ok(Json(SettingsView {
-        name: a.name,
-        cvr: a.cvr,
-        office_hours: r.office_hours,
-        time_zone: r.time_zone,
-        closing_days: a.closing_days.0,
-    }))
+    let mut authority = caller.authority;
+    authority.office_hours = r.office_hours;
+    authority.time_zone = r.time_zone;
+    Ok(Json(SettingsView::of(authority)))
 }
 
 /// Set the days the authority's offices are closed besides public holidays.
@@ -108,12 +109,7 @@ pub async fn put_closing_days(
         return Err(ApiError::Invalid(vec![FieldError::new("/closing_days", "error-too-many-days")]));
     }
     state.store.set_closing_days(caller.authority.id, &days).await?;
-    let a = caller.authority;
-    Ok(Json(SettingsView {
-        name: a.name,
-        cvr: a.cvr,
-        office_hours: a.office_hours,
-        time_zone: a.time_zone,
-        closing_days: days,
-    }))
+    let mut authority = caller.authority;
+    authority.closing_days = sqlx::types::Json(days);
+    Ok(Json(SettingsView::of(authority)))
 }
