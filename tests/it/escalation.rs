@@ -3,7 +3,6 @@
 
 use crate::harness::*;
 use budbringer::domain::ManualClock;
-use budbringer::domain::policy::{Escalation, Policy};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,26 +12,6 @@ on_both_backends!(
     an_authority_sets_its_own_ladder_per_category,
     helpers_hear_of_an_unread_letter_as_granted
 );
-
-fn fast_ladder() -> Policy {
-    Policy {
-        escalations: vec![
-            Escalation {
-                after: "1h".parse().unwrap(),
-                channels: vec![budbringer::domain::ChannelKind::Sms, budbringer::domain::ChannelKind::Print],
-                extend_by_business_days: 10,
-                alert: None,
-            },
-            Escalation {
-                after: "1h".parse().unwrap(),
-                channels: vec![budbringer::domain::ChannelKind::Phone],
-                extend_by_business_days: 5,
-                alert: None,
-            },
-        ],
-        unreachable_after: Some("1h".parse().unwrap()),
-    }
-}
 
 fn kinds(letter: &Value) -> Vec<String> {
     letter["timeline"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap().to_owned()).collect()

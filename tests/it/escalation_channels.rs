@@ -9,14 +9,16 @@ use budbringer::channels::print::{self, IppSettings};
 use budbringer::channels::sms;
 use budbringer::config::Settings;
 use budbringer::domain::calendar::{Calendar, Wait};
-use budbringer::domain::policy::{DeadlineChange, Escalation, Policy, extend_deadline};
+use budbringer::domain::policy::{DeadlineChange, extend_deadline};
 use budbringer::domain::{ChannelKind, ManualClock};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::harness::{Backend, TestApp, eventually, letter, on_both_backends, outbox_files};
+use crate::harness::{
+    Backend, TestApp, eventually, fast_ladder, letter, on_both_backends, outbox_files, signature_is_valid,
+};
 use crate::peers::ipp::IppPrinter;
 use crate::peers::kannel::{self, Kannel};
 
@@ -26,27 +28,6 @@ const MO_TOKEN: &str = "mo-token-for-escalation-tests";
 const CPR: &str = "0101901234";
 /// The citizen's phone as it reaches the phone network.
 const PHONE: &str = "+4512345678";
-
-/// One hour per rung: long enough that nothing fires by accident, short to advance past.
-fn fast_ladder() -> Policy {
-    Policy {
-        escalations: vec![
-            Escalation {
-                after: "1h".parse().unwrap(),
-                channels: vec![ChannelKind::Sms, ChannelKind::Print],
-                extend_by_business_days: 10,
-                alert: None,
-            },
-            Escalation {
-                after: "1h".parse().unwrap(),
-                channels: vec![ChannelKind::Phone],
-                extend_by_business_days: 5,
-                alert: None,
-            },
-        ],
-        unreachable_after: Some("1h".parse().unwrap()),
-    }
-}
 
 /// As channel_sms.rs: the sms channel on Kannel's sendsms, replies on the app's mo URL.
 fn use_kannel(s: &mut Settings, sendsms_port: u16) {
@@ -128,20 +109,6 @@ async fn start_receiver() -> (String, Arc<Mutex<Vec<Call>>>) {
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, endpoint).await });
     (url, calls)
-}
-
-/// Verify a Standard Webhooks signature independently of the gateway's code.
-fn signature_is_valid(secret: &str, headers: &HeaderMap, body: &[u8]) -> bool {
-    use base64::Engine as _;
-    use hmac::{Hmac, Mac};
-    let key = base64::engine::general_purpose::STANDARD.decode(secret.trim_start_matches("whsec_")).unwrap();
-    let id = headers["webhook-id"].to_str().unwrap();
-    let ts = headers["webhook-timestamp"].to_str().unwrap();
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
-    mac.update(format!("{id}.{ts}.").as_bytes());
-    mac.update(body);
-    let expected = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
-    headers["webhook-signature"].to_str().unwrap().split(' ').any(|s| s == format!("v1,{expected}"))
 }
 
 /// The webhook payloads received for one letter, in arrival order.

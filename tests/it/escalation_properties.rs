@@ -6,8 +6,7 @@
 //! `PROPTEST_CASES=200` runs more cases than the default.
 
 use crate::harness::*;
-use budbringer::domain::policy::{Escalation, Policy};
-use budbringer::domain::{ChannelKind, Clock, ManualClock};
+use budbringer::domain::{Clock, ManualClock};
 use jiff::civil::Date;
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -33,26 +32,6 @@ mod escalation_invariants_hold {
 
 /// The ladder under test: two rungs an hour apart, then the unreachable alert an hour later.
 const RUNGS: u64 = 2;
-
-fn fast_ladder() -> Policy {
-    Policy {
-        escalations: vec![
-            Escalation {
-                after: "1h".parse().unwrap(),
-                channels: vec![ChannelKind::Sms, ChannelKind::Print],
-                extend_by_business_days: 10,
-                alert: None,
-            },
-            Escalation {
-                after: "1h".parse().unwrap(),
-                channels: vec![ChannelKind::Phone],
-                extend_by_business_days: 5,
-                alert: None,
-            },
-        ],
-        unreachable_after: Some("1h".parse().unwrap()),
-    }
-}
 
 const CPR: &str = "0101901234";
 

@@ -349,3 +349,41 @@ pub fn error_locations(problem: &Value) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// One hour per rung (SMS notice + paper, then a phone call, then "unreachable"): long enough
+/// that nothing fires by accident, short to advance a manual clock past.
+pub fn fast_ladder() -> budbringer::domain::policy::Policy {
+    use budbringer::domain::ChannelKind;
+    use budbringer::domain::policy::{Escalation, Policy};
+    Policy {
+        escalations: vec![
+            Escalation {
+                after: "1h".parse().unwrap(),
+                channels: vec![ChannelKind::Sms, ChannelKind::Print],
+                extend_by_business_days: 10,
+                alert: None,
+            },
+            Escalation {
+                after: "1h".parse().unwrap(),
+                channels: vec![ChannelKind::Phone],
+                extend_by_business_days: 5,
+                alert: None,
+            },
+        ],
+        unreachable_after: Some("1h".parse().unwrap()),
+    }
+}
+
+/// Verify a Standard Webhooks signature independently of the gateway's code.
+pub fn signature_is_valid(secret: &str, headers: &reqwest::header::HeaderMap, body: &[u8]) -> bool {
+    use base64::Engine as _;
+    use hmac::{Hmac, Mac};
+    let key = base64::engine::general_purpose::STANDARD.decode(secret.trim_start_matches("whsec_")).unwrap();
+    let id = headers["webhook-id"].to_str().unwrap();
+    let ts = headers["webhook-timestamp"].to_str().unwrap();
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+    mac.update(format!("{id}.{ts}.").as_bytes());
+    mac.update(body);
+    let expected = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    headers["webhook-signature"].to_str().unwrap().split(' ').any(|s| s == format!("v1,{expected}"))
+}
