@@ -84,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::api::health::router())
         .merge(crate::api::openapi::router())
         .merge(crate::api::inbound::router())
+        .merge(crate::web::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // outermost first: request id, tracing, security headers, panics, metrics, language

@@ -36,6 +36,44 @@ pub struct Settings {
     /// Escalation ladders per kind of letter.
     #[serde(default)]
     pub policies: crate::domain::policy::Policies,
+    /// The citizens' and caseworkers' web pages: sessions and logins.
+    #[serde(default)]
+    pub web: WebSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebSettings {
+    /// A session ends after this long without a request.
+    pub session_idle_minutes: u32,
+    /// A session ends after this long whatever happens.
+    pub session_max_hours: u32,
+    /// MitID (through a broker) for citizens: OpenID Connect. Absent: no MitID button.
+    pub citizen_oidc: Option<OidcSettings>,
+    /// The authority's identity provider for caseworkers. Absent: local accounts only.
+    pub staff_oidc: Option<OidcSettings>,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        Self { session_idle_minutes: 30, session_max_hours: 12, citizen_oidc: None, staff_oidc: None }
+    }
+}
+
+/// An OpenID Connect provider Budbringer logs people in with (authorization code + PKCE).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcSettings {
+    /// Issuer URL exactly as the provider states it (discovery is read from it).
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: String,
+    /// Scopes asked for besides `openid`.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// The ID-token claim that identifies the person: the CPR number for citizens
+    /// (a MitID broker's CPR claim), the account's subject for caseworkers (`sub`).
+    pub identity_claim: String,
 }
 
 fn default_calendar() -> crate::domain::calendar::CalendarConfig {
@@ -138,6 +176,7 @@ impl Default for Settings {
             channels: Default::default(),
             calendar: default_calendar(),
             policies: Default::default(),
+            web: WebSettings::default(),
         }
     }
 }
@@ -197,7 +236,22 @@ impl Settings {
         if self.api.rate_limit_per_second <= 0.0 || self.api.rate_limit_burst < 1.0 {
             return invalid("api.rate_limit_per_second", "rate and burst must be positive");
         }
+        if self.web.session_idle_minutes == 0 || self.web.session_max_hours == 0 {
+            return invalid("web.session_idle_minutes", "session lengths must be above 0");
+        }
+        for (key, oidc) in [("web.citizen_oidc", &self.web.citizen_oidc), ("web.staff_oidc", &self.web.staff_oidc)] {
+            if let Some(oidc) = oidc
+                && !(oidc.issuer.starts_with("https://") || oidc.issuer.starts_with("http://127.0.0.1"))
+            {
+                return invalid(key, "issuer must be an https:// URL (http only on 127.0.0.1, for tests)");
+            }
+        }
         Ok(())
+    }
+
+    /// Cookies get `Secure` when the public address is https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
     }
 
     /// The database URL to use, defaulting to SQLite under the data directory.
@@ -255,5 +309,30 @@ mod tests {
             assert!(err.contains("database_url"), "{err}");
             Ok(())
         });
+    }
+
+    /// The example configurations we ship must load as they are (unknown keys are refused).
+    #[test]
+    fn shipped_configurations_load() {
+        // absolute paths: another test here moves the working directory (figment's Jail)
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        for file in ["deploy/production.example.toml", "config/demo-fast.toml"] {
+            if let Err(e) = Settings::load(Some(&root.join(file))) {
+                panic!("{file}: {e}");
+            }
+        }
+        // the Kubernetes ConfigMap carries a TOML file, indented under `budbringer.toml: |`
+        let manifest = std::fs::read_to_string(root.join("deploy/kubernetes/configmap.yaml")).unwrap();
+        let (_, block) = manifest.split_once("budbringer.toml: |\n").unwrap();
+        let toml: String = block.lines().map(|l| format!("{}\n", l.strip_prefix("    ").unwrap_or(l))).collect();
+        let dir = std::env::temp_dir().join(format!("bb-configmap-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("budbringer.toml");
+        std::fs::write(&file, toml).unwrap();
+        let loaded = Settings::load(Some(&file));
+        std::fs::remove_dir_all(&dir).ok();
+        if let Err(e) = loaded {
+            panic!("configmap.yaml: {e}");
+        }
     }
 }

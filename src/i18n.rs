@@ -5,29 +5,51 @@ use fluent::{FluentArgs, FluentResource};
 use std::sync::LazyLock;
 use unic_langid::LanguageIdentifier;
 
-/// Every language Budbringer speaks, with its Fluent files. Danish first: it is the default.
-const LOCALES: &[(&str, &[&str])] = &[
+/// Every language Budbringer speaks, with its Fluent files by name. Danish first: it is the
+/// default. The citizens' pages (`web`, `citizen`) are in every language; the API, notices,
+/// letters and the caseworkers' pages are in Danish and English.
+const LOCALES: &[(&str, &[(&str, &str)])] = &[
     (
         "da",
         &[
-            include_str!("../locales/da/main.ftl"),
-            include_str!("../locales/da/sms.ftl"),
-            include_str!("../locales/da/email.ftl"),
-            include_str!("../locales/da/print.ftl"),
-            include_str!("../locales/da/digital-post.ftl"),
+            ("main", include_str!("../locales/da/main.ftl")),
+            ("sms", include_str!("../locales/da/sms.ftl")),
+            ("email", include_str!("../locales/da/email.ftl")),
+            ("print", include_str!("../locales/da/print.ftl")),
+            ("digital-post", include_str!("../locales/da/digital-post.ftl")),
+            ("web", include_str!("../locales/da/web.ftl")),
+            ("citizen", include_str!("../locales/da/citizen.ftl")),
+            ("staff", include_str!("../locales/da/staff.ftl")),
         ],
     ),
     (
         "en",
         &[
-            include_str!("../locales/en/main.ftl"),
-            include_str!("../locales/en/sms.ftl"),
-            include_str!("../locales/en/email.ftl"),
-            include_str!("../locales/en/print.ftl"),
-            include_str!("../locales/en/digital-post.ftl"),
+            ("main", include_str!("../locales/en/main.ftl")),
+            ("sms", include_str!("../locales/en/sms.ftl")),
+            ("email", include_str!("../locales/en/email.ftl")),
+            ("print", include_str!("../locales/en/print.ftl")),
+            ("digital-post", include_str!("../locales/en/digital-post.ftl")),
+            ("web", include_str!("../locales/en/web.ftl")),
+            ("citizen", include_str!("../locales/en/citizen.ftl")),
+            ("staff", include_str!("../locales/en/staff.ftl")),
         ],
     ),
+    ("sv", &[("web", include_str!("../locales/sv/web.ftl")), ("citizen", include_str!("../locales/sv/citizen.ftl"))]),
+    ("ar", &[("web", include_str!("../locales/ar/web.ftl")), ("citizen", include_str!("../locales/ar/citizen.ftl"))]),
+    ("uk", &[("web", include_str!("../locales/uk/web.ftl")), ("citizen", include_str!("../locales/uk/citizen.ftl"))]),
 ];
+
+/// Files every language must have (the citizens' pages).
+const EVERY_LANGUAGE: &[&str] = &["web", "citizen"];
+
+/// Languages the whole product speaks (API errors, notices, letters, caseworkers' pages).
+pub const FULL_LANGUAGES: &[&str] = &["da", "en"];
+
+/// Languages written right to left.
+pub fn is_rtl(language: &str) -> bool {
+    matches!(language, "ar" | "fa" | "he" | "ur")
+}
 
 pub const DEFAULT_LANGUAGE: &str = "da";
 
@@ -47,7 +69,7 @@ impl I18n {
                 let mut bundle = FluentBundle::new_concurrent(vec![langid]);
                 // no bidi isolation marks: these strings also go into JSON and SMS texts
                 bundle.set_use_isolating(false);
-                for source in *sources {
+                for (_, source) in *sources {
                     let resource = FluentResource::try_new((*source).to_owned()).unwrap_or_else(|(partial, errors)| {
                         tracing::error!(language = tag, ?errors, "Fluent file has syntax errors");
                         partial
@@ -66,8 +88,13 @@ impl I18n {
         self.bundles.iter().map(|(tag, _)| *tag)
     }
 
-    /// Pick the best supported language from an `Accept-Language` header.
+    /// Pick the best language of the whole product from an `Accept-Language` header.
     pub fn negotiate(&self, accept_language: Option<&str>) -> &'static str {
+        self.negotiate_among(accept_language, FULL_LANGUAGES)
+    }
+
+    /// Pick the best of `offered` from an `Accept-Language` header (Danish when none fits).
+    pub fn negotiate_among(&self, accept_language: Option<&str>, offered: &[&'static str]) -> &'static str {
         let Some(header) = accept_language else { return DEFAULT_LANGUAGE };
         let mut wanted: Vec<(f32, &str)> = header
             .split(',')
@@ -82,7 +109,7 @@ impl I18n {
         wanted.sort_by(|a, b| b.0.total_cmp(&a.0));
         for (_, tag) in wanted {
             let primary = tag.split('-').next().unwrap_or(tag).to_ascii_lowercase();
-            if let Some(found) = self.languages().find(|l| *l == primary) {
+            if let Some(found) = offered.iter().find(|l| **l == primary) {
                 return found;
             }
         }
@@ -149,16 +176,34 @@ mod tests {
             .collect()
     }
 
+    fn file_ids(language: &str, file: &str) -> Option<Vec<String>> {
+        let (_, files) = LOCALES.iter().find(|(tag, _)| *tag == language)?;
+        files.iter().find(|(name, _)| *name == file).map(|(_, source)| ids(source))
+    }
+
+    /// Each file a language has holds exactly the messages of its Danish original; the
+    /// full languages have every file, the others at least the citizens' pages.
     #[test]
     fn every_language_has_every_message() {
-        let (_, da) = LOCALES[0];
-        for (tag, sources) in LOCALES {
-            for id in da.iter().flat_map(|s| ids(s)) {
-                assert!(I18N.has_message(tag, &id), "{tag} lacks {id}");
+        let (_, danish_files) = LOCALES[0];
+        for (tag, files) in LOCALES {
+            for (file, _) in *files {
+                let danish = file_ids("da", file).unwrap_or_else(|| panic!("da has no {file}.ftl"));
+                let theirs = file_ids(tag, file).unwrap_or_default();
+                for id in &danish {
+                    assert!(theirs.contains(id), "{tag}/{file}.ftl lacks {id}");
+                }
+                for id in &theirs {
+                    assert!(danish.contains(id), "da/{file}.ftl lacks {id} that {tag} has");
+                }
             }
-            let theirs: Vec<String> = sources.iter().flat_map(|s| ids(s)).collect();
-            for id in theirs {
-                assert!(I18N.has_message("da", &id), "da lacks {id} that {tag} has");
+            let required: Vec<&str> = if FULL_LANGUAGES.contains(tag) {
+                danish_files.iter().map(|(name, _)| *name).collect()
+            } else {
+                EVERY_LANGUAGE.to_vec()
+            };
+            for file in required {
+                assert!(file_ids(tag, file).is_some(), "{tag} has no {file}.ftl");
             }
         }
     }
@@ -169,6 +214,9 @@ mod tests {
         assert_eq!(I18N.negotiate(Some("fr, en;q=0.5, da;q=0.8")), "da");
         assert_eq!(I18N.negotiate(Some("fr")), "da");
         assert_eq!(I18N.negotiate(None), "da");
+        // the API speaks Danish and English; the citizens' pages more
+        assert_eq!(I18N.negotiate(Some("ar, en;q=0.5")), "en");
+        assert_eq!(I18N.negotiate_among(Some("ar, en;q=0.5"), &["da", "en", "ar"]), "ar");
     }
 
     #[test]

@@ -12,3 +12,4 @@ pub mod engine;
 pub mod i18n;
 pub mod metrics;
 pub mod store;
+pub mod web;

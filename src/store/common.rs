@@ -406,6 +406,10 @@ macro_rules! common_store_impl {
                 self.close_pools().await;
             }
 
+            async fn backup(&self, to: &std::path::Path) -> StoreResult<()> {
+                self.backup_into(to).await
+            }
+
             async fn instance_key(&self, name: &str) -> StoreResult<Vec<u8>> {
                 let fresh = $crate::domain::secret::random_bytes::<32>().to_vec();
                 sqlx::query(sql("INSERT INTO instance_keys (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING"))

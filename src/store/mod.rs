@@ -2,17 +2,24 @@
 //! queries through `common_store_impl!`; each has its own migrations under `migrations/`.
 //! Timestamps are stored as milliseconds since the Unix epoch (UTC), dates as `YYYY-MM-DD`.
 
+pub mod citizen_pages;
 mod common;
+mod migrations;
 pub mod model;
 pub mod postgres;
 pub mod sqlite;
+pub mod staff_pages;
+pub mod web;
 
 use async_trait::async_trait;
 use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::domain::routing::ContactProfile;
+pub use citizen_pages::{CitizenPagesStore, ProfileChange};
 pub use model::*;
+pub use staff_pages::StaffPagesStore;
+pub use web::{OidcPending, SessionRecord, WebStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -24,6 +31,8 @@ pub enum StoreError {
     Conflict(&'static str),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    #[error("{0}")]
+    Unsupported(&'static str),
 }
 
 impl StoreError {
@@ -62,11 +71,13 @@ pub enum Backend {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: WebStore + CitizenPagesStore + StaffPagesStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
     async fn migrate(&self) -> StoreResult<()>;
     async fn ping(&self) -> StoreResult<()>;
     async fn close(&self);
+    /// A consistent copy of the whole database in a new file, taken while it runs (SQLite).
+    async fn backup(&self, to: &std::path::Path) -> StoreResult<()>;
     /// A named random key kept in the database (created on first use), e.g. for CPR hashing.
     async fn instance_key(&self, name: &str) -> StoreResult<Vec<u8>>;
 

@@ -1,12 +1,14 @@
 //! PostgreSQL: for several gateway processes behind a load balancer. Work is claimed with
 //! `FOR UPDATE SKIP LOCKED`, so two processes never take the same job.
 
-use sqlx::SqlSafeStr as _;
-use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use std::time::Duration;
 
+use super::citizen_pages::citizen_pages_store_impl;
 use super::common::common_store_impl;
+use super::staff_pages::staff_pages_store_impl;
+use super::web::web_store_impl;
 
 pub struct PgStore {
     pool: PgPool,
@@ -14,6 +16,11 @@ pub struct PgStore {
 
 impl PgStore {
     const BACKEND: super::Backend = super::Backend::Postgres;
+
+    /// PostgreSQL is backed up with its own tools (pg_dump, base backups with WAL archiving).
+    async fn backup_into(&self, _to: &std::path::Path) -> Result<(), super::StoreError> {
+        Err(super::StoreError::Unsupported("back up PostgreSQL with pg_dump or pg_basebackup (see the README)"))
+    }
 
     pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
         let pool =
@@ -34,13 +41,12 @@ impl PgStore {
     }
 
     fn migrator() -> Migrator {
-        Migrator::with_migrations(vec![Migration::new(
-            1,
-            "core".into(),
-            MigrationType::Simple,
-            include_str!("../../migrations/postgres/0001_core.sql").into_sql_str(),
-            false,
-        )])
+        Migrator::with_migrations(super::migrations::list(&[
+            (1, "core", include_str!("../../migrations/postgres/0001_core.sql")),
+            (2, "web", include_str!("../../migrations/postgres/0002_web.sql")),
+            (3, "citizen pages", include_str!("../../migrations/postgres/0003_citizen_pages.sql")),
+            (4, "staff pages", include_str!("../../migrations/postgres/0004_staff_pages.sql")),
+        ]))
     }
 }
 
@@ -56,3 +62,6 @@ common_store_impl!(
     visible = " AND xid < pg_snapshot_xmin(pg_current_snapshot())",
     snapshot = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 );
+web_store_impl!(PgStore);
+citizen_pages_store_impl!(PgStore);
+staff_pages_store_impl!(PgStore);

@@ -2,15 +2,17 @@
 //! at a time, so a single connection serialises writes without lock errors) and a pool of
 //! read-only connections beside it.
 
-use sqlx::SqlSafeStr as _;
-use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
+use super::citizen_pages::citizen_pages_store_impl;
 use super::common::common_store_impl;
+use super::staff_pages::staff_pages_store_impl;
+use super::web::web_store_impl;
 
 pub struct SqliteStore {
     writer: SqlitePool,
@@ -54,19 +56,30 @@ impl SqliteStore {
         &self.reader
     }
 
+    /// `VACUUM INTO` writes a transactionally consistent copy (everything committed when it
+    /// starts); the file must not exist yet. It runs on a read-only connection, so writers
+    /// go on meanwhile.
+    async fn backup_into(&self, to: &std::path::Path) -> Result<(), super::StoreError> {
+        if to.exists() {
+            return Err(super::StoreError::Unsupported("the backup file already exists"));
+        }
+        let path = to.to_str().ok_or(super::StoreError::Unsupported("the backup path is not UTF-8"))?;
+        sqlx::query("VACUUM INTO ?1").bind(path).execute(&self.reader).await?;
+        Ok(())
+    }
+
     async fn close_pools(&self) {
         self.reader.close().await;
         self.writer.close().await;
     }
 
     fn migrator() -> Migrator {
-        Migrator::with_migrations(vec![Migration::new(
-            1,
-            "core".into(),
-            MigrationType::Simple,
-            include_str!("../../migrations/sqlite/0001_core.sql").into_sql_str(),
-            false,
-        )])
+        Migrator::with_migrations(super::migrations::list(&[
+            (1, "core", include_str!("../../migrations/sqlite/0001_core.sql")),
+            (2, "web", include_str!("../../migrations/sqlite/0002_web.sql")),
+            (3, "citizen pages", include_str!("../../migrations/sqlite/0003_citizen_pages.sql")),
+            (4, "staff pages", include_str!("../../migrations/sqlite/0004_staff_pages.sql")),
+        ]))
     }
 }
 
@@ -94,6 +107,9 @@ fn to_sqlite_placeholders(pg: &str) -> String {
 
 // a read transaction in WAL mode is a snapshot already
 common_store_impl!(SqliteStore, sqlx::Sqlite, lock = "", skip_locked = "", visible = "", snapshot = "");
+web_store_impl!(SqliteStore);
+citizen_pages_store_impl!(SqliteStore);
+staff_pages_store_impl!(SqliteStore);
 
 #[cfg(test)]
 mod tests {

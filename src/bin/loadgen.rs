@@ -1,0 +1,297 @@
+//! Load generator: drives a running gateway over HTTP the way an authority's bulk run would,
+//! and reports letters accepted per second, latency percentiles, the time from accept to
+//! delivered, and the server's peak memory. Prints a table, and JSON with `--json`.
+//!
+//!   cargo run --release --bin loadgen -- --url http://127.0.0.1:8080 --api-key KEY \
+//!       --letters 20000 --concurrency 32 --server-pid $(pidof budbringer)
+//!
+//! Phase 1 (burst): `--letters` letters as fast as `--concurrency` connections allow.
+//! Phase 2 (paced): `--paced-rate` letters per second for `--paced-secs`; each letter's
+//! `delivered` event (from the event feed) gives the accept → delivered time.
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+#[derive(Parser, Debug, Clone)]
+#[command(about = "Load generator for the Budbringer authority API")]
+struct Args {
+    /// Base URL of the gateway.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// An authority's API key (`budbringer admin create-api-key`, or the one `demo` prints).
+    #[arg(long, env = "LOADGEN_API_KEY")]
+    api_key: String,
+    /// Letters in the burst phase.
+    #[arg(long, default_value_t = 10_000)]
+    letters: u64,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// Letters per second in the paced phase (0: skip it).
+    #[arg(long, default_value_t = 1000)]
+    paced_rate: u64,
+    #[arg(long, default_value_t = 10)]
+    paced_secs: u64,
+    /// PID of the gateway, to report its peak resident memory (VmHWM).
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// How long to wait for the last `delivered` events after the paced phase.
+    #[arg(long, default_value_t = 30)]
+    drain_secs: u64,
+    /// Write the results as JSON to this file too.
+    #[arg(long)]
+    json: Option<std::path::PathBuf>,
+    /// Label for the results (e.g. "sqlite" or "postgres").
+    #[arg(long, default_value = "")]
+    label: String,
+}
+
+/// A valid-looking CPR number per letter, so letters spread over many citizens.
+fn cpr(n: u64) -> String {
+    let day = 1 + n % 28;
+    let month = 1 + (n / 28) % 12;
+    let serial = (n / 336) % 10_000;
+    format!("{day:02}{month:02}80{serial:04}")
+}
+
+fn letter(n: u64, run: &str) -> Value {
+    json!({
+        "recipient": { "cpr": cpr(n), "name": "Belastning Testesen" },
+        "subject": "Afgørelse om boligstøtte",
+        "body": "Du får boligstøtte fra 1. januar.\n\nSvar inden fristen.",
+        "importance": "important",
+        "respond_by": "2099-12-31",
+        "reference": format!("LOAD-{run}-{n}"),
+        "contact": { "unit": "Borgerservice", "phone": "+45 70 10 10 10" }
+    })
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+#[derive(Default)]
+struct Tally {
+    ok: AtomicU64,
+    failed: AtomicU64,
+}
+
+/// Post one letter; its latency in ms and its id, or `None` when it was not accepted.
+async fn post(client: &reqwest::Client, args: &Args, body: &Value, key: &str) -> Option<(f64, String, i64)> {
+    let sent_ms = jiff::Timestamp::now().as_millisecond();
+    let start = Instant::now();
+    let response = client
+        .post(format!("{}/v1/letters", args.url))
+        .bearer_auth(&args.api_key)
+        .header("Idempotency-Key", key)
+        .json(body)
+        .send()
+        .await
+        .ok()?;
+    let status = response.status();
+    let value: Value = response.json().await.ok()?;
+    let latency = start.elapsed().as_secs_f64() * 1000.0;
+    if status.as_u16() != 201 {
+        return None;
+    }
+    Some((latency, value["id"].as_str()?.to_owned(), sent_ms))
+}
+
+struct Burst {
+    accepted: u64,
+    failed: u64,
+    seconds: f64,
+    latencies: Vec<f64>,
+}
+
+async fn burst(client: &reqwest::Client, args: &Args, run: &str) -> Burst {
+    let next = Arc::new(AtomicU64::new(0));
+    let tally = Arc::new(Tally::default());
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..args.concurrency {
+        let (client, args, next, tally, run) =
+            (client.clone(), args.clone(), Arc::clone(&next), Arc::clone(&tally), run.to_owned());
+        tasks.spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= args.letters {
+                    break;
+                }
+                match post(&client, &args, &letter(n, &run), &format!("{run}-b{n}")).await {
+                    Some((ms, _, _)) => {
+                        tally.ok.fetch_add(1, Ordering::Relaxed);
+                        latencies.push(ms);
+                    }
+                    None => {
+                        tally.failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            latencies
+        });
+    }
+    let mut latencies = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        latencies.extend(done.unwrap_or_default());
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    latencies.sort_by(f64::total_cmp);
+    Burst { accepted: tally.ok.load(Ordering::Relaxed), failed: tally.failed.load(Ordering::Relaxed), seconds, latencies }
+}
+
+/// The event feed's cursor now, so the paced phase reads only its own events.
+async fn feed_cursor(client: &reqwest::Client, args: &Args) -> anyhow::Result<String> {
+    let mut cursor = "0".to_owned();
+    loop {
+        let page: Value = client
+            .get(format!("{}/v1/events", args.url))
+            .query(&[("after", cursor.as_str()), ("limit", "500")])
+            .bearer_auth(&args.api_key)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let next = page["next_cursor"].as_str().unwrap_or(&cursor).to_owned();
+        if page["events"].as_array().is_none_or(Vec::is_empty) || next == cursor {
+            return Ok(next);
+        }
+        cursor = next;
+    }
+}
+
+struct Paced {
+    sent: usize,
+    delivered: usize,
+    to_delivered_ms: Vec<f64>,
+}
+
+async fn paced(client: &reqwest::Client, args: &Args, run: &str) -> anyhow::Result<Paced> {
+    let mut cursor = feed_cursor(client, args).await?;
+    let total = args.paced_rate * args.paced_secs;
+    let interval = Duration::from_secs_f64(1.0 / args.paced_rate as f64);
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..total {
+        ticker.tick().await;
+        let (client, args, run) = (client.clone(), args.clone(), run.to_owned());
+        tasks.spawn(async move { post(&client, &args, &letter(1_000_000 + n, &run), &format!("{run}-p{n}")).await });
+    }
+    let mut sent_at = std::collections::HashMap::new();
+    while let Some(done) = tasks.join_next().await {
+        if let Ok(Some((_, id, sent_ms))) = done {
+            sent_at.insert(id, sent_ms);
+        }
+    }
+    let sent = sent_at.len();
+    let mut to_delivered = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(args.drain_secs);
+    while !sent_at.is_empty() && Instant::now() < deadline {
+        let page: Value = client
+            .get(format!("{}/v1/events", args.url))
+            .query(&[("after", cursor.as_str()), ("limit", "500")])
+            .bearer_auth(&args.api_key)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let events = page["events"].as_array().cloned().unwrap_or_default();
+        for event in &events {
+            if event["type"] != "delivered" {
+                continue;
+            }
+            let Some(letter_id) = event["letter_id"].as_str() else { continue };
+            let Some(sent_ms) = sent_at.remove(letter_id) else { continue };
+            if let Some(at) = event["at"].as_str().and_then(|a| a.parse::<jiff::Timestamp>().ok()) {
+                to_delivered.push((at.as_millisecond() - sent_ms) as f64);
+            }
+        }
+        cursor = page["next_cursor"].as_str().unwrap_or(&cursor).to_owned();
+        if events.is_empty() {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    to_delivered.sort_by(f64::total_cmp);
+    Ok(Paced { sent, delivered: to_delivered.len(), to_delivered_ms: to_delivered })
+}
+
+/// Peak and current resident memory of a process, in MiB, from /proc.
+fn memory_mib(pid: u32) -> Option<(f64, f64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map(|kb| kb / 1024.0)
+    };
+    Some((field("VmHWM:")?, field("VmRSS:")?))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .context("building the HTTP client")?;
+    let health = client.get(format!("{}/readyz", args.url)).send().await.context("reaching the gateway")?;
+    if !health.status().is_success() {
+        bail!("the gateway is not ready: {}", health.status());
+    }
+    let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
+
+    let b = burst(&client, &args, &run).await;
+    let rate = b.accepted as f64 / b.seconds;
+    let p = if args.paced_rate > 0 && args.paced_secs > 0 { Some(paced(&client, &args, &run).await?) } else { None };
+    let memory = args.server_pid.and_then(memory_mib);
+
+    let mut report = json!({
+        "label": args.label,
+        "burst": {
+            "letters": args.letters, "concurrency": args.concurrency, "accepted": b.accepted, "failed": b.failed,
+            "seconds": b.seconds, "accepted_per_second": rate,
+            "latency_ms": { "p50": percentile(&b.latencies, 50.0), "p95": percentile(&b.latencies, 95.0),
+                            "p99": percentile(&b.latencies, 99.0), "max": b.latencies.last().copied().unwrap_or(f64::NAN) }
+        }
+    });
+    println!("Budbringer load run {run} {}", args.label);
+    println!("{:<38} {:>12}", "letters accepted (burst)", format!("{}/{}", b.accepted, args.letters));
+    println!("{:<38} {:>12.0}", "accepted per second", rate);
+    for (name, q) in [("p50", 50.0), ("p95", 95.0), ("p99", 99.0)] {
+        println!("{:<38} {:>12.1}", format!("accept latency {name} (ms)"), percentile(&b.latencies, q));
+    }
+    if let Some(p) = &p {
+        report["paced"] = json!({
+            "rate": args.paced_rate, "seconds": args.paced_secs, "accepted": p.sent, "delivered": p.delivered,
+            "to_delivered_ms": { "p50": percentile(&p.to_delivered_ms, 50.0), "p95": percentile(&p.to_delivered_ms, 95.0),
+                                 "p99": percentile(&p.to_delivered_ms, 99.0) }
+        });
+        println!("{:<38} {:>12}", format!("paced {}/s: delivered", args.paced_rate), format!("{}/{}", p.delivered, p.sent));
+        for (name, q) in [("p50", 50.0), ("p95", 95.0), ("p99", 99.0)] {
+            println!("{:<38} {:>12.1}", format!("accept → delivered {name} (ms)"), percentile(&p.to_delivered_ms, q));
+        }
+    }
+    if let Some((peak, now)) = memory {
+        report["server_memory_mib"] = json!({ "peak": peak, "now": now });
+        println!("{:<38} {:>12.1}", "server peak RSS (MiB)", peak);
+    }
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_vec_pretty(&report)?).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
