@@ -50,6 +50,15 @@ pub struct App {
 impl App {
     pub async fn new(settings: Settings, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
         let cpr_key = store.instance_key("cpr-hash").await.context("reading the CPR hash key")?;
+        if settings.cpr_encryption_key.is_empty() {
+            tracing::warn!("cpr_encryption_key is not set: CPR numbers are sealed with a key kept in the database");
+        } else {
+            let sealer = crate::domain::cpr_seal::CprSealer::from_base64(&settings.cpr_encryption_key)
+                .context("cpr_encryption_key")?;
+            if !store.use_cpr_key(sealer) {
+                anyhow::bail!("the CPR encryption key was set after the database had started using another one");
+            }
+        }
         let reading_key =
             store.instance_key(crate::domain::reading::READING_KEY).await.context("reading the reading-link key")?;
         let limiter = RateLimiter::new(settings.api.rate_limit_per_second, settings.api.rate_limit_burst);
@@ -84,7 +93,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::api::health::router())
         .merge(crate::api::openapi::router())
         .merge(crate::api::inbound::router())
-        .merge(crate::web::router())
+        .merge(crate::web::router(Arc::clone(&state)))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // outermost first: request id, tracing, security headers, panics, metrics, language
@@ -97,6 +106,13 @@ pub fn router(state: AppState) -> Router {
                     HeaderName::from_static("x-content-type-options"),
                     HeaderValue::from_static("nosniff"),
                 ))
+                // HSTS only when Budbringer is reached over TLS (behind a TLS-terminating proxy)
+                .layer(tower::util::option_layer(state.settings.secure_cookies().then(|| {
+                    SetResponseHeaderLayer::if_not_present(
+                        axum::http::header::STRICT_TRANSPORT_SECURITY,
+                        HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+                    )
+                })))
                 .layer(CatchPanicLayer::custom(|_| {
                     ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
                 }))
@@ -194,7 +210,10 @@ pub async fn run(
     let address = listener.local_addr().context("reading the listening address")?;
     tracing::info!(%address, backend = ?app.store.backend(), "Budbringer is listening");
     let store = Arc::clone(&app.store);
-    axum::serve(listener, router(app)).with_graceful_shutdown(shutdown).await.context("serving HTTP")?;
+    axum::serve(listener, router(app).into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP")?;
     tracing::info!("stopping: no new requests; finishing in-flight work");
     let _ = stop_tx.send(true);
     while workers.join_next().await.is_some() {}

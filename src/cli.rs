@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::config::{LogFormat, Settings};
 use crate::domain::secret;
+use crate::store::staff_pages::Caseworker;
 use crate::store::{self, Authority, Store, Webhook};
 
 #[derive(Parser)]
@@ -33,6 +34,13 @@ enum Command {
     /// Set up authorities, API keys and webhooks.
     #[command(subcommand)]
     Admin(Admin),
+    /// Copy the SQLite database to a new file while the gateway runs (a consistent snapshot).
+    /// Restore: stop the gateway and put the copy in place of the database file.
+    Backup {
+        /// The file to write; it must not exist yet.
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -60,6 +68,84 @@ enum Admin {
         #[arg(long)]
         secret: Option<String>,
     },
+    /// Create a caseworker account; prints {"caseworker_id"}. The password is read from
+    /// `BUDBRINGER_CASEWORKER_PASSWORD` or, when that is unset, the first line of stdin
+    /// (never from the command line, where other users could see it). No password and an
+    /// `--oidc-subject`: the account logs in with OpenID Connect only.
+    CreateCaseworker {
+        #[arg(long, value_name = "AUTHORITY_ID")]
+        authority: Uuid,
+        #[arg(long)]
+        username: String,
+        /// The name colleagues and citizens see ("Name (Authority)" in the access log).
+        #[arg(long)]
+        name: String,
+        /// `caseworker`, `team_lead` or `administrator`.
+        #[arg(long, default_value = "caseworker")]
+        role: String,
+        #[arg(long)]
+        unit: Option<String>,
+        /// The subject (the configured identity claim) the organisation's login provider gives them.
+        #[arg(long)]
+        oidc_subject: Option<String>,
+    },
+}
+
+/// A caseworker account to create.
+pub struct NewCaseworker<'a> {
+    pub authority_id: Uuid,
+    pub username: &'a str,
+    pub name: &'a str,
+    pub role: &'a str,
+    pub unit: Option<&'a str>,
+    pub oidc_subject: Option<&'a str>,
+    pub password: Option<&'a str>,
+}
+
+/// Create a caseworker account (password hashed with argon2).
+pub async fn create_caseworker(store: &dyn Store, new: &NewCaseworker<'_>) -> anyhow::Result<Caseworker> {
+    if store.authority(new.authority_id).await?.is_none() {
+        bail!("no authority with id {}", new.authority_id);
+    }
+    let username = new.username.trim();
+    if username.is_empty() || username.len() > 100 || username.chars().any(char::is_whitespace) {
+        bail!("--username must be 1-100 characters without spaces");
+    }
+    if new.name.trim().is_empty() {
+        bail!("--name must not be empty");
+    }
+    if !matches!(new.role, "caseworker" | "team_lead" | "administrator") {
+        bail!("--role must be caseworker, team_lead or administrator");
+    }
+    let password_hash = match new.password.filter(|p| !p.is_empty()) {
+        Some(p) => Some(crate::web::staff::login::hash_password(p)?),
+        None if new.oidc_subject.is_some() => None,
+        None => bail!("a password is needed (BUDBRINGER_CASEWORKER_PASSWORD or stdin) unless --oidc-subject is given"),
+    };
+    let caseworker = Caseworker {
+        id: Uuid::now_v7(),
+        authority_id: new.authority_id,
+        username: username.to_owned(),
+        display_name: new.name.trim().to_owned(),
+        role: new.role.to_owned(),
+        password_hash,
+        oidc_subject: new.oidc_subject.map(str::to_owned),
+        unit: new.unit.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty()),
+        created_at: jiff::Timestamp::now().as_millisecond(),
+        disabled_at: None,
+    };
+    store.create_caseworker(&caseworker).await?;
+    Ok(caseworker)
+}
+
+fn read_password() -> anyhow::Result<Option<String>> {
+    if let Ok(p) = std::env::var("BUDBRINGER_CASEWORKER_PASSWORD") {
+        return Ok(Some(p));
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).context("reading the password from stdin")?;
+    let line = line.trim_end_matches(['\r', '\n']).to_owned();
+    Ok(Some(line).filter(|l| !l.is_empty()))
 }
 
 /// Entry point for the `budbringer` binary.
@@ -109,6 +195,15 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo => crate::demo::run(settings).await,
+        Command::Backup { to } => {
+            let store = open(&settings).await?;
+            let result = store.backup(&to).await;
+            store.close().await;
+            result.with_context(|| format!("backing up to {}", to.display()))?;
+            let bytes = std::fs::metadata(&to).map(|m| m.len()).unwrap_or(0);
+            println!("{}", serde_json::json!({ "backup": to.display().to_string(), "bytes": bytes }));
+            Ok(())
+        }
         Command::Admin(admin) => {
             let store = open(&settings).await?;
             let result = run_admin(admin, store.as_ref()).await;
@@ -210,6 +305,20 @@ async fn run_admin(admin: Admin, store: &dyn Store) -> anyhow::Result<serde_json
             };
             store.add_webhook(&webhook).await?;
             Ok(serde_json::json!({ "webhook_id": webhook.id, "secret": webhook.secret }))
+        }
+        Admin::CreateCaseworker { authority, username, name, role, unit, oidc_subject } => {
+            let password = read_password()?;
+            let new = NewCaseworker {
+                authority_id: authority,
+                username: &username,
+                name: &name,
+                role: &role,
+                unit: unit.as_deref(),
+                oidc_subject: oidc_subject.as_deref(),
+                password: password.as_deref(),
+            };
+            let caseworker = create_caseworker(store, &new).await?;
+            Ok(serde_json::json!({ "caseworker_id": caseworker.id }))
         }
     }
 }

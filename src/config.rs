@@ -24,6 +24,11 @@ pub struct Settings {
     pub migrate_on_start: bool,
     /// Log format: `text` or `json`.
     pub log_format: LogFormat,
+    /// Key that seals CPR numbers at rest (base64 of 32 random bytes). Empty: a key generated
+    /// and kept in the database itself, which does not protect a stolen copy of it. Set it
+    /// (best through `BUDBRINGER_CPR_ENCRYPTION_KEY_FILE`) before the first letter arrives.
+    #[serde(default)]
+    pub cpr_encryption_key: String,
     pub api: ApiSettings,
     pub engine: EngineSettings,
     pub webhooks: WebhookSettings,
@@ -39,6 +44,16 @@ pub struct Settings {
     /// The citizens' and caseworkers' web pages: sessions and logins.
     #[serde(default)]
     pub web: WebSettings,
+    /// The inclusion report: what reaching a citizen costs per channel.
+    #[serde(default)]
+    pub report: ReportSettings,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportSettings {
+    /// Unit prices (per letter, message or caseworker minute) in the report's currency.
+    pub prices: crate::web::staff::report::UnitPrices,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -52,11 +67,20 @@ pub struct WebSettings {
     pub citizen_oidc: Option<OidcSettings>,
     /// The authority's identity provider for caseworkers. Absent: local accounts only.
     pub staff_oidc: Option<OidcSettings>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (addresses or CIDR blocks), for
+    /// rate limits per client address. Anyone else's header is ignored.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for WebSettings {
     fn default() -> Self {
-        Self { session_idle_minutes: 30, session_max_hours: 12, citizen_oidc: None, staff_oidc: None }
+        Self {
+            session_idle_minutes: 30,
+            session_max_hours: 12,
+            citizen_oidc: None,
+            staff_oidc: None,
+            trusted_proxies: vec!["127.0.0.1".into(), "::1".into()],
+        }
     }
 }
 
@@ -149,6 +173,7 @@ impl Default for Settings {
             public_url: "http://127.0.0.1:8080".to_owned(),
             migrate_on_start: true,
             log_format: LogFormat::Text,
+            cpr_encryption_key: String::new(),
             api: ApiSettings {
                 max_request_bytes: 64 * 1024 * 1024,
                 letters: LetterLimits::default(),
@@ -177,6 +202,7 @@ impl Default for Settings {
             calendar: default_calendar(),
             policies: Default::default(),
             web: WebSettings::default(),
+            report: ReportSettings::default(),
         }
     }
 }
@@ -200,7 +226,14 @@ impl Settings {
             }
             figment = figment.merge(Toml::file(file));
         }
-        figment = figment.merge(Env::prefixed("BUDBRINGER_").split("__"));
+        // `BUDBRINGER_X_FILE=/run/secrets/x` sets X to the file's content (secrets stay out of
+        // the environment and the config file)
+        figment = figment.merge(
+            Env::prefixed("BUDBRINGER_")
+                .split("__")
+                .filter(|key| !key.as_str().to_ascii_lowercase().ends_with("_file")),
+        );
+        figment = figment.merge(Serialized::defaults(secret_files()?));
         let settings: Settings = figment.extract().map_err(|e| ConfigError::Load(one_line(&e)))?;
         settings.validate()?;
         Ok(settings)
@@ -236,6 +269,11 @@ impl Settings {
         if self.api.rate_limit_per_second <= 0.0 || self.api.rate_limit_burst < 1.0 {
             return invalid("api.rate_limit_per_second", "rate and burst must be positive");
         }
+        if !self.cpr_encryption_key.is_empty()
+            && let Err(e) = crate::domain::cpr_seal::CprSealer::from_base64(&self.cpr_encryption_key)
+        {
+            return Err(ConfigError::Invalid { key: "cpr_encryption_key", problem: e.to_string() });
+        }
         if self.web.session_idle_minutes == 0 || self.web.session_max_hours == 0 {
             return invalid("web.session_idle_minutes", "session lengths must be above 0");
         }
@@ -266,6 +304,30 @@ impl Settings {
     pub fn public_url(&self) -> &str {
         self.public_url.trim_end_matches('/')
     }
+}
+
+/// Settings read from the files that `BUDBRINGER_*_FILE` variables name, as nested values.
+fn secret_files() -> Result<figment::value::Dict, ConfigError> {
+    let mut root = figment::value::Dict::new();
+    for (name, path) in std::env::vars() {
+        let Some(key) = name.strip_prefix("BUDBRINGER_").and_then(|k| k.strip_suffix("_FILE")) else { continue };
+        let content = std::fs::read_to_string(&path)
+            .map_err(|e| ConfigError::Load(format!("{name}: cannot read {path}: {e}")))?;
+        // a trailing newline is an artefact of how the file was written, not part of the secret
+        let value = content.trim_end_matches(['\n', '\r']).to_owned();
+        let parts: Vec<String> = key.to_ascii_lowercase().split("__").map(str::to_owned).collect();
+        let Some((last, parents)) = parts.split_last() else { continue };
+        let mut dict = &mut root;
+        for part in parents {
+            let entry = dict.entry(part.clone()).or_insert_with(|| figment::value::Dict::new().into());
+            let figment::value::Value::Dict(_, inner) = entry else {
+                return Err(ConfigError::Load(format!("{name}: conflicts with another setting")));
+            };
+            dict = inner;
+        }
+        dict.insert(last.clone(), value.into());
+    }
+    Ok(root)
 }
 
 /// figment's errors can span lines; start-up failure must be one clear line naming the key.
@@ -302,6 +364,23 @@ mod tests {
             let err = Settings::load(None).unwrap_err().to_string();
             assert!(err.contains("`listen`"), "{err}");
             assert!(!err.contains('\n'));
+
+            // a secret from a file, trailing newline dropped
+            jail.set_env("BUDBRINGER_LISTEN", "127.0.0.1:9999");
+            jail.create_file("secret.txt", "postgres://u:p@db/budbringer\n")?;
+            jail.set_env("BUDBRINGER_DATABASE_URL_FILE", "secret.txt");
+            jail.create_file("oidc.txt", "s3cret")?;
+            jail.set_env("BUDBRINGER_WEB__CITIZEN_OIDC__CLIENT_SECRET_FILE", "oidc.txt");
+            jail.set_env("BUDBRINGER_WEB__CITIZEN_OIDC__ISSUER", "https://broker.example");
+            jail.set_env("BUDBRINGER_WEB__CITIZEN_OIDC__CLIENT_ID", "bb");
+            jail.set_env("BUDBRINGER_WEB__CITIZEN_OIDC__IDENTITY_CLAIM", "cpr");
+            let s = Settings::load(None).unwrap();
+            assert_eq!(s.database_url, "postgres://u:p@db/budbringer");
+            assert_eq!(s.web.citizen_oidc.unwrap().client_secret, "s3cret");
+            jail.set_env("BUDBRINGER_DATABASE_URL_FILE", "missing.txt");
+            let err = Settings::load(None).unwrap_err().to_string();
+            assert!(err.contains("BUDBRINGER_DATABASE_URL_FILE"), "{err}");
+            jail.clear_env();
 
             jail.set_env("BUDBRINGER_LISTEN", "127.0.0.1:9999");
             jail.set_env("BUDBRINGER_DATABASE_URL", "mysql://x");

@@ -22,6 +22,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         None => crate::cli::create_authority(store.as_ref(), "Demo Kommune", DEMO_CVR).await?.0,
     };
     let api_key = crate::cli::create_api_key(store.as_ref(), authority.id).await?;
+    let caseworker_password = demo_caseworker(store.as_ref(), authority.id).await?;
     let cpr_key = store.instance_key("cpr-hash").await?;
     let exempt = Cpr::parse(CITIZEN_EXEMPT)?;
     store
@@ -105,11 +106,38 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         }
     }
     println!(
-        "\nBudbringer demo is running at {public_url}\n  API reference: {public_url}/docs\n  API key (Demo Kommune): {api_key}\n  Outbox (file drops): {}\n\nTry:\n  curl -s -H 'Authorization: Bearer {api_key}' {public_url}/v1/letters\n\nStop with Ctrl-C.",
+        "\nBudbringer demo is running at {public_url}\n  API reference: {public_url}/docs\n  API key (Demo Kommune): {api_key}\n  Caseworker pages: {public_url}/staff  (user: {DEMO_CASEWORKER}, password: {caseworker_password})\n  Outbox (file drops): {}\n\nTry:\n  curl -s -H 'Authorization: Bearer {api_key}' {public_url}/v1/letters\n\nStop with Ctrl-C.",
         outbox.display()
     );
     server.await.context("server task")??;
     Ok(())
+}
+
+const DEMO_CASEWORKER: &str = "demo";
+
+/// The demo caseworker gets a fresh random password at every start (only its hash is kept).
+async fn demo_caseworker(store: &dyn store::Store, authority_id: uuid::Uuid) -> anyhow::Result<String> {
+    use base64::Engine as _;
+    let password = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(crate::domain::secret::random_bytes::<12>());
+    match store.caseworker_by_username(DEMO_CASEWORKER).await? {
+        Some(existing) => {
+            let hash = crate::web::staff::login::hash_password(&password)?;
+            store.set_caseworker_password(existing.id, &hash).await?;
+        }
+        None => {
+            let new = crate::cli::NewCaseworker {
+                authority_id,
+                username: DEMO_CASEWORKER,
+                name: "Demo Sagsbehandler",
+                role: "team_lead",
+                unit: Some("Borgerservice"),
+                oidc_subject: None,
+                password: Some(&password),
+            };
+            crate::cli::create_caseworker(store, &new).await?;
+        }
+    }
+    Ok(password)
 }
 
 async fn wait_until_ready(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {

@@ -41,6 +41,7 @@ const LOCALES: &[(&str, &[(&str, &str)])] = &[
 ];
 
 /// Files every language must have (the citizens' pages).
+#[cfg(test)]
 const EVERY_LANGUAGE: &[&str] = &["web", "citizen"];
 
 /// Languages the whole product speaks (API errors, notices, letters, caseworkers' pages).
@@ -84,8 +85,10 @@ impl I18n {
         Self { bundles }
     }
 
+    /// The languages notices, letters and API answers are written in (the citizens' pages
+    /// speak more: see `web::lang`).
     pub fn languages(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.bundles.iter().map(|(tag, _)| *tag)
+        self.bundles.iter().map(|(tag, _)| *tag).filter(|tag| FULL_LANGUAGES.contains(tag))
     }
 
     /// Pick the best language of the whole product from an `Accept-Language` header.

@@ -10,6 +10,7 @@ use crate::store::Stats;
 #[derive(Default)]
 pub struct Metrics {
     letters_accepted: AtomicU64,
+    escalations: AtomicU64,
     deliveries: Mutex<BTreeMap<(String, &'static str), u64>>,
     webhooks: Mutex<BTreeMap<&'static str, u64>>,
     http_responses: Mutex<BTreeMap<u16, u64>>,
@@ -21,6 +22,11 @@ pub struct Metrics {
 impl Metrics {
     pub fn letter_accepted(&self) {
         self.letters_accepted.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// An important letter went one rung up its ladder.
+    pub fn escalation(&self) {
+        self.escalations.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn delivery(&self, channel: &str, outcome: &'static str) {
@@ -110,6 +116,14 @@ impl Metrics {
         let _ = writeln!(out, "# HELP budbringer_webhook_backlog Webhook messages waiting to be sent.");
         let _ = writeln!(out, "# TYPE budbringer_webhook_backlog gauge");
         let _ = writeln!(out, "budbringer_webhook_backlog {}", stats.webhook_backlog);
+        let _ = writeln!(out, "# HELP budbringer_escalations_total Escalations applied by this process.");
+        let _ = writeln!(out, "# TYPE budbringer_escalations_total counter");
+        let _ = writeln!(out, "budbringer_escalations_total {}", self.escalations.load(Ordering::Relaxed));
+        let _ = writeln!(out, "# HELP budbringer_open_alerts Alerts waiting for a caseworker, by kind.");
+        let _ = writeln!(out, "# TYPE budbringer_open_alerts gauge");
+        for (kind, n) in &stats.open_alerts_by_kind {
+            let _ = writeln!(out, "budbringer_open_alerts{{kind=\"{kind}\"}} {n}");
+        }
         out
     }
 }

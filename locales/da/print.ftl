@@ -48,3 +48,6 @@ print-weekday-4 = torsdag
 print-weekday-5 = fredag
 print-weekday-6 = lørdag
 print-weekday-7 = søndag
+
+# The personal access code, for the citizens' pages without MitID.
+print-access-code = Du kan læse dine breve på nettet. Log ind på { $url } med dit CPR-nummer og koden { $code }.

@@ -48,3 +48,6 @@ print-weekday-4 = Thursday
 print-weekday-5 = Friday
 print-weekday-6 = Saturday
 print-weekday-7 = Sunday
+
+# The personal access code, for the citizens' pages without MitID.
+print-access-code = You can read your letters online. Log in at { $url } with your CPR number and the code { $code }.

@@ -227,8 +227,29 @@ pub async fn put_profile(
         helpers: profile.helpers,
         updated_by: Some(caller.authority.id),
     };
-    let citizen_id = state.store.set_contact_profile(&update, state.clock.now_ms()).await?;
+    let before = match state.store.citizen_id(&update.cpr_hash).await? {
+        Some(id) => state.store.stored_profile(id).await?.map(|s| s.profile),
+        None => None,
+    };
+    let now = state.clock.now_ms();
+    let citizen_id = state.store.set_contact_profile(&update, now).await?;
     log(&state, &caller, citizen_id, "update_profile").await?;
+    // the citizen sees which authority changed what, on their data page
+    if let Some(after) = state.store.stored_profile(citizen_id).await?.map(|s| s.profile) {
+        let fields = crate::web::citizen::changed_fields(&before.unwrap_or_default(), &after);
+        if !fields.is_empty() {
+            let change = crate::store::ProfileChange {
+                id: Uuid::now_v7(),
+                citizen_id,
+                actor_kind: "authority".into(),
+                actor_name: caller.authority.name.clone(),
+                authority_id: Some(caller.authority.id),
+                fields: fields.join(","),
+                created_at: now,
+            };
+            state.store.record_profile_change(&change).await?;
+        }
+    }
     let stored = state.store.stored_profile(citizen_id).await?.ok_or(ApiError::NotFound("detail-citizen-not-found"))?;
     Ok(Json(stored.into()))
 }

@@ -146,7 +146,12 @@ async fn burst(client: &reqwest::Client, args: &Args, run: &str) -> Burst {
     }
     let seconds = started.elapsed().as_secs_f64();
     latencies.sort_by(f64::total_cmp);
-    Burst { accepted: tally.ok.load(Ordering::Relaxed), failed: tally.failed.load(Ordering::Relaxed), seconds, latencies }
+    Burst {
+        accepted: tally.ok.load(Ordering::Relaxed),
+        failed: tally.failed.load(Ordering::Relaxed),
+        seconds,
+        latencies,
+    }
 }
 
 /// The event feed's cursor now, so the paced phase reads only its own events.
@@ -281,7 +286,11 @@ async fn main() -> anyhow::Result<()> {
             "to_delivered_ms": { "p50": percentile(&p.to_delivered_ms, 50.0), "p95": percentile(&p.to_delivered_ms, 95.0),
                                  "p99": percentile(&p.to_delivered_ms, 99.0) }
         });
-        println!("{:<38} {:>12}", format!("paced {}/s: delivered", args.paced_rate), format!("{}/{}", p.delivered, p.sent));
+        println!(
+            "{:<38} {:>12}",
+            format!("paced {}/s: delivered", args.paced_rate),
+            format!("{}/{}", p.delivered, p.sent)
+        );
         for (name, q) in [("p50", 50.0), ("p95", 95.0), ("p99", 99.0)] {
             println!("{:<38} {:>12.1}", format!("accept → delivered {name} (ms)"), percentile(&p.to_delivered_ms, q));
         }
@@ -291,7 +300,8 @@ async fn main() -> anyhow::Result<()> {
         println!("{:<38} {:>12.1}", "server peak RSS (MiB)", peak);
     }
     if let Some(path) = &args.json {
-        std::fs::write(path, serde_json::to_vec_pretty(&report)?).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(path, serde_json::to_vec_pretty(&report)?)
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
 }

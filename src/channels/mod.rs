@@ -120,7 +120,15 @@ impl Channels {
                 Box::new(digital_post::DigitalPost::new(&settings.digital_post, links)),
                 digital_post::transport(&settings.digital_post, &file_drop)?,
             ),
-            (Box::new(print::Print), print::transport(&settings.print, &file_drop)?),
+            (
+                Box::new(print::Print {
+                    access: Some(print::access_code::AccessCodes {
+                        public_url: links.public_url.clone(),
+                        key: links.reading_key.clone(),
+                    }),
+                }),
+                print::transport(&settings.print, &file_drop)?,
+            ),
             (Box::new(sms::SmsNotice), sms::transport(&settings.sms, &file_drop, links)?),
             (Box::new(email::EmailNotice::new(&settings.email, links)), email::transport(&settings.email, &file_drop)?),
             (Box::new(phone::PhoneCallback), phone::transport(&settings.phone, &file_drop)?),

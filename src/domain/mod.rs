@@ -3,6 +3,7 @@
 pub mod calendar;
 pub mod clock;
 pub mod cpr;
+pub mod cpr_seal;
 pub mod event;
 pub mod letter;
 pub mod office_hours;

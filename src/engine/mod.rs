@@ -253,6 +253,7 @@ impl Engine {
         };
         if self.store.apply_escalation(job, &plan, now.as_millisecond()).await? {
             tracing::info!(letter_id = %letter.id, step = plan.step, channels = plan.deliveries.len(), "letter escalated");
+            self.metrics.escalation();
             self.wake.notify_one();
             self.events_written.notify_one();
         }

@@ -73,6 +73,26 @@ macro_rules! common_store_impl {
         type Tx = sqlx::Transaction<'static, $db>;
 
         impl $store {
+            /// The sealer for CPR numbers: the configured key, else this database's own key.
+            async fn cpr_sealer(&self) -> StoreResult<&$crate::domain::cpr_seal::CprSealer> {
+                self.cpr_sealer
+                    .get_or_try_init(|| async {
+                        let key = $crate::store::Store::instance_key(self, "cpr-encryption").await?;
+                        $crate::domain::cpr_seal::CprSealer::new(&key).map_err(|e| StoreError::Corrupt(e.to_string()))
+                    })
+                    .await
+            }
+
+            /// A CPR number as it is stored: sealed.
+            pub(crate) async fn seal_cpr(&self, cpr: &str) -> StoreResult<String> {
+                Ok(self.cpr_sealer().await?.seal(cpr))
+            }
+
+            /// A stored CPR number, opened.
+            pub(crate) async fn open_cpr(&self, stored: &str) -> StoreResult<String> {
+                self.cpr_sealer().await?.open(stored).map_err(|e| StoreError::Corrupt(e.to_string()))
+            }
+
             /// Append an event and queue it for every webhook of the authority, in `tx`.
             async fn append_event(
                 tx: &mut Tx,
@@ -267,6 +287,7 @@ macro_rules! common_store_impl {
             }
 
             async fn try_insert_letter(&self, l: &NewLetter) -> Result<LetterRecord, sqlx::Error> {
+                let sealed_cpr = self.seal_cpr(&l.cpr).await.map_err(into_sqlx)?;
                 let mut tx = self.writer().begin().await?;
                 let citizen_id: Uuid = sqlx::query_scalar(sql(
                     "INSERT INTO citizens (id, cpr_hash, cpr, created_at) VALUES ($1, $2, $3, $4) \
@@ -274,7 +295,7 @@ macro_rules! common_store_impl {
                 ))
                 .bind(l.citizen_id)
                 .bind(&l.cpr_hash)
-                .bind(&l.cpr)
+                .bind(&sealed_cpr)
                 .bind(l.now)
                 .fetch_one(&mut *tx)
                 .await?;
@@ -404,6 +425,10 @@ macro_rules! common_store_impl {
 
             async fn close(&self) {
                 self.close_pools().await;
+            }
+
+            fn use_cpr_key(&self, sealer: $crate::domain::cpr_seal::CprSealer) -> bool {
+                self.cpr_sealer.set(sealer).is_ok()
             }
 
             async fn backup(&self, to: &std::path::Path) -> StoreResult<()> {
@@ -543,6 +568,7 @@ macro_rules! common_store_impl {
             }
 
             async fn set_contact_profile(&self, p: &ProfileUpdate, now: i64) -> StoreResult<Uuid> {
+                let sealed_cpr = self.seal_cpr(&p.cpr).await?;
                 let notices: Vec<&str> = p.notice_channels.iter().map(|c| c.as_str()).collect();
                 Ok(sqlx::query_scalar(sql(
                     "INSERT INTO citizens (id, cpr_hash, cpr, name, address, phone, email, language, large_print, easy_read, \
@@ -560,7 +586,7 @@ macro_rules! common_store_impl {
                 ))
                 .bind(Uuid::now_v7())
                 .bind(&p.cpr_hash)
-                .bind(&p.cpr)
+                .bind(&sealed_cpr)
                 .bind(&p.name)
                 .bind(p.address.as_ref().map(Json))
                 .bind(&p.phone)
@@ -879,13 +905,14 @@ macro_rules! common_store_impl {
                     .authority(letter.authority_id)
                     .await?
                     .ok_or_else(|| StoreError::Corrupt(format!("letter {} has no authority", letter.id)))?;
-                let citizen: CitizenContact =
+                let mut citizen: CitizenContact =
                     sqlx::query_as(sql(
                         "SELECT cpr, phone, email, language, large_print, exempt_from_digital_post FROM citizens WHERE id = $1",
                     ))
                         .bind(letter.citizen_id)
                         .fetch_one(self.reader())
                         .await?;
+                citizen.cpr = self.open_cpr(&citizen.cpr).await?;
                 let documents = sqlx::query_as(sql(
                     "SELECT id, filename, media_type, content FROM documents WHERE letter_id = $1 ORDER BY position",
                 ))
@@ -1605,7 +1632,12 @@ macro_rules! common_store_impl {
                     sqlx::query_scalar(sql("SELECT COUNT(*) FROM webhook_messages WHERE state = 'pending'"))
                         .fetch_one(self.reader())
                         .await?;
+                let open_alerts_by_kind =
+                    sqlx::query_as(sql("SELECT kind, COUNT(*) FROM alerts WHERE status = 'open' GROUP BY kind"))
+                        .fetch_all(self.reader())
+                        .await?;
                 Ok(Stats {
+                    open_alerts_by_kind,
                     letters_by_status,
                     deliveries_by_channel_status,
                     jobs_due,

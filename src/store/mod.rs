@@ -76,6 +76,9 @@ pub trait Store: WebStore + CitizenPagesStore + StaffPagesStore + Send + Sync + 
     async fn migrate(&self) -> StoreResult<()>;
     async fn ping(&self) -> StoreResult<()>;
     async fn close(&self);
+    /// Seal CPR numbers with this key (from configuration). Must come before the first use;
+    /// without it the database's own generated key is used. `false` when too late.
+    fn use_cpr_key(&self, sealer: crate::domain::cpr_seal::CprSealer) -> bool;
     /// A consistent copy of the whole database in a new file, taken while it runs (SQLite).
     async fn backup(&self, to: &std::path::Path) -> StoreResult<()>;
     /// A named random key kept in the database (created on first use), e.g. for CPR hashing.

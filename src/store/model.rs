@@ -340,6 +340,7 @@ pub struct Stats {
     pub jobs_due: i64,
     pub oldest_due_age_ms: i64,
     pub webhook_backlog: i64,
+    pub open_alerts_by_kind: Vec<(String, i64)>,
 }
 
 /// How to reach a citizen on the analog and notice channels.

@@ -12,6 +12,7 @@ use super::web::web_store_impl;
 
 pub struct PgStore {
     pool: PgPool,
+    cpr_sealer: tokio::sync::OnceCell<crate::domain::cpr_seal::CprSealer>,
 }
 
 impl PgStore {
@@ -25,7 +26,7 @@ impl PgStore {
     pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
         let pool =
             PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, cpr_sealer: Default::default() })
     }
 
     fn writer(&self) -> &PgPool {

@@ -17,6 +17,7 @@ use super::web::web_store_impl;
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    cpr_sealer: tokio::sync::OnceCell<crate::domain::cpr_seal::CprSealer>,
 }
 
 impl SqliteStore {
@@ -45,7 +46,7 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.read_only(true))
             .await?;
-        Ok(Self { writer, reader })
+        Ok(Self { writer, reader, cpr_sealer: Default::default() })
     }
 
     fn writer(&self) -> &SqlitePool {

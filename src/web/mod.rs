@@ -2,6 +2,7 @@
 //! Server-rendered HTML that works without JavaScript; every text from Fluent.
 
 pub mod citizen;
+pub mod client;
 pub mod error;
 pub mod lang;
 pub mod oidc;
@@ -20,13 +21,14 @@ use error::ErrorPage;
 use lang::Area;
 use page::Page;
 
-pub fn router() -> axum::Router<AppState> {
+pub fn router(state: AppState) -> axum::Router<AppState> {
     axum::Router::new()
         .merge(citizen::router())
         .merge(staff::router())
         .route("/lang", post(lang::switch))
         .route("/assets/web.css", get(stylesheet))
         .layer(middleware::from_fn(render_error_pages))
+        .route_layer(middleware::from_fn_with_state(state, client::normalise_forwarded_for))
 }
 
 /// Turn a bare error answer from a page handler into a page in the person's language.

@@ -12,7 +12,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
-use crate::harness::{Backend, TestApp, letter, on_both_backends, outbox_files};
+use crate::harness::{Backend, TestApp, access_codes, letter, on_both_backends, outbox_files};
 use crate::peers::ipp::IppPrinter;
 
 on_both_backends!(
@@ -82,7 +82,7 @@ async fn rerender(app: &TestApp, authority_id: Uuid, letter_id: Uuid, profile: &
         documents: vec![],
         for_helper: None,
     };
-    render_letter(&work).expect("render")
+    render_letter(&work, Some(&access_codes(app))).expect("render")
 }
 
 fn tool(program: &str, args: &[&str], pdf: &Path) -> String {
@@ -135,7 +135,8 @@ fn save(app: &TestApp, name: &str, bytes: &[u8]) -> PathBuf {
 
 /// What `pdftotext -layout` reads from the standard letter, with the date normalised.
 /// Reviewed by eye against the rendered page: sender block top right, the address in the
-/// window, subject, body, the deadline in words, how to call, the page footer.
+/// window, subject, body, the deadline in words, how to call, the personal access code for
+/// the citizens' pages, the page footer.
 const EXPECTED_TEXT: &str = r#"
                                                     Aarhus Kommune
                                                     Borgerservice
@@ -158,6 +159,8 @@ Svar inden fristen.
 Svar senest torsdag den 31. december 2099.
 Har du spørgsmål, kan du ringe til Borgerservice på telefon +45 70 10 10 10
 (Man–fre 9–12).
+Du kan læse dine breve på nettet. Log ind på <adresse>/citizen med dit
+CPR-nummer og koden <kode>.
 
 
 
@@ -165,12 +168,24 @@ Har du spørgsmål, kan du ringe til Borgerservice på telefon +45 70 10 10 10
                                       Side 1 af 1
 "#;
 
+/// A personal access code (`ABCD-EFGH-JKMN-PQRS`) differs per installation key.
+fn is_access_code(word: &str) -> bool {
+    let word = word.trim_end_matches('.');
+    word.len() == 19 && word.split('-').all(|g| g.len() == 4 && g.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
 fn normalise(text: &str) -> String {
     text.trim_start_matches('\n')
         .lines()
         .map(|l| match l.find("Dato: ") {
             Some(i) => format!("{}Dato: <dato>", &l[..i]),
-            None => l.trim_end().to_owned(),
+            None => l
+                .split(' ')
+                .map(|w| if is_access_code(w) { "<kode>." } else { w })
+                .collect::<Vec<_>>()
+                .join(" ")
+                .trim_end()
+                .to_owned(),
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -215,9 +230,11 @@ async fn prints_an_accessible_pdf_letter_on_an_ipp_printer(backend: Backend) {
     let meta = tool("pdfinfo", &["-meta"], &spooled);
     assert!(meta.contains("<pdfuaid:part>1</pdfuaid:part>"), "no PDF/UA-1 identification: {meta}");
 
+    // paper letters tell the citizen how to log in without MitID
+    let login_line = format!("Log ind på {}/citizen med dit CPR-nummer og koden", app.state.settings.public_url());
     // lines may wrap anywhere: compare with all whitespace as single spaces
     let text = tool("pdftotext", &[], &spooled).split_whitespace().collect::<Vec<_>>().join(" ");
-    let order = [
+    let order: [&str; 10] = [
         "Jens Jensen",
         "c/o Hanne Hansen",
         "Vestergade 12, 2. th",
@@ -226,6 +243,7 @@ async fn prints_an_accessible_pdf_letter_on_an_ipp_printer(backend: Backend) {
         "Du får boligstøtte fra 1. januar.",
         "Svar senest torsdag den 31. december 2099.",
         "Har du spørgsmål, kan du ringe til Borgerservice på telefon +45 70 10 10 10 (Man–fre 9–12).",
+        login_line.as_str(),
         "Side 1 af 1",
     ];
     let mut at = 0;
@@ -233,10 +251,17 @@ async fn prints_an_accessible_pdf_letter_on_an_ipp_printer(backend: Backend) {
         let found = text[at..].find(needle).unwrap_or_else(|| panic!("{needle:?} missing or out of order in:\n{text}"));
         at += found + needle.len();
     }
+    // the printed code is one that logs this citizen in
+    let printed_code = text.split(' ').find(|w| is_access_code(w)).expect("an access code").trim_end_matches('.');
+    let now = app.state.clock.now_ms();
+    let key = &app.state.reading_key;
+    assert!(budbringer::channels::print::access_code::matches(key, "0101901234", printed_code, now));
+    assert!(!budbringer::channels::print::access_code::matches(key, "0202901234", printed_code, now));
     assert!(!text.contains("0101901234") && !text.contains("010190-1234"), "full CPR number printed:\n{text}");
     assert!(text.contains("010190-****"), "{text}");
 
-    let layout = normalise(&tool("pdftotext", &["-layout"], &spooled));
+    // the address of this test's app varies with its port
+    let layout = normalise(&tool("pdftotext", &["-layout"], &spooled).replace(app.state.settings.public_url(), "<adresse>"));
     assert_eq!(layout, normalise(EXPECTED_TEXT), "pdftotext -layout changed; review and update the snapshot");
     app.finish().await;
 }

@@ -11,7 +11,7 @@ use budbringer::store::{CitizenContact, DeliveryRecord, DeliveryWork, ProfileUpd
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
-use crate::harness::{Backend, TestApp, on_both_backends};
+use crate::harness::{Backend, TestApp, access_codes, on_both_backends};
 use crate::peers::sftp::SftpServer;
 
 on_both_backends!(
@@ -67,7 +67,7 @@ async fn rerender(app: &TestApp, authority_id: Uuid, letter_id: Uuid) -> Vec<u8>
         documents: vec![],
         for_helper: None,
     };
-    render_letter(&work).expect("render")
+    render_letter(&work, Some(&access_codes(app))).expect("render")
 }
 
 async fn uploads_the_pdf_to_the_vendors_sftp_directory(backend: Backend) {

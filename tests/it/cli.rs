@@ -89,3 +89,81 @@ async fn bad_configuration_fails_with_one_line_naming_the_key() {
     assert_eq!(missing_file.status.code(), Some(2));
     db.drop_database().await;
 }
+
+/// `budbringer backup` copies a running SQLite gateway's database while letters pour in;
+/// restoring the copy brings back every letter that was accepted before the backup began.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_backup_under_load_restores_every_letter_accepted_before_it() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let db = TestDb::new(&Backend::Sqlite).await;
+    assert!(run(&db, &["migrate"], &[]).status.success());
+    let out = run(&db, &["admin", "create-authority", "--name", "Vejle Kommune", "--cvr", "29189730"], &[]);
+    let key = serde_json::from_slice::<Value>(&out.stdout).unwrap()["api_key"].as_str().unwrap().to_owned();
+    let mut gateway = Gateway::start(&db, &db.dir.join("data"), "backup").await;
+
+    let accepted = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut posters = tokio::task::JoinSet::new();
+    for worker in 0..4 {
+        let (accepted, stop, key, base) = (accepted.clone(), stop.clone(), key.clone(), gateway.base.clone());
+        posters.spawn(async move {
+            let client = reqwest::Client::new();
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                let body = letter(&format!("{:02}0190{:04}", 1 + worker, n % 10_000));
+                let response = client.post(format!("{base}/v1/letters")).bearer_auth(&key).json(&body).send().await;
+                if let Ok(r) = response
+                    && r.status() == 201
+                {
+                    let id = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+                    accepted.lock().unwrap().push(id);
+                }
+            }
+        });
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let before: Vec<String> = accepted.lock().unwrap().clone();
+    assert!(!before.is_empty(), "letters were accepted before the backup");
+    let copy = db.dir.join("backup.db");
+    let out = {
+        let (db_url, dir, copy) = (db.url.clone(), db.dir.clone(), copy.clone());
+        tokio::task::spawn_blocking(move || {
+            Command::new(BIN)
+                .args(["backup", "--to", copy.to_str().unwrap()])
+                .env("BUDBRINGER_DATABASE_URL", db_url)
+                .env("BUDBRINGER_DATA_DIR", dir.join("data"))
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap()
+    };
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    stop.store(true, Ordering::Relaxed);
+    while posters.join_next().await.is_some() {}
+    let during = accepted.lock().unwrap().len();
+    assert!(during > before.len(), "the gateway kept accepting letters during the backup");
+
+    // a second backup to the same file is refused rather than overwriting it
+    let again = run(&db, &["backup", "--to", copy.to_str().unwrap()], &[]);
+    assert!(!again.status.success());
+
+    // restore: stop the gateway, put the copy in place, start again
+    gateway.kill();
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(db.dir.join(format!("test.db{suffix}")));
+    }
+    std::fs::copy(&copy, db.dir.join("test.db")).unwrap();
+    let restored = Gateway::start(&db, &db.dir.join("data-restored"), "restored").await;
+    let client = reqwest::Client::new();
+    for id in &before {
+        let response = client.get(format!("{}/v1/letters/{id}", restored.base)).bearer_auth(&key).send().await.unwrap();
+        assert_eq!(response.status(), 200, "letter {id}, accepted before the backup, is in the copy");
+    }
+    drop(restored);
+    db.drop_database().await;
+}

@@ -73,6 +73,10 @@ async fn an_unopened_letter_escalates_until_evidence_stops_it(backend: Backend) 
         alerts.as_array().unwrap().iter().map(|a| a["kind"].as_str().unwrap()).collect::<Vec<_>>(),
         ["unopened"]
     );
+    // operators see it too
+    let metrics = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("budbringer_escalations_total 1\n"), "{metrics}");
+    assert!(metrics.contains("budbringer_open_alerts{kind=\"unopened\"} 1\n"), "{metrics}");
 
     // the escalated messages state the new deadline plainly
     let delivered_all = eventually(Duration::from_secs(10), || async {

@@ -387,3 +387,11 @@ pub fn signature_is_valid(secret: &str, headers: &reqwest::header::HeaderMap, bo
     let expected = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
     headers["webhook-signature"].to_str().unwrap().split(' ').any(|s| s == format!("v1,{expected}"))
 }
+
+/// What the engine prints paper letters with: the app's address and key for access codes.
+pub fn access_codes(app: &TestApp) -> budbringer::channels::print::access_code::AccessCodes {
+    budbringer::channels::print::access_code::AccessCodes {
+        public_url: app.state.settings.public_url().to_owned(),
+        key: app.state.reading_key.clone(),
+    }
+}

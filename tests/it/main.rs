@@ -2,6 +2,7 @@
 //! `budbringer` binary (for crashes, restarts and several processes), on SQLite and, when
 //! `TEST_DATABASE_URL` names a server, on PostgreSQL.
 
+mod browser;
 mod harness;
 mod peers;
 
@@ -19,6 +20,12 @@ mod escalation;
 mod escalation_channels;
 mod escalation_properties;
 mod events_and_webhooks;
+mod privacy;
 mod processes;
 mod reading;
 mod store_behaviour;
+mod web_citizen;
+mod web_citizen_browser;
+mod web_oidc;
+mod web_staff;
+mod web_staff_browser;

@@ -274,3 +274,51 @@ async fn two_processes_on_one_postgres_never_deliver_twice() {
     assert!(delivered_letter_ids(&data_dir).values().all(|n| *n == 1));
     db.drop_database().await;
 }
+
+/// The load generator drives a real gateway and reports what it measured (CI checks that it
+/// runs and that its numbers add up; the figures themselves come from release runs).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_load_generator_reports_accepted_and_delivered_letters() {
+    let db = TestDb::new(&Backend::Sqlite).await;
+    let gateway = Gateway::start(&db, &db.dir.join("data"), "loadgen").await;
+    let out = Command::new(BIN)
+        .args(["admin", "create-authority", "--name", "Belastning Kommune", "--cvr", "29189730"])
+        .envs(gateway_env(&db, &db.dir.join("data"), 1))
+        .output()
+        .unwrap();
+    let key = serde_json::from_slice::<Value>(&out.stdout).unwrap()["api_key"].as_str().unwrap().to_owned();
+    let report_file = db.dir.join("loadgen.json");
+    let pid = gateway.child.id().to_string();
+    let run = tokio::task::spawn_blocking({
+        let (base, report_file, key) = (gateway.base.clone(), report_file.clone(), key.clone());
+        move || {
+            Command::new(env!("CARGO_BIN_EXE_loadgen"))
+                .args(["--url", &base, "--api-key", &key, "--letters", "200", "--concurrency", "8"])
+                .args(["--paced-rate", "50", "--paced-secs", "2", "--drain-secs", "30", "--server-pid", &pid])
+                .args(["--label", "sqlite", "--json", report_file.to_str().unwrap()])
+                .output()
+                .unwrap()
+        }
+    })
+    .await
+    .unwrap();
+    let table = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{table}\n{}", String::from_utf8_lossy(&run.stderr));
+    assert!(table.contains("accepted per second") && table.contains("accept → delivered p95"), "{table}");
+    let report: Value = serde_json::from_slice(&std::fs::read(&report_file).unwrap()).unwrap();
+    assert_eq!(report["burst"]["accepted"], 200, "{report:#}");
+    assert_eq!(report["burst"]["failed"], 0);
+    assert!(report["burst"]["accepted_per_second"].as_f64().unwrap() > 0.0);
+    let p50 = report["burst"]["latency_ms"]["p50"].as_f64().unwrap();
+    let p99 = report["burst"]["latency_ms"]["p99"].as_f64().unwrap();
+    assert!(p50 > 0.0 && p50 <= p99, "{report:#}");
+    assert_eq!(report["paced"]["accepted"], 100);
+    assert_eq!(report["paced"]["delivered"], 100, "every paced letter's delivery was seen: {report:#}");
+    assert!(report["server_memory_mib"]["peak"].as_f64().unwrap() > 1.0);
+    // the letters really are there
+    let client = reqwest::Client::new();
+    let ids = all_letter_ids(&client, &gateway.base, &key).await;
+    assert_eq!(ids.len(), 300);
+    drop(gateway);
+    db.drop_database().await;
+}

@@ -4,6 +4,7 @@
 //! the transport is the file drop (`<letter>_<delivery>.pdf`), an IPP printer, or a
 //! print-and-post vendor's SFTP server.
 
+pub mod access_code;
 mod ipp;
 mod markdown;
 mod pdf;
@@ -51,7 +52,11 @@ pub fn transport(settings: &Settings, file_drop: &Arc<dyn Transport>) -> Result<
     }
 }
 
-pub struct Print;
+/// The print channel; with `access`, the citizen's own letters carry a personal access code
+/// for the citizens' pages.
+pub struct Print {
+    pub access: Option<access_code::AccessCodes>,
+}
 
 impl Channel for Print {
     fn kind(&self) -> ChannelKind {
@@ -62,9 +67,65 @@ impl Channel for Print {
             return Err(ChannelError::Permanent("no postal address for a paper letter".into()));
         }
         // Rendering is deterministic and cannot get better by waiting: every failure is final.
-        let pdf = render_letter(work).map_err(|e| ChannelError::Permanent(e.to_string()))?;
+        let pdf = render_letter(work, self.access.as_ref()).map_err(|e| ChannelError::Permanent(e.to_string()))?;
         Ok(message(work, "pdf", pdf))
     }
+}
+
+/// A document that is not a letter (the citizen's own data export), laid out by the same
+/// accessible renderer: `body` in the letters' Markdown subset, `language` `da` or `en`.
+pub fn render_report(title: &str, body: &str, language: &str, now_ms: i64) -> Result<Vec<u8>, RenderError> {
+    use crate::domain::letter::ContactPoint;
+    use crate::domain::{DeliveryStatus, Importance, LetterStatus};
+    use crate::store::{Authority, CitizenContact, DeliveryRecord, LetterRecord, Recipient};
+    let id = uuid::Uuid::now_v7();
+    let work = DeliveryWork {
+        letter: LetterRecord {
+            id,
+            authority_id: uuid::Uuid::nil(),
+            citizen_id: uuid::Uuid::nil(),
+            recipient: Recipient { cpr_masked: String::new(), name: None, address: None },
+            subject: title.to_owned(),
+            body: body.to_owned(),
+            importance: Importance::Normal,
+            category: None,
+            respond_by: None,
+            deadline: None,
+            reference: None,
+            contact: ContactPoint::default(),
+            status: LetterStatus::Delivered,
+            created_at: now_ms,
+            updated_at: now_ms,
+        },
+        citizen: CitizenContact { language: Some(language.to_owned()), ..Default::default() },
+        authority: Authority {
+            id: uuid::Uuid::nil(),
+            name: "Budbringer".into(),
+            cvr: String::new(),
+            created_at: now_ms,
+            office_hours: None,
+            time_zone: None,
+            closing_days: sqlx::types::Json(Vec::new()),
+        },
+        delivery: DeliveryRecord {
+            id,
+            letter_id: id,
+            channel: ChannelKind::Print,
+            // not "letter": a report carries no access code
+            purpose: "report".into(),
+            helper: None,
+            status: DeliveryStatus::Sending,
+            transport: None,
+            provider_ref: None,
+            attempts: 0,
+            last_error: None,
+            created_at: now_ms,
+            updated_at: now_ms,
+        },
+        documents: Vec::new(),
+        for_helper: None,
+    };
+    render_letter(&work, None)
 }
 
 #[cfg(test)]
@@ -74,7 +135,7 @@ mod tests {
 
     #[test]
     fn print_renders_a_pdf_for_the_file_drop() {
-        let msg = Print.render(&work(ChannelKind::Print, None, None, true)).unwrap();
+        let msg = Print { access: None }.render(&work(ChannelKind::Print, None, None, true)).unwrap();
         assert_eq!(msg.extension, "pdf");
         assert!(msg.bytes.starts_with(b"%PDF-1.7"), "{:?}", &msg.bytes[..16]);
     }

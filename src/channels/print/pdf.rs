@@ -32,6 +32,7 @@ use krilla::tagging::{
 use krilla::text::{Font, TextDirection};
 use krilla::{Document, SerializeSettings};
 
+use super::access_code::AccessCodes;
 use super::markdown::{self, Run};
 use crate::domain::letter::PostalAddress;
 use crate::i18n::{DEFAULT_LANGUAGE, I18N};
@@ -91,8 +92,8 @@ const NORMAL: Sizes = Sizes { body: 11.0, heading: 14.0, sender: 9.5, address: 1
 const LARGE: Sizes = Sizes { body: 16.0, heading: 20.0, sender: 16.0, address: 14.0, footer: 16.0 };
 
 /// Render the letter for `work`: the PDF a printer gets.
-pub fn render_letter(work: &DeliveryWork) -> Result<Vec<u8>, RenderError> {
-    let layout = layout(work)?;
+pub fn render_letter(work: &DeliveryWork, access: Option<&AccessCodes>) -> Result<Vec<u8>, RenderError> {
+    let layout = layout(work, access)?;
     // krilla panics on misuse of its tagging API; never let that take a worker down
     catch_unwind(AssertUnwindSafe(|| {
         let letter = write(&layout, &[], true, PdfVersion::Pdf17)?;
@@ -289,7 +290,7 @@ fn plain(text: String) -> Vec<Run> {
     vec![Run { text: clean(&text), bold: false }]
 }
 
-fn layout(work: &DeliveryWork) -> Result<Layout, RenderError> {
+fn layout(work: &DeliveryWork, access: Option<&AccessCodes>) -> Result<Layout, RenderError> {
     if FACES.is_none() {
         return Err(RenderError::Font);
     }
@@ -325,7 +326,9 @@ fn layout(work: &DeliveryWork) -> Result<Layout, RenderError> {
         meta.push(plain(t(&lang, "print-reference", &[("reference", reference.to_owned())])));
     }
     // the masked form only: a letter can be lost in the post
-    meta.push(plain(t(&lang, "print-cpr", &[("cpr", mask_cpr(&letter.recipient.cpr_masked))])));
+    if !letter.recipient.cpr_masked.is_empty() {
+        meta.push(plain(t(&lang, "print-cpr", &[("cpr", mask_cpr(&letter.recipient.cpr_masked))])));
+    }
     for runs in &meta {
         let lines = cur.place(runs, SENDER_X, SENDER_W, sizes.sender, false);
         blocks.push(Block::Paragraph(lines));
@@ -404,6 +407,19 @@ fn layout(work: &DeliveryWork) -> Result<Layout, RenderError> {
     }
     let contact_anchor = (cur.page, cur.y);
     blocks.push(Block::Paragraph(cur.place(&plain(contact_text), LEFT, BODY_W, sizes.body, true)));
+
+    // the citizen's own way in to the citizens' pages without MitID (never in a helper's copy)
+    if let Some(AccessCodes { public_url, key }) = access
+        && work.delivery.helper.is_none()
+        && work.delivery.purpose == "letter"
+        && !work.citizen.cpr.is_empty()
+    {
+        cur.gap(sizes.body);
+        let code = super::access_code::code(key, &work.citizen.cpr, letter.created_at);
+        let url = format!("{}/citizen", public_url.trim_end_matches('/'));
+        let text = t(&lang, "print-access-code", &[("url", url), ("code", code)]);
+        blocks.push(Block::Paragraph(cur.place(&plain(text), LEFT, BODY_W, sizes.body, true)));
+    }
 
     let pages = cur.page + 1;
     let footers =
@@ -725,12 +741,12 @@ mod tests {
         let mut w = work(ChannelKind::Print, None, None, true);
         w.letter.body = "Første afsnit med **fed** tekst.\n\n- punkt et\n- punkt to".into();
         w.letter.respond_by = Some("2099-12-31".into());
-        let pdf = render_letter(&w).unwrap();
+        let pdf = render_letter(&w, None).unwrap();
         let text = String::from_utf8_lossy(&pdf);
         assert!(text.contains("pdfuaid:part"), "PDF/UA identification missing");
         assert!(text.contains("/StructTreeRoot"));
         // deterministic: the same letter gives the same bytes
-        assert_eq!(pdf, render_letter(&w).unwrap());
+        assert_eq!(pdf, render_letter(&w, None).unwrap());
     }
 
     #[test]
@@ -738,15 +754,15 @@ mod tests {
         let mut w = work(ChannelKind::Print, None, None, true);
         w.letter.body =
             vec!["Et afsnit med en hel del tekst, som skal brydes over flere linjer på siden."; 40].join("\n\n");
-        let normal = layout(&w).unwrap();
+        let normal = layout(&w, None).unwrap();
         w.citizen.large_print = true;
-        let large = layout(&w).unwrap();
+        let large = layout(&w, None).unwrap();
         assert!(normal.pages >= 2 && large.pages > normal.pages, "{} {}", normal.pages, large.pages);
         assert_eq!(large.footers[0], format!("Side 1 af {}", large.pages));
         w.letter.contact.unit = Some("Borgerservice og Ydelser".into());
         w.letter.contact.hours = Some("Man–fre 9–12".into());
         w.letter.contact.email = Some("borgerservice@aarhus.dk".into());
-        render_letter(&w).unwrap();
+        render_letter(&w, None).unwrap();
     }
 
     #[test]
@@ -789,10 +805,10 @@ mod tests {
             media_type: "application/pdf".into(),
             content: b"not a pdf".to_vec(),
         });
-        assert!(matches!(render_letter(&w), Err(RenderError::Attachment(_))));
-        let letter = render_letter(&work(ChannelKind::Print, None, None, true)).unwrap();
+        assert!(matches!(render_letter(&w, None), Err(RenderError::Attachment(_))));
+        let letter = render_letter(&work(ChannelKind::Print, None, None, true), None).unwrap();
         w.documents[0].content = letter.clone();
-        let combined = render_letter(&w).unwrap();
+        let combined = render_letter(&w, None).unwrap();
         assert!(combined.len() > letter.len());
         let pages = Pdf::new(combined).unwrap().pages().len();
         assert_eq!(pages, 2);
@@ -802,7 +818,7 @@ mod tests {
         let mut v2 = Document::new_with(SerializeSettings { configuration, ..SerializeSettings::default() });
         v2.start_page().finish();
         w.documents[0].content = v2.finish().unwrap();
-        let combined = render_letter(&w).unwrap();
+        let combined = render_letter(&w, None).unwrap();
         assert!(combined.starts_with(b"%PDF-2.0"));
         assert_eq!(Pdf::new(combined).unwrap().pages().len(), 2);
     }

@@ -5,6 +5,7 @@
 
 pub mod ipp;
 pub mod kannel;
+pub mod oidc;
 pub mod sf1601;
 pub mod sftp;
 pub mod smtp;
