@@ -101,7 +101,9 @@ pub fn router(state: AppState) -> Router {
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(PropagateRequestIdLayer::x_request_id())
-                .layer(TraceLayer::new_for_http())
+                .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                    tracing::debug_span!("request", method = %request.method(), path = %loggable_path(request.uri().path()))
+                }))
                 .layer(SetResponseHeaderLayer::if_not_present(
                     HeaderName::from_static("x-content-type-options"),
                     HeaderValue::from_static("nosniff"),
@@ -122,6 +124,20 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(limit)),
         )
         .with_state(state)
+}
+
+/// A request path fit for logs: ids, tokens and anything else that is not a plain word become
+/// `{}` (reading-link tokens and letter ids travel in paths; logs must not collect them).
+fn loggable_path(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            let word = segment.len() <= 24 && segment.bytes().all(|b| b.is_ascii_lowercase() || b == b'-' || b == b'.');
+            // short segments such as `v1` carry no identity
+            let plain = word || (segment.len() <= 3 && segment.bytes().all(|b| b.is_ascii_alphanumeric()));
+            if plain { segment } else { "{}" }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 async fn count_responses(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -219,4 +235,18 @@ pub async fn run(
     while workers.join_next().await.is_some() {}
     store.close().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn logged_paths_keep_words_and_hide_ids_and_tokens() {
+        assert_eq!(super::loggable_path("/v1/letters"), "/v1/letters");
+        assert_eq!(
+            super::loggable_path("/citizen/letters/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"),
+            "/citizen/letters/{}"
+        );
+        assert_eq!(super::loggable_path("/l/AbCdEf123_-xyz.sig"), "/l/{}");
+        assert_eq!(super::loggable_path("/assets/web.css"), "/assets/web.css");
+    }
 }

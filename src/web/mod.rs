@@ -10,11 +10,12 @@ pub mod page;
 pub mod session;
 pub mod staff;
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use std::sync::Arc;
 
 use crate::app::AppState;
 use error::ErrorPage;
@@ -27,18 +28,25 @@ pub fn router(state: AppState) -> axum::Router<AppState> {
         .merge(staff::router())
         .route("/lang", post(lang::switch))
         .route("/assets/web.css", get(stylesheet))
-        .layer(middleware::from_fn(render_error_pages))
+        .layer(middleware::from_fn_with_state(Arc::clone(&state), render_error_pages))
         .route_layer(middleware::from_fn_with_state(state, client::normalise_forwarded_for))
 }
 
+/// The logged-in citizen's own language, if they chose one.
+async fn profile_language(state: &AppState, headers: &axum::http::HeaderMap) -> Option<String> {
+    let session = session::current(state, headers, session::Audience::Citizen).await.ok().flatten()?;
+    state.store.stored_profile(session.subject_id).await.ok().flatten()?.profile.language
+}
+
 /// Turn a bare error answer from a page handler into a page in the person's language.
-async fn render_error_pages(request: Request, next: Next) -> Response {
+async fn render_error_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     let headers = request.headers().clone();
     let response = next.run(request).await;
     let Some(error) = response.extensions().get::<ErrorPage>().copied() else { return response };
     let area = if path.starts_with("/staff") { Area::Staff } else { Area::Citizen };
-    let lang = lang::choose(area, None, &headers);
+    let profile = if area == Area::Citizen { profile_language(&state, &headers).await } else { None };
+    let lang = lang::choose(area, profile.as_deref(), &headers);
     let mut body = format!("<p>{}</p>", page::m(lang, error.message));
     if let Some(detail) = error.detail {
         body.push_str(&format!("<p>{}</p>", page::m(lang, detail)));

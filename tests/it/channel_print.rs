@@ -261,7 +261,8 @@ async fn prints_an_accessible_pdf_letter_on_an_ipp_printer(backend: Backend) {
     assert!(text.contains("010190-****"), "{text}");
 
     // the address of this test's app varies with its port
-    let layout = normalise(&tool("pdftotext", &["-layout"], &spooled).replace(app.state.settings.public_url(), "<adresse>"));
+    let layout =
+        normalise(&tool("pdftotext", &["-layout"], &spooled).replace(app.state.settings.public_url(), "<adresse>"));
     assert_eq!(layout, normalise(EXPECTED_TEXT), "pdftotext -layout changed; review and update the snapshot");
     app.finish().await;
 }

@@ -7,6 +7,7 @@ mod harness;
 mod peers;
 
 mod api_errors;
+mod authz_matrix;
 mod api_letters;
 mod callbacks;
 mod channel_digital_post;
@@ -23,6 +24,7 @@ mod events_and_webhooks;
 mod privacy;
 mod processes;
 mod reading;
+mod schemathesis;
 mod store_behaviour;
 mod web_citizen;
 mod web_citizen_browser;

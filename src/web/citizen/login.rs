@@ -438,10 +438,13 @@ pub async fn logout(
     headers: HeaderMap,
     Form(form): Form<LogoutForm>,
 ) -> Result<Response, WebError> {
+    // only a citizen's own session ends here, and only with its form token: the cookie may
+    // carry a caseworker's session, which this form must not touch
+    let mut clear = Vec::new();
     if let Some(current) = session::current(&state, &headers, Audience::Citizen).await? {
         session::check_csrf(&current, &form.csrf)?;
+        clear.push(session::end(&state, &headers).await?);
     }
-    let clear = session::end(&state, &headers).await?;
     let lang = pre_login_lang(&headers);
     let title = I18N.message(lang, "citizen-logged-out-title", &[]);
     let body = format!(
@@ -450,7 +453,7 @@ pub async fn logout(
         m(lang, "citizen-login-again")
     );
     let page = Page::new(Area::Citizen, lang, title, "/citizen/logout").body(body);
-    let mut response = with_cookies(page, vec![clear]);
+    let mut response = with_cookies(page, clear);
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
