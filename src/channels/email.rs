@@ -224,6 +224,8 @@ impl Channel for EmailNotice {
             .from(from)
             .to(to.clone())
             .subject(text.subject.clone())
+            // one Message-ID per delivery: a repeat after a crash can be recognised downstream
+            .message_id(Some(format!("<{}@budbringer.invalid>", work.delivery.id)))
             .header(ContentLanguage(language.to_owned()))
             .multipart(
                 MultiPart::alternative()

@@ -54,6 +54,7 @@ async fn an_email_notice_reaches_the_smtp_server(backend: Backend) {
     assert_eq!(entry["mail_from"], "noreply@aarhus.example");
     assert_eq!(entry["subject"], "You have a letter from Aarhus Kommune");
     assert!(raw.contains("multipart/alternative") && raw.contains("text/html"), "{raw}");
+    assert!(raw.contains(&format!("Message-ID: <{}@budbringer.invalid>", delivery.id)), "{raw}");
     assert!(raw.contains("Content-Language: en"));
     assert!(!raw.contains("boligst"), "neither the subject nor the body of the letter goes in the notice");
     app.finish().await;
