@@ -143,6 +143,11 @@ impl TestApp {
         configure: impl FnOnce(&mut Settings),
     ) -> TestApp {
         let db = TestDb::new(backend).await;
+        Self::start_on(db, clock, configure).await
+    }
+
+    /// The gateway on a database the test prepared itself (migrated on start).
+    pub async fn start_on(db: TestDb, clock: Arc<dyn Clock>, configure: impl FnOnce(&mut Settings)) -> TestApp {
         let mut settings = test_settings(&db);
         configure(&mut settings);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

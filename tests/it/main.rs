@@ -26,6 +26,7 @@ mod processes;
 mod reading;
 mod schemathesis;
 mod store_behaviour;
+mod upgrade;
 mod web_citizen;
 mod web_citizen_browser;
 mod web_oidc;
