@@ -34,7 +34,7 @@ use crate::i18n::{I18N, t};
         webhooks::create_webhook, webhooks::list_webhooks, webhooks::delete_webhook,
         health::healthz, health::readyz, health::metrics,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonProblems),
     tags(
         (name = "letters", description = "Letters to citizens"),
         (name = "settings", description = "The authority's own settings"),
@@ -58,6 +58,53 @@ impl Modify for BearerAuth {
             "api_key",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("API key").build()),
         );
+    }
+}
+
+/// The problem answers every authority operation can give, whatever its own annotations
+/// list: a bad or missing key, the rate limit, an unavailable store, invalid query
+/// parameters; with a body also malformed JSON, a body too large and a wrong content type;
+/// with an id in the path also "not found".
+struct CommonProblems;
+
+impl Modify for CommonProblems {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let problem = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new().schema(Some(Ref::from_schema_name("ProblemDoc"))).build(),
+                )
+                .build()
+        };
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if !path.starts_with("/v1/") {
+                continue;
+            }
+            let operations =
+                [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten();
+            for operation in operations {
+                let mut common = vec![
+                    ("401", "No or unknown API key"),
+                    ("422", "Invalid fields or query parameters"),
+                    ("429", "Rate limit; see Retry-After"),
+                    ("503", "Store unavailable; try again after Retry-After"),
+                ];
+                if operation.request_body.is_some() {
+                    common.extend([("400", "Malformed JSON"), ("413", "Body too large"), ("415", "Not JSON")]);
+                }
+                if path.contains('{') {
+                    common.push(("404", "Not found (another authority's is answered the same)"));
+                }
+                for (status, description) in common {
+                    if !operation.responses.responses.contains_key(status) {
+                        operation.responses.responses.insert(status.to_owned(), problem(description).into());
+                    }
+                }
+            }
+        }
     }
 }
 
