@@ -124,7 +124,11 @@ impl I18n {
         let fluent_args = (!args.is_empty()).then(|| {
             let mut a = FluentArgs::new();
             for (name, value) in args {
-                a.set(*name, value.clone());
+                // whole numbers go in as numbers, so plural variants (`[one]`, `*[other]`) match
+                match value.parse::<i64>() {
+                    Ok(n) if !value.starts_with('+') && !(value.len() > 1 && value.starts_with('0')) => a.set(*name, n),
+                    _ => a.set(*name, value.clone()),
+                }
             }
             a
         });
@@ -220,6 +224,24 @@ mod tests {
         // the API speaks Danish and English; the citizens' pages more
         assert_eq!(I18N.negotiate(Some("ar, en;q=0.5")), "en");
         assert_eq!(I18N.negotiate_among(Some("ar, en;q=0.5"), &["da", "en", "ar"]), "ar");
+    }
+
+    #[test]
+    fn numbers_choose_plural_forms() {
+        assert!(
+            t("en", "staff-event-call-logged", &[("outcome", "x".into()), ("minutes", "1".into())])
+                .contains("1 minute.")
+        );
+        assert!(
+            t("en", "staff-event-call-logged", &[("outcome", "x".into()), ("minutes", "6".into())])
+                .contains("6 minutes.")
+        );
+        assert!(
+            t("da", "staff-event-call-logged", &[("outcome", "x".into()), ("minutes", "1".into())])
+                .contains("1 minut.")
+        );
+        // codes with leading zeros stay as they are
+        assert!(t("da", "reading-code-sms", &[("code", "012345".into()), ("sender", "X".into())]).contains("012345"));
     }
 
     #[test]

@@ -44,6 +44,7 @@ error-date-past = Fristen må ikke ligge før i dag.
 error-too-many-documents = Et brev må højst have { $max } dokumenter.
 error-document-too-large = Et dokument må højst fylde { $max } bytes.
 error-not-pdf = Dokumentet er ikke en PDF-fil.
+error-pdf-encrypted = PDF-filen er krypteret eller beskyttet med adgangskode og kan hverken udskrives eller vedlægges brevet. Send den uden kryptering.
 error-base64 = Indholdet skal være base64-kodet.
 error-filename = Filnavnet må ikke indeholde skråstreger eller kontroltegn eller begynde med punktum.
 error-filename-pdf = Filnavnet skal slutte på .pdf.

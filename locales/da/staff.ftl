@@ -167,7 +167,10 @@ staff-event-failed = Kunne ikke leveres med { $channel }: { $error }
 staff-event-opened = Borgeren åbnede brevet.
 staff-event-document-opened = Borgeren åbnede et af brevets dokumenter.
 staff-event-reacted = Borgeren reagerede (via { $via }): bevis for, at brevet er kommet frem.
-staff-event-call-logged = En sagsbehandler ringede til borgeren: { $outcome }, { $minutes } minutter.
+staff-event-call-logged = En sagsbehandler ringede til borgeren: { $outcome }, { $minutes ->
+        [one] { $minutes } minut
+       *[other] { $minutes } minutter
+    }.
 staff-event-callback-requested = Borgeren bad om at blive ringet op.
 staff-event-reply-received = Borgeren svarede: "{ $text }"
 staff-event-escalated = Intet tegn på, at brevet blev læst, så trin { $step } blev taget: { $channels }.

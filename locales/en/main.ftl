@@ -44,6 +44,7 @@ error-date-past = The deadline must not be before today.
 error-too-many-documents = A letter may have at most { $max } documents.
 error-document-too-large = A document may be at most { $max } bytes.
 error-not-pdf = The document is not a PDF file.
+error-pdf-encrypted = The PDF is encrypted or password-protected; it can be neither printed nor appended to the letter. Send it without encryption.
 error-base64 = The content must be base64-encoded.
 error-filename = The file name must not contain slashes or control characters or start with a dot.
 error-filename-pdf = The file name must end in .pdf.

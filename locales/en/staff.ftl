@@ -167,7 +167,10 @@ staff-event-failed = Could not be delivered by { $channel }: { $error }
 staff-event-opened = The citizen opened the letter.
 staff-event-document-opened = The citizen opened one of the letter's documents.
 staff-event-reacted = The citizen reacted (via { $via }): proof that the letter arrived.
-staff-event-call-logged = A caseworker called the citizen: { $outcome }, { $minutes } minutes.
+staff-event-call-logged = A caseworker called the citizen: { $outcome }, { $minutes ->
+        [one] { $minutes } minute
+       *[other] { $minutes } minutes
+    }.
 staff-event-callback-requested = The citizen asked to be called.
 staff-event-reply-received = The citizen replied: "{ $text }"
 staff-event-escalated = No sign that the letter was read, so step { $step } was taken: { $channels }.

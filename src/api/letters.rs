@@ -386,8 +386,15 @@ pub async fn record_evidence(
     let id = parse_id(&id, "detail-letter-not-found")?;
     let request = body.value;
     let via = request.via.trim();
+    let mut errors = Vec::new();
     if via.is_empty() || via.len() > 50 || !via.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
-        return Err(ApiError::Invalid(vec![FieldError::new("/via", "error-via")]));
+        errors.push(FieldError::new("/via", "error-via"));
+    }
+    if let Some(note) = &request.note {
+        crate::domain::letter::check_free_text(&mut errors, "/note", note, 2000);
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Invalid(errors));
     }
     let kind = match request.kind {
         EvidenceKind::Reacted => crate::domain::EventKind::Reacted,

@@ -100,4 +100,39 @@ mod tests {
         assert_eq!(cpr.masked(), "010190-****");
         assert!(!format!("{cpr:?}").contains("1234"));
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn config() -> ProptestConfig {
+            let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64);
+            ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn arbitrary_input_never_panics(input in any::<String>()) {
+                if let Ok(cpr) = Cpr::parse(&input) {
+                    prop_assert!(cpr.as_str().len() == 10 && cpr.as_str().bytes().all(|b| b.is_ascii_digit()));
+                    prop_assert!(cpr.masked().ends_with("-****"));
+                }
+            }
+
+            /// Ten or eleven bytes of digits, hyphens and multi-byte digits (Arabic-Indic,
+            /// full-width): only ASCII digits are a CPR number, and nothing slices inside a character.
+            #[test]
+            fn look_alike_digits_are_refused(
+                chars in prop::collection::vec(prop::sample::select(vec!['0', '1', '3', '9', '-', '٣', '１', '\u{0}', 'é']), 9..12),
+            ) {
+                let input: String = chars.iter().collect();
+                let ascii = input.bytes().all(|b| b.is_ascii_digit() || b == b'-');
+                if Cpr::parse(&input).is_ok() {
+                    prop_assert!(ascii, "{:?}", input);
+                }
+            }
+        }
+    }
 }

@@ -245,6 +245,9 @@ impl LetterInput<'_> {
         }
         if self.body.chars().count() > limits.max_body_chars {
             errors.push(FieldError::new("/body", "error-too-long").arg("max", limits.max_body_chars));
+        } else {
+            // line breaks and tabs are text; NUL and the like are not (and PostgreSQL refuses NUL)
+            check_free_text(&mut errors, "/body", self.body, limits.max_body_chars);
         }
         let respond_by = self.respond_by.and_then(|raw| match raw.parse::<Date>() {
             Ok(date) if date < today => {
@@ -284,6 +287,10 @@ impl LetterInput<'_> {
                 Some(bytes) if !bytes.starts_with(b"%PDF-") => {
                     errors.push(FieldError::new(at("content"), "error-not-pdf"))
                 }
+                // an encrypted PDF can be neither printed nor appended to the letter
+                Some(bytes) if is_encrypted_pdf(&bytes) => {
+                    errors.push(FieldError::new(at("content"), "error-pdf-encrypted"))
+                }
                 Some(bytes) => documents.push(NewDocument {
                     filename: doc.filename.trim().to_owned(),
                     media_type: "application/pdf".to_owned(),
@@ -318,6 +325,33 @@ fn decode_base64(input: &str) -> Option<Vec<u8>> {
     use base64::Engine as _;
     let compact: String = input.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     base64::engine::general_purpose::STANDARD.decode(compact).ok()
+}
+
+/// A PDF is encrypted when its trailer (or cross-reference stream) has an `/Encrypt` entry.
+/// The name is looked for as a whole PDF name anywhere in the file: outside a trailer it only
+/// ever occurs as `/EncryptMetadata` (inside an encryption dictionary) — which a whole-name
+/// match does not take for `/Encrypt`.
+pub fn is_encrypted_pdf(pdf: &[u8]) -> bool {
+    const NAME: &[u8] = b"/Encrypt";
+    // PDF delimiters and white space end a name
+    let ends_name = |b: u8| b"()<>[]{}/% \t\r\n\x0c\0".contains(&b);
+    pdf.windows(NAME.len() + 1).any(|w| w.starts_with(NAME) && ends_name(w[NAME.len()]))
+}
+
+/// Outside text Budbringer keeps but cannot refuse (a provider's receipt, a citizen's SMS):
+/// at most `max` characters, control characters other than line breaks and tabs dropped
+/// (PostgreSQL stores no NUL, and a timeline entry has no use for the others).
+pub fn keepable_text(text: &str, max: usize) -> String {
+    text.chars().filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t')).take(max).collect()
+}
+
+/// Free text from the caller (notes and the like): line breaks and tabs allowed, at most `max`.
+pub(crate) fn check_free_text(errors: &mut Vec<FieldError>, pointer: &str, value: &str, max: usize) {
+    if value.chars().count() > max {
+        errors.push(FieldError::new(pointer, "error-too-long").arg("max", max));
+    } else if value.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        errors.push(FieldError::new(pointer, "error-control-chars"));
+    }
 }
 
 fn has_control_chars(s: &str) -> bool {
@@ -356,7 +390,7 @@ pub(crate) fn check_address(errors: &mut Vec<FieldError>, prefix: &str, a: &Post
     let postcode_ok = if country == "DK" {
         a.postcode.len() == 4 && a.postcode.bytes().all(|b| b.is_ascii_digit())
     } else {
-        !a.postcode.trim().is_empty() && a.postcode.len() <= 12
+        !a.postcode.trim().is_empty() && a.postcode.len() <= 12 && !has_control_chars(&a.postcode)
     };
     if !postcode_ok {
         errors.push(FieldError::new(at("postcode"), "error-postcode"));
@@ -395,6 +429,12 @@ fn check_contact(errors: &mut Vec<FieldError>, c: &ContactPoint) {
     }
 }
 
+/// Bidirectional embeddings, overrides and isolates: in a file name they can make
+/// `bilag\u{202E}fdp.exe` look like `bilagexe.pdf`.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 fn check_filename(errors: &mut Vec<FieldError>, pointer: &str, name: &str) {
     let name = name.trim();
     if name.is_empty() {
@@ -402,6 +442,7 @@ fn check_filename(errors: &mut Vec<FieldError>, pointer: &str, name: &str) {
     } else if name.chars().count() > 200
         || name.contains(['/', '\\'])
         || has_control_chars(name)
+        || name.chars().any(is_bidi_control)
         || name.starts_with('.')
     {
         errors.push(FieldError::new(pointer, "error-filename"));

@@ -21,3 +21,43 @@ pub fn normalise_number(raw: &str) -> Option<String> {
     };
     (digits_only && plausible && !international.starts_with('0')).then(|| format!("+{international}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn config() -> ProptestConfig {
+        let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64);
+        ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
+    }
+
+    proptest! {
+        #![proptest_config(config())]
+
+        #[test]
+        fn a_normalised_number_is_e164(raw in any::<String>()) {
+            if let Some(number) = normalise_number(&raw) {
+                let digits = number.strip_prefix('+').unwrap_or_default();
+                prop_assert!((8..=15).contains(&digits.len()) || digits.len() == 10, "{}", number);
+                prop_assert!(digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0'));
+                // normalising is idempotent
+                prop_assert_eq!(normalise_number(&number), Some(number.clone()));
+            }
+        }
+
+        #[test]
+        fn separators_do_not_matter(digits in "[1-9][0-9]{7}", seps in prop::collection::vec(prop::sample::select(vec![" ", "-", ".", "(", ")", "\u{a0}"]), 8)) {
+            let spaced: String = digits.chars().zip(&seps).flat_map(|(d, s)| [d.to_string(), (*s).to_owned()]).collect();
+            prop_assert_eq!(normalise_number(&spaced), Some(format!("+45{digits}")));
+        }
+
+        #[test]
+        fn look_alike_digits_are_not_numbers(raw in "[+]?[0-9٠-٩０-９]{8,12}") {
+            if let Some(number) = normalise_number(&raw) {
+                prop_assert!(number[1..].bytes().all(|b| b.is_ascii_digit()));
+                prop_assert!(raw.chars().all(|c| c.is_ascii_digit() || c == '+'));
+            }
+        }
+    }
+}

@@ -571,7 +571,7 @@ macro_rules! staff_pages_store_impl {
                 authority_id: uuid::Uuid,
                 q: &$crate::store::staff_pages::ReportQuery,
             ) -> $crate::store::StoreResult<$crate::store::staff_pages::ReportCounts> {
-                let letters: $crate::store::staff_pages::LetterTotals = sqlx::query_as(sql(
+                let letters = sqlx::query_as::<_, $crate::store::staff_pages::LetterTotals>(sql(
                     "SELECT COUNT(*) AS letters, \
                      CAST(COALESCE(SUM(CASE WHEN l.importance = 'important' THEN 1 ELSE 0 END), 0) AS BIGINT) AS important, \
                      CAST(COALESCE(SUM(CASE WHEN l.escalation_step > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS escalated_letters, \
@@ -584,9 +584,8 @@ macro_rules! staff_pages_store_impl {
                 .bind(q.from_ms)
                 .bind(q.to_ms)
                 .bind(&q.unit)
-                .fetch_one(self.reader())
-                .await?;
-                let citizens: $crate::store::staff_pages::CitizenTotals = sqlx::query_as(sql(
+                .fetch_one(self.reader());
+                let citizens = sqlx::query_as::<_, $crate::store::staff_pages::CitizenTotals>(sql(
                     "SELECT COUNT(DISTINCT l.citizen_id) AS citizens, \
                      COUNT(DISTINCT CASE WHEN c.exempt_from_digital_post THEN l.citizen_id END) AS exempt \
                      FROM letters l JOIN citizens c ON c.id = l.citizen_id \
@@ -597,8 +596,7 @@ macro_rules! staff_pages_store_impl {
                 .bind(q.from_ms)
                 .bind(q.to_ms)
                 .bind(&q.unit)
-                .fetch_one(self.reader())
-                .await?;
+                .fetch_one(self.reader());
                 let channel_sql = match Self::BACKEND {
                     $crate::store::Backend::Sqlite => sql($crate::store::staff_pages::channel_report_sql!(
                         "(CAST(strftime('%s', l.deadline) AS INTEGER) + 86400) * 1000"
@@ -607,14 +605,13 @@ macro_rules! staff_pages_store_impl {
                         "(EXTRACT(EPOCH FROM CAST(l.deadline AS date)) + 86400) * 1000"
                     )),
                 };
-                let channels = sqlx::query_as(channel_sql)
+                let channels = sqlx::query_as::<_, $crate::store::staff_pages::ChannelCount>(channel_sql)
                     .bind(authority_id)
                     .bind(q.from_ms)
                     .bind(q.to_ms)
                     .bind(&q.unit)
-                    .fetch_all(self.reader())
-                    .await?;
-                let callbacks: $crate::store::staff_pages::CallbackTotals = sqlx::query_as(sql(
+                    .fetch_all(self.reader());
+                let callbacks = sqlx::query_as::<_, $crate::store::staff_pages::CallbackTotals>(sql(
                     "SELECT COUNT(*) AS tasks, \
                      CAST(COALESCE(SUM(CASE WHEN t.status = 'done' THEN 1 ELSE 0 END), 0) AS BIGINT) AS reached, \
                      CAST(COALESCE(SUM(CASE WHEN t.status = 'failed' THEN 1 ELSE 0 END), 0) AS BIGINT) AS failed, \
@@ -630,8 +627,9 @@ macro_rules! staff_pages_store_impl {
                 .bind(q.from_ms)
                 .bind(q.to_ms)
                 .bind(&q.unit)
-                .fetch_one(self.reader())
-                .await?;
+                .fetch_one(self.reader());
+                // four independent aggregates: run them side by side on separate read connections
+                let (letters, citizens, channels, callbacks) = tokio::try_join!(letters, citizens, channels, callbacks)?;
                 Ok($crate::store::staff_pages::ReportCounts { letters, citizens, channels, callbacks })
             }
         }

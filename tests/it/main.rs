@@ -21,6 +21,7 @@ mod escalation;
 mod escalation_channels;
 mod escalation_properties;
 mod events_and_webhooks;
+mod hostile_input;
 mod privacy;
 mod processes;
 mod reading;

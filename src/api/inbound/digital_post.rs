@@ -30,7 +30,7 @@ use crate::api::extract::JsonBody;
 use crate::app::AppState;
 use crate::domain::ChannelKind;
 use crate::domain::EventKind;
-use crate::domain::letter::FieldError;
+use crate::domain::letter::{FieldError, keepable_text};
 use crate::store::ProviderReceipt;
 
 pub const RECEIPTS_PATH: &str = "/v1/inbound/digital-post/receipts";
@@ -104,11 +104,13 @@ async fn receipt(State(state): State<AppState>, request: Request) -> Result<Json
         tracing::info!(delivery_id = %delivery.id, %message_uuid, "Digital Post read receipt");
         return Ok(Json(json!({ "recorded": true })));
     }
+    // the provider's words go into the timeline: no control characters, a sane length
+    let detail = body.detail.as_deref().map(|d| keepable_text(d, 500));
+    let error = body.error.as_deref().map(|e| keepable_text(e, 500));
     let receipt = match body.status {
-        ReceiptStatus::Read => ProviderReceipt::Delivered { detail: body.detail },
-        ReceiptStatus::Delivered => ProviderReceipt::Delivered { detail: body.detail },
+        ReceiptStatus::Read | ReceiptStatus::Delivered => ProviderReceipt::Delivered { detail },
         ReceiptStatus::Failed => ProviderReceipt::Failed {
-            error: body.error.or(body.detail).unwrap_or_else(|| "Digital Post reported a failure".into()),
+            error: error.or(detail).unwrap_or_else(|| "Digital Post reported a failure".into()),
         },
     };
     let recorded = state.store.record_receipt(delivery.id, &receipt, state.clock.now_ms()).await?;

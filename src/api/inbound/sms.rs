@@ -18,6 +18,7 @@ use crate::channels::sms::normalise_number;
 use crate::channels::sms::reply::{ReplyKind, classify_reply};
 use crate::channels::sms::{REPORT_KEY, verify_report_token};
 use crate::domain::DeliveryStatus;
+use crate::domain::letter::keepable_text;
 use crate::i18n::{DEFAULT_LANGUAGE, I18N};
 use crate::store::{NewCallback, ProviderReceipt, Reply};
 
@@ -179,7 +180,7 @@ async fn kannel_reply(State(state): State<AppState>, Query(query): Query<ReplyQu
                 due_at: hours.next_open(now).as_millisecond(),
             })
         }
-        ReplyKind::Other => Reply::Other(text.chars().take(1600).collect()),
+        ReplyKind::Other => Reply::Other(keepable_text(text, 1600)),
     };
     state.store.record_reply(&target, &reply, now.as_millisecond()).await?;
     state.webhook_wake.notify_one();

@@ -600,4 +600,237 @@ mod tests {
         assert!(matches!(Message::parse(&trailing), Err(MemoError::Unexpected { .. })));
         assert!(matches!(Message::parse("<Message/>"), Err(MemoError::NotMemo(_))));
     }
+
+    mod properties {
+        use super::super::*;
+        use super::fixture;
+        use proptest::prelude::*;
+
+        fn config() -> ProptestConfig {
+            let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64);
+            ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
+        }
+
+        /// Text XML 1.0 can carry, with markup characters, line ends and bidi controls mixed in.
+        fn text() -> impl Strategy<Value = String> {
+            let piece = prop_oneof![
+                4 => "\\PC{0,8}",
+                1 => prop::sample::select(vec![
+                    "<", ">", "&", "&amp;", "]]>", "\"", "'", "\r\n", "\r", "\n", "\t", " ", "  ",
+                    "\u{202E}", "\u{FEFF}", "<memo:label>", "<!--", "&#0;", "💌", "æøå",
+                ])
+                .prop_map(str::to_owned),
+            ];
+            prop::collection::vec(piece, 0..5).prop_map(|pieces| pieces.concat())
+        }
+
+        fn opt_text() -> impl Strategy<Value = Option<String>> {
+            prop::option::of(text())
+        }
+
+        fn date_time() -> impl Strategy<Value = DateTime> {
+            (0i64..4_102_444_800, prop_oneof![Just(0i32), 0i32..1_000_000_000]).prop_map(|(secs, nanos)| {
+                DateTime(jiff::Timestamp::new(secs, nanos).unwrap_or(jiff::Timestamp::UNIX_EPOCH))
+            })
+        }
+
+        fn date() -> impl Strategy<Value = jiff::civil::Date> {
+            (1900i16..2200, 1i8..=12, 1i8..=28).prop_map(|(y, m, d)| jiff::civil::date(y, m, d))
+        }
+
+        fn contact_point() -> impl Strategy<Value = ContactPoint> {
+            (opt_text(), opt_text(), prop::collection::vec((opt_text(), opt_text()), 0..3)).prop_map(
+                |(contact_group, label, info)| ContactPoint {
+                    contact_group,
+                    label,
+                    contact_info: info.into_iter().map(|(label, value)| ContactInfo { label, value }).collect(),
+                    ..Default::default()
+                },
+            )
+        }
+
+        fn sender() -> impl Strategy<Value = Sender> {
+            (text(), text(), opt_text(), prop::option::of(contact_point())).prop_map(
+                |(sender_id, id_type, label, contact_point)| Sender {
+                    sender_id,
+                    id_type,
+                    label,
+                    contact_point,
+                    ..Default::default()
+                },
+            )
+        }
+
+        fn recipient() -> impl Strategy<Value = Recipient> {
+            (text(), text(), opt_text(), prop::option::of((opt_text(), opt_text(), opt_text()))).prop_map(
+                |(recipient_id, id_type, label, attention)| Recipient {
+                    recipient_id,
+                    id_type,
+                    label,
+                    attention_data: attention.map(|(person, label, email)| AttentionData {
+                        attention_person: Some(AttentionPerson { person_id: person, label }),
+                        email: Some(EMail { email_address: email, related_agent: None }),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                },
+            )
+        }
+
+        fn content_data() -> impl Strategy<Value = ContentData> {
+            (opt_text(), prop::collection::vec((opt_text(), opt_text(), opt_text()), 0..3)).prop_map(
+                |(case_id, extra)| ContentData {
+                    case_id: Some(CaseId { case_id, case_system: None }),
+                    additional_content_data: extra
+                        .into_iter()
+                        .map(|(t, n, v)| AdditionalContentData {
+                            content_data_type: t,
+                            content_data_name: n,
+                            content_data_value: v,
+                        })
+                        .collect(),
+                    ..Default::default()
+                },
+            )
+        }
+
+        fn header() -> impl Strategy<Value = MessageHeader> {
+            (
+                (text(), text(), opt_text(), text(), opt_text()),
+                (
+                    prop::option::of(any::<bool>()),
+                    prop::option::of(date_time()),
+                    prop::option::of(date()),
+                    prop::option::of(any::<bool>()),
+                ),
+                (sender(), recipient(), prop::option::of(content_data())),
+                prop::collection::vec((opt_text(), opt_text()), 0..2),
+            )
+                .prop_map(
+                    |(
+                        (message_type, message_uuid, message_id, label, notification),
+                        (reply, reply_by_date_time, do_not_deliver_until_date, mandatory),
+                        (sender, recipient, content_data),
+                        replies,
+                    )| MessageHeader {
+                        message_type,
+                        message_uuid,
+                        message_id,
+                        label,
+                        notification,
+                        reply,
+                        reply_by_date_time,
+                        do_not_deliver_until_date,
+                        mandatory,
+                        sender,
+                        recipient,
+                        content_data,
+                        reply_data: replies
+                            .into_iter()
+                            .map(|(message_uuid, comment)| ReplyData { message_uuid, comment, ..Default::default() })
+                            .collect(),
+                        ..Default::default()
+                    },
+                )
+        }
+
+        fn file() -> impl Strategy<Value = File> {
+            (text(), text(), text(), prop::collection::vec(any::<u8>(), 0..64)).prop_map(
+                |(encoding_format, filename, language, content)| File {
+                    encoding_format,
+                    filename,
+                    language,
+                    content: Base64(content),
+                },
+            )
+        }
+
+        fn action() -> impl Strategy<Value = Action> {
+            (text(), text(), prop::option::of(date_time()), prop::option::of(text())).prop_map(
+                |(label, action_code, start_date_time, url)| Action {
+                    label,
+                    action_code,
+                    start_date_time,
+                    entry_point: url.map(|url| EntryPoint { url }),
+                    ..Default::default()
+                },
+            )
+        }
+
+        fn body() -> impl Strategy<Value = MessageBody> {
+            (
+                date_time(),
+                opt_text(),
+                prop::collection::vec(file(), 0..3),
+                prop::collection::vec(action(), 0..2),
+                prop::collection::vec((opt_text(), prop::collection::vec(file(), 0..2)), 0..2),
+            )
+                .prop_map(|(created_date_time, label, files, actions, additional)| MessageBody {
+                    created_date_time,
+                    main_document: MainDocument { main_document_id: None, label, files, actions },
+                    additional_documents: additional
+                        .into_iter()
+                        .map(|(label, files)| AdditionalDocument { label, files, ..Default::default() })
+                        .collect(),
+                    technical_documents: Vec::new(),
+                })
+        }
+
+        fn message() -> impl Strategy<Value = Message> {
+            (text(), opt_text(), header(), prop::option::of(body())).prop_map(
+                |(memo_version, memo_sch_version, header, body)| Message {
+                    memo_version,
+                    memo_sch_version,
+                    header,
+                    body,
+                },
+            )
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            /// What Budbringer writes, it reads back as the same message.
+            #[test]
+            fn parse_of_serialise_is_identity(message in message()) {
+                let xml = message.to_xml();
+                let back = Message::parse(&xml).map_err(|e| TestCaseError::fail(format!("{e}\n{xml}")))?;
+                prop_assert_eq!(back, message);
+            }
+
+            /// Whatever a message's strings hold (NUL and other characters XML cannot carry
+            /// included), the document written is well-formed.
+            #[test]
+            fn serialised_documents_are_always_well_formed(label in any::<String>(), version in any::<String>()) {
+                let message = Message { memo_version: version, header: MessageHeader { label, ..Default::default() }, ..Default::default() };
+                let xml = message.to_xml();
+                prop_assert!(!xml.contains('\0'));
+                prop_assert!(Message::parse(&xml).is_ok(), "{}", xml);
+            }
+
+            /// Arbitrary text never panics the parser.
+            #[test]
+            fn arbitrary_text_never_panics(xml in any::<String>()) {
+                let _ = Message::parse(&xml);
+            }
+
+            /// Nor does a real message cut, spliced or with bytes flipped.
+            #[test]
+            fn mangled_messages_never_panic(
+                cut in any::<prop::sample::Index>(),
+                splice in any::<prop::sample::Index>(),
+                junk in "[<>&;:/=\"'#x0-9a-zA-Z!\\[\\]-]{0,12}",
+            ) {
+                let original = fixture("MeMo_Full_Example.xml");
+                let chars: Vec<char> = original.chars().collect();
+                let (a, b) = (cut.index(chars.len()), splice.index(chars.len()));
+                let (from, to) = (a.min(b), a.max(b));
+                let mangled: String =
+                    chars[..from].iter().chain(junk.chars().collect::<Vec<_>>().iter()).chain(&chars[to..]).collect();
+                let _ = Message::parse(&mangled);
+                let truncated: String = chars[..a].iter().collect();
+                let _ = Message::parse(&truncated);
+            }
+        }
+    }
 }

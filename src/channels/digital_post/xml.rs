@@ -3,7 +3,6 @@
 //! (it carries nothing in these formats); the text of leaf elements is kept exactly.
 
 use quick_xml::Reader;
-use quick_xml::escape::{escape, partial_escape};
 use quick_xml::events::{BytesStart, Event};
 
 #[derive(Debug, thiserror::Error)]
@@ -215,19 +214,19 @@ impl XmlElement {
         out.push_str(&qname);
         for (p, uri) in &declarations {
             if p.is_empty() {
-                out.push_str(&format!(" xmlns=\"{}\"", escape(uri.as_str())));
+                out.push_str(&format!(" xmlns=\"{}\"", escape_attribute(uri)));
             } else {
-                out.push_str(&format!(" xmlns:{p}=\"{}\"", escape(uri.as_str())));
+                out.push_str(&format!(" xmlns:{p}=\"{}\"", escape_attribute(uri)));
             }
         }
         for (name, value) in &self.attributes {
-            out.push_str(&format!(" {name}=\"{}\"", escape(value.as_str())));
+            out.push_str(&format!(" {name}=\"{}\"", escape_attribute(value)));
         }
         if self.children.is_empty() && self.text.is_empty() {
             out.push_str("/>");
         } else if self.children.is_empty() {
             out.push('>');
-            out.push_str(&partial_escape(self.text.as_str()));
+            out.push_str(&escape_text(&self.text));
             out.push_str(&format!("</{qname}>"));
         } else {
             out.push('>');
@@ -241,6 +240,50 @@ impl XmlElement {
         }
         scope.truncate(scope_len);
     }
+}
+
+/// Characters XML 1.0 can carry at all; any other (NUL and most C0 controls, lone U+FFFE/FFFF)
+/// would make the document malformed, so it is written as U+FFFD.
+fn xml_char(c: char) -> char {
+    match c {
+        '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'.. => c,
+        _ => '\u{FFFD}',
+    }
+}
+
+/// Element text: markup characters escaped, and `\r` as a reference (a parser turns a literal
+/// one into `\n`).
+fn escape_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars().map(xml_char) {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\r' => out.push_str("&#xD;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// An attribute value in double quotes: tab, line feed and carriage return as references,
+/// since attribute-value normalisation turns literal ones into spaces.
+fn escape_attribute(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars().map(xml_char) {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\t' => out.push_str("&#x9;"),
+            '\n' => out.push_str("&#xA;"),
+            '\r' => out.push_str("&#xD;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn indent(out: &mut String, depth: usize) {

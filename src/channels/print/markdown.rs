@@ -111,4 +111,86 @@ mod tests {
         assert_eq!(inline("**"), vec![plain("**")]);
         assert!(parse("  \n\n").is_empty());
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn config() -> ProptestConfig {
+            let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64);
+            ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
+        }
+
+        /// Bodies made of the subset's own markup, hostile characters and ordinary text.
+        fn body() -> impl Strategy<Value = String> {
+            let piece = prop_oneof![
+                3 => "\\PC{0,10}",
+                2 => prop::sample::select(vec![
+                    "**", "*", "***", "- ", "* ", "-", "\n", "\n\n", "\r\n", " ", "  ", "\t", "\u{0}",
+                    "\u{202E}", "\u{2028}", "\u{85}", "<b>", "# ", "`", "\u{FEFF}", "æøå", "👩‍👩‍👧",
+                ])
+                .prop_map(str::to_owned),
+            ];
+            prop::collection::vec(piece, 0..24).prop_map(|pieces| pieces.concat())
+        }
+
+        fn all_runs(blocks: &[Block]) -> Vec<&Run> {
+            blocks
+                .iter()
+                .flat_map(|block| match block {
+                    Block::Paragraph(runs) => runs.iter().collect::<Vec<_>>(),
+                    Block::List(items) => items.iter().flatten().collect(),
+                })
+                .collect()
+        }
+
+        /// What a reader sees of `text`: neither markup stars nor white space.
+        fn visible(text: &str) -> String {
+            text.chars().filter(|c| *c != '*' && !c.is_whitespace()).collect()
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn structure_comes_only_from_the_subsets_markup(body in body()) {
+                let blocks = parse(&body);
+                // nothing lost, nothing invented: the visible characters survive in order
+                let expected: String = body
+                    .lines()
+                    .map(|line| {
+                        let trimmed = line.trim_start();
+                        match trimmed.strip_prefix("- ").or_else(|| trimmed.strip_prefix("* ")) {
+                            Some(item) => visible(item),
+                            None => visible(trimmed),
+                        }
+                    })
+                    .collect();
+                let got: String = all_runs(&blocks).iter().map(|r| visible(&r.text)).collect();
+                prop_assert_eq!(got, expected);
+                for run in all_runs(&blocks) {
+                    prop_assert!(!run.text.is_empty());
+                    prop_assert!(!run.text.contains(['\n', '\r']), "a run spans lines: {:?}", run.text);
+                    prop_assert!(!(run.bold && run.text.contains("**")), "markup inside bold: {:?}", run.text);
+                }
+                // bold needs a pair of markers, a list needs a line that starts like an item
+                if !body.contains("**") {
+                    prop_assert!(all_runs(&blocks).iter().all(|r| !r.bold));
+                }
+                let item_lines = body
+                    .lines()
+                    .filter(|l| { let t = l.trim_start(); t.starts_with("- ") || t.starts_with("* ") })
+                    .count();
+                let items: usize = blocks.iter().map(|b| match b { Block::List(items) => items.len(), _ => 0 }).sum();
+                prop_assert_eq!(items, item_lines);
+            }
+
+            #[test]
+            fn inline_never_panics_and_keeps_every_character(text in any::<String>()) {
+                let runs = inline(&text);
+                let joined: String = runs.iter().map(|r| r.text.replace('*', "")).collect();
+                prop_assert_eq!(joined, text.replace('*', ""));
+            }
+        }
+    }
 }

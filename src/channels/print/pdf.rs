@@ -822,4 +822,47 @@ mod tests {
         assert!(combined.starts_with(b"%PDF-2.0"));
         assert_eq!(Pdf::new(combined).unwrap().pages().len(), 2);
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn config() -> ProptestConfig {
+            // rendering is slow in debug builds: fewer cases than the parsers get
+            let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(12);
+            ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
+        }
+
+        fn hostile_text(max: usize) -> impl Strategy<Value = String> {
+            let piece = prop_oneof![
+                3 => "\\PC{0,12}",
+                1 => any::<char>().prop_map(String::from),
+                2 => prop::sample::select(vec![
+                    "**", "- ", "\n", "\n\n", "\t", "\u{0}", "\u{202E}", "\u{200B}", "\u{FFFD}", "\u{E000}",
+                    "(", ")", "\\", "%", "<<", ">>", "/Encrypt", "endstream", "👩‍👩‍👧", "ﷺ", "a\u{301}",
+                ])
+                .prop_map(str::to_owned),
+                1 => "[a-zA-Z]{60,200}",
+            ];
+            prop::collection::vec(piece, 0..max).prop_map(|pieces| pieces.concat())
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            /// Any body and subject the API could let through renders to a PDF: no panic, no
+            /// error, and the characters PDF syntax cares about stay text.
+            #[test]
+            fn any_letter_text_renders(body in hostile_text(30), subject in hostile_text(4), large in any::<bool>()) {
+                let mut w = work(ChannelKind::Print, None, None, true);
+                w.letter.body = body;
+                w.letter.subject = subject;
+                w.citizen.large_print = large;
+                let pdf = render_letter(&w, None).map_err(|e| TestCaseError::fail(format!("{e}")))?;
+                prop_assert!(pdf.starts_with(b"%PDF-"));
+                let parsed = Pdf::new(pdf).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+                prop_assert!(!parsed.pages().is_empty());
+            }
+        }
+    }
 }

@@ -195,12 +195,13 @@ pub fn report(status: u32, answer: Option<&str>) -> Option<Report> {
 fn smsc_detail(answer: &str) -> String {
     let answer = answer.trim();
     if answer.starts_with("NACK") {
-        return answer.chars().take(80).collect();
+        // the SMSC's words go into the timeline: no NUL or other control characters
+        return crate::domain::letter::keepable_text(answer, 80);
     }
     answer
         .split_whitespace()
         .filter(|field| field.starts_with("stat:") || field.starts_with("err:"))
-        .map(|field| field.chars().take(20).collect::<String>())
+        .map(|field| crate::domain::letter::keepable_text(field, 20))
         .collect::<Vec<_>>()
         .join(" ")
 }

@@ -64,4 +64,37 @@ mod tests {
             assert_eq!(classify_reply(text), ReplyKind::Other, "{text:?}");
         }
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn config() -> ProptestConfig {
+            let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64);
+            ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn any_reply_is_classified_without_panicking(text in any::<String>()) {
+                let kind = classify_reply(&text);
+                // a keyword is one word: a reply with a space inside its words is for a person
+                if text.trim().contains(char::is_whitespace) {
+                    prop_assert_eq!(kind, ReplyKind::Other);
+                }
+            }
+
+            #[test]
+            fn the_keyword_is_found_whatever_surrounds_it(
+                keyword in prop::sample::select(vec!["ok", "OK", "Okay", "ring", "RING", "Call"]),
+                before in "[ \t\r\n]{0,3}",
+                after in "[ \t\r\n.!?]{0,3}",
+            ) {
+                let kind = classify_reply(&format!("{before}{keyword}{after}"));
+                prop_assert_ne!(kind, ReplyKind::Other);
+            }
+        }
+    }
 }
