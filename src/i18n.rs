@@ -126,7 +126,10 @@ impl I18n {
             for (name, value) in args {
                 // whole numbers go in as numbers, so plural variants (`[one]`, `*[other]`) match
                 match value.parse::<i64>() {
-                    Ok(n) if !value.starts_with('+') && !(value.len() > 1 && value.starts_with('0')) => a.set(*name, n),
+                    // not "+45…" or "012345": those are codes and numbers to show as written
+                    Ok(n) if !value.starts_with('+') && (value.len() == 1 || !value.starts_with('0')) => {
+                        a.set(*name, n)
+                    }
                     _ => a.set(*name, value.clone()),
                 }
             }

@@ -159,7 +159,7 @@ mod tests {
                 let expected: String = body
                     .lines()
                     .map(|line| {
-                        let trimmed = line.trim_start();
+                        let trimmed = line.trim();
                         match trimmed.strip_prefix("- ").or_else(|| trimmed.strip_prefix("* ")) {
                             Some(item) => visible(item),
                             None => visible(trimmed),
@@ -179,7 +179,7 @@ mod tests {
                 }
                 let item_lines = body
                     .lines()
-                    .filter(|l| { let t = l.trim_start(); t.starts_with("- ") || t.starts_with("* ") })
+                    .filter(|l| { let t = l.trim(); t.starts_with("- ") || t.starts_with("* ") })
                     .count();
                 let items: usize = blocks.iter().map(|b| match b { Block::List(items) => items.len(), _ => 0 }).sum();
                 prop_assert_eq!(items, item_lines);
