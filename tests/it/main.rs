@@ -7,8 +7,8 @@ mod harness;
 mod peers;
 
 mod api_errors;
-mod authz_matrix;
 mod api_letters;
+mod authz_matrix;
 mod callbacks;
 mod channel_digital_post;
 mod channel_email;
