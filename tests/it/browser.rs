@@ -93,7 +93,44 @@ impl Session {
     async fn post(&self, path: &str, body: Value) -> Value {
         self.call(reqwest::Method::POST, path, Some(body)).await.unwrap_or_else(|e| panic!("WebDriver {e}"))
     }
+
+    /// Mark the current document, so that a new one can be told apart from it.
+    async fn mark_page(&self, navigates: bool) {
+        if navigates {
+            self.post("/execute/sync", json!({ "script": "window.__bbOldPage = true; return true;", "args": [] }))
+                .await;
+        }
+    }
+
+    /// WebDriver may answer a click before the page it leads to has arrived: wait (at most
+    /// 10 s) until a new, fully loaded document replaces the marked one.
+    async fn wait_for_new_page(&self, navigates: bool) {
+        if !navigates {
+            return;
+        }
+        let script = "return window.__bbOldPage !== true && document.readyState === 'complete';";
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            let settled =
+                self.call(reqwest::Method::POST, "/execute/sync", Some(json!({ "script": script, "args": [] })));
+            if settled.await.ok() == Some(json!(true)) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+    }
 }
+
+/// Whether clicking the element (the script's argument) leads to another page.
+const NAVIGATES_ON_CLICK: &str = "const e = arguments[0]; \
+    return e.tagName === 'A' && !!e.getAttribute('href') && !e.getAttribute('href').startsWith('#') \
+      || (!!e.form && (e.tagName === 'BUTTON' ? e.type !== 'button' : e.type === 'submit'));";
+/// Whether Enter on the focused element leads to another page.
+const NAVIGATES_ON_ENTER: &str = "const e = document.activeElement; \
+    if (!e) return false; \
+    if (e.tagName === 'A') return !!e.getAttribute('href') && !e.getAttribute('href').startsWith('#'); \
+    if (e.tagName === 'BUTTON') return !!e.form && e.type !== 'button'; \
+    return !!e.form && e.tagName === 'INPUT' && !['checkbox', 'radio', 'button'].includes(e.type);";
 
 pub struct Browser {
     session: Arc<Session>,
@@ -243,8 +280,13 @@ impl Browser {
         self.press(keys::TAB).await;
     }
 
+    /// Enter; when that follows a link or submits a form, wait for the next page to load.
     pub async fn press_enter(&self) {
+        let navigates = self.session.post("/execute/sync", json!({ "script": NAVIGATES_ON_ENTER, "args": [] })).await
+            == json!(true);
+        self.session.mark_page(navigates).await;
         self.press(keys::ENTER).await;
+        self.session.wait_for_new_page(navigates).await;
     }
 
     /// Viewport-ish size of the window (320 wide for the WCAG 1.4.10 reflow check).
@@ -293,8 +335,16 @@ impl Browser {
 }
 
 impl Element {
+    /// Click; when that follows a link or submits a form, wait for the next page to load.
     pub async fn click(&self) {
+        let navigates = self
+            .session
+            .post("/execute/sync", json!({ "script": NAVIGATES_ON_CLICK, "args": [{ ELEMENT_KEY: self.id }] }))
+            .await
+            == json!(true);
+        self.session.mark_page(navigates).await;
         self.session.post(&format!("/element/{}/click", self.id), json!({})).await;
+        self.session.wait_for_new_page(navigates).await;
     }
 
     /// Type into the element (it gets the focus first).

@@ -29,8 +29,16 @@ async fn log_in(browser: &Browser, base: &str, username: &str, password: &str) {
 /// Switch the page language with the switch on the current page; the page comes back in it.
 async fn switch_language(browser: &Browser, lang: &str) {
     browser.find(&format!("form.language button[value=\"{lang}\"]")).await.click().await;
-    let shown = browser.execute("return document.documentElement.lang;", vec![]).await;
-    assert_eq!(shown, json!(lang), "the language switch works");
+    // the click returns when the form is submitted; the new page may still be on its way
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let shown = browser.execute("return document.documentElement.lang;", vec![]).await;
+        if shown == json!(lang) || std::time::Instant::now() > deadline {
+            assert_eq!(shown, json!(lang), "the language switch works");
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 /// The text of the `<dd>` after the `<dt>` whose text is `label` (a fact list).
