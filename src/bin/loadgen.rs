@@ -154,19 +154,24 @@ async fn burst(client: &reqwest::Client, args: &Args, run: &str) -> Burst {
     }
 }
 
+/// One page of the authority's event feed after `cursor`.
+async fn events_page(client: &reqwest::Client, args: &Args, cursor: &str) -> anyhow::Result<Value> {
+    Ok(client
+        .get(format!("{}/v1/events", args.url))
+        .query(&[("after", cursor), ("limit", "500")])
+        .bearer_auth(&args.api_key)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?)
+}
+
 /// The event feed's cursor now, so the paced phase reads only its own events.
 async fn feed_cursor(client: &reqwest::Client, args: &Args) -> anyhow::Result<String> {
     let mut cursor = "0".to_owned();
     loop {
-        let page: Value = client
-            .get(format!("{}/v1/events", args.url))
-            .query(&[("after", cursor.as_str()), ("limit", "500")])
-            .bearer_auth(&args.api_key)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
+        let page = events_page(client, args, &cursor).await?;
         let next = page["next_cursor"].as_str().unwrap_or(&cursor).to_owned();
         if page["events"].as_array().is_none_or(Vec::is_empty) || next == cursor {
             return Ok(next);
@@ -203,15 +208,7 @@ async fn paced(client: &reqwest::Client, args: &Args, run: &str) -> anyhow::Resu
     let mut to_delivered = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(args.drain_secs);
     while !sent_at.is_empty() && Instant::now() < deadline {
-        let page: Value = client
-            .get(format!("{}/v1/events", args.url))
-            .query(&[("after", cursor.as_str()), ("limit", "500")])
-            .bearer_auth(&args.api_key)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
+        let page = events_page(client, args, &cursor).await?;
         let events = page["events"].as_array().cloned().unwrap_or_default();
         for event in &events {
             if event["type"] != "delivered" {
