@@ -186,18 +186,7 @@ macro_rules! citizen_pages_store_impl {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-                // the engine's `code_sms` job sends it over the SMS channel; it belongs to no
-                // letter, so it carries the citizen id where a letter id would be
-                sqlx::query(sql(
-                    "INSERT INTO jobs (id, kind, letter_id, payload, available_at, attempts, max_attempts, created_at) \
-                     VALUES ($1, 'code_sms', $2, $3, $4, 0, 3, $4)",
-                ))
-                .bind(uuid::Uuid::now_v7())
-                .bind(citizen_id)
-                .bind(sqlx::types::Json(sms))
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+                Self::queue_code_sms(&mut tx, citizen_id, None, sms, now).await?;
                 tx.commit().await?;
                 Ok(())
             }

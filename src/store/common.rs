@@ -73,6 +73,30 @@ macro_rules! common_store_impl {
         type Tx = sqlx::Transaction<'static, $db>;
 
         impl $store {
+            /// Queue the engine's `code_sms` job, which texts a one-time code over the SMS
+            /// channel. `owner` is the letter a reading code belongs to, or the citizen a login
+            /// code belongs to (such a job has no letter).
+            pub(crate) async fn queue_code_sms(
+                tx: &mut Tx,
+                owner: Uuid,
+                delivery_id: Option<Uuid>,
+                sms: serde_json::Value,
+                now: i64,
+            ) -> StoreResult<()> {
+                sqlx::query(sql(
+                    "INSERT INTO jobs (id, kind, letter_id, delivery_id, payload, available_at, attempts, max_attempts, created_at) \
+                     VALUES ($1, 'code_sms', $2, $3, $4, $5, 0, 3, $5)",
+                ))
+                .bind(Uuid::now_v7())
+                .bind(owner)
+                .bind(delivery_id)
+                .bind(Json(sms))
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
             /// The sealer for CPR numbers: the configured key, else this database's own key.
             async fn cpr_sealer(&self) -> StoreResult<&$crate::domain::cpr_seal::CprSealer> {
                 self.cpr_sealer
@@ -1302,17 +1326,7 @@ macro_rules! common_store_impl {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-                sqlx::query(sql(
-                    "INSERT INTO jobs (id, kind, letter_id, delivery_id, payload, available_at, attempts, max_attempts, created_at) \
-                     VALUES ($1, 'code_sms', $2, $3, $4, $5, 0, 3, $5)",
-                ))
-                .bind(Uuid::now_v7())
-                .bind(letter_id)
-                .bind(delivery_id)
-                .bind(Json(sms))
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+                Self::queue_code_sms(&mut tx, letter_id, Some(delivery_id), sms, now).await?;
                 tx.commit().await?;
                 Ok(())
             }
