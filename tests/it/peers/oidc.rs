@@ -149,7 +149,8 @@ impl OidcProvider {
         );
         let out = dir.join("oidc.out");
         assert!(
-            wait_for_text(&out, "listening", Duration::from_secs(20)).await,
+            // RSA key generation and module loading take 1–2 s idle, much longer under a full test run
+            wait_for_text(&out, "listening", Duration::from_secs(90)).await,
             "oidc-provider did not start: {}",
             std::fs::read_to_string(&out).unwrap_or_default()
         );
