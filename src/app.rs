@@ -222,6 +222,15 @@ pub async fn run(
             worker_id,
         });
         workers.spawn(dispatcher.run(stop_rx.clone()));
+        let sweeper = Arc::new(crate::engine::retention::RetentionSweeper {
+            store: Arc::clone(&app.store),
+            clock: Arc::clone(&app.clock),
+            settings: app.settings.retention.clone(),
+            time_zone: app.calendar.time_zone().clone(),
+            outbox: app.settings.data_dir.join("outbox"),
+            events_written: Arc::clone(&app.webhook_wake),
+        });
+        workers.spawn(sweeper.run(stop_rx.clone()));
     }
     let address = listener.local_addr().context("reading the listening address")?;
     tracing::info!(%address, backend = ?app.store.backend(), "Budbringer is listening");

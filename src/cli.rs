@@ -9,9 +9,10 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::config::{LogFormat, Settings};
+use crate::domain::audit_chain::ActorKind;
 use crate::domain::secret;
 use crate::store::staff_pages::Caseworker;
-use crate::store::{self, Authority, Store, Webhook};
+use crate::store::{self, AuditEntry, Authority, Store, Webhook};
 
 #[derive(Parser)]
 #[command(name = "budbringer", version, about = "Contact gateway: letters from authorities that reach citizens")]
@@ -41,7 +42,35 @@ enum Command {
         #[arg(long)]
         to: std::path::PathBuf,
     },
+    /// The audit log of administrative and caseworker actions.
+    #[command(subcommand)]
+    Audit(Audit),
 }
+
+#[derive(Subcommand)]
+enum Audit {
+    /// Check the hash chain from the first row to the last. Prints the rows checked and the
+    /// head (`SEQ:HASH`, worth recording outside the database); exit status 3 and the first
+    /// bad seq when the chain is broken.
+    Verify {
+        /// A head recorded earlier (`SEQ:HASH`): that row must still be there, unchanged.
+        #[arg(long, value_name = "SEQ:HASH")]
+        head: Option<crate::domain::audit_chain::ChainHead>,
+    },
+    /// Print rows as JSON lines, oldest first.
+    List {
+        /// Only rows after this seq.
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        limit: u32,
+    },
+}
+
+/// `audit verify` found a broken chain (exit status 3, apart from failing to check at all).
+#[derive(Debug, thiserror::Error)]
+#[error("the audit log is broken at {0}")]
+pub struct AuditChainBroken(crate::domain::audit_chain::ChainBreak);
 
 #[derive(Subcommand)]
 enum Admin {
@@ -67,6 +96,12 @@ enum Admin {
         /// `whsec_…`; generated when absent.
         #[arg(long)]
         secret: Option<String>,
+    },
+    /// Give a webhook a new secret; prints {"webhook_id", "secret", "previous_secret_expires_at"}.
+    /// The old secret keeps signing beside it for `webhooks.secret_overlap_hours`.
+    RotateWebhookSecret {
+        #[arg(long, value_name = "WEBHOOK_ID")]
+        webhook: Uuid,
     },
     /// Create a caseworker account; prints {"caseworker_id"}. The password is read from
     /// `BUDBRINGER_CASEWORKER_PASSWORD` or, when that is unset, the first line of stdin
@@ -170,7 +205,7 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("budbringer: {e:#}");
-            ExitCode::FAILURE
+            if e.is::<AuditChainBroken>() { ExitCode::from(3) } else { ExitCode::FAILURE }
         }
     }
 }
@@ -204,9 +239,15 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             println!("{}", serde_json::json!({ "backup": to.display().to_string(), "bytes": bytes }));
             Ok(())
         }
+        Command::Audit(audit) => {
+            let store = open(&settings).await?;
+            let result = run_audit(audit, store.as_ref()).await;
+            store.close().await;
+            result
+        }
         Command::Admin(admin) => {
             let store = open(&settings).await?;
-            let result = run_admin(admin, store.as_ref()).await;
+            let result = run_admin(admin, store.as_ref(), &settings).await;
             store.close().await;
             println!("{}", result?);
             Ok(())
@@ -246,6 +287,12 @@ pub async fn shutdown_signal() {
 
 /// Create an authority and its first API key.
 pub async fn create_authority(store: &dyn Store, name: &str, cvr: &str) -> anyhow::Result<(Authority, String)> {
+    let (authority, _, key) = new_authority(store, name, cvr).await?;
+    Ok((authority, key))
+}
+
+/// An authority, its first API key's id and the key.
+async fn new_authority(store: &dyn Store, name: &str, cvr: &str) -> anyhow::Result<(Authority, Uuid, String)> {
     if name.trim().is_empty() {
         bail!("--name must not be empty");
     }
@@ -263,28 +310,120 @@ pub async fn create_authority(store: &dyn Store, name: &str, cvr: &str) -> anyho
         time_zone: None,
     };
     store.create_authority(&authority).await?;
-    let key = create_api_key(store, authority.id).await?;
-    Ok((authority, key))
+    let (key_id, key) = issue_api_key(store, authority.id).await?;
+    Ok((authority, key_id, key))
 }
 
 pub async fn create_api_key(store: &dyn Store, authority_id: Uuid) -> anyhow::Result<String> {
-    let key = secret::new_api_key();
-    let now = jiff::Timestamp::now().as_millisecond();
-    store.add_api_key(authority_id, &secret::hash_api_key(&key), &secret::api_key_hint(&key), now).await?;
-    Ok(key)
+    Ok(issue_api_key(store, authority_id).await?.1)
 }
 
-async fn run_admin(admin: Admin, store: &dyn Store) -> anyhow::Result<serde_json::Value> {
+/// A new key for an authority: its id and the key itself (shown once, stored hashed).
+async fn issue_api_key(store: &dyn Store, authority_id: Uuid) -> anyhow::Result<(Uuid, String)> {
+    let key = secret::new_api_key();
+    let now = jiff::Timestamp::now().as_millisecond();
+    let id = store.add_api_key(authority_id, &secret::hash_api_key(&key), &secret::api_key_hint(&key), now).await?;
+    Ok((id, key))
+}
+
+/// Note an operator's command in the audit log, by their login name.
+async fn audit(
+    store: &dyn Store,
+    authority_id: Uuid,
+    action: &'static str,
+    subject: impl ToString,
+    details: serde_json::Value,
+) -> anyhow::Result<()> {
+    let operator = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".into());
+    let at = jiff::Timestamp::now().as_millisecond();
+    let entry =
+        AuditEntry::new(at, ActorKind::AdminCli, operator, Some(authority_id), action, subject).details(details);
+    store.append_audit(&entry).await.context("writing the audit log")?;
+    Ok(())
+}
+
+/// Rows read per query by `audit verify`.
+const AUDIT_PAGE: u32 = 1000;
+
+async fn run_audit(audit: Audit, store: &dyn Store) -> anyhow::Result<()> {
+    use crate::domain::audit_chain::Verifier;
+    match audit {
+        Audit::Verify { head } => {
+            let mut verifier = Verifier::new();
+            if let Some(head) = head {
+                verifier = verifier.with_recorded_head(head);
+            }
+            let mut after = 0;
+            let outcome = loop {
+                let page = store.audit_entries(after, AUDIT_PAGE).await?;
+                let Some(last) = page.last() else { break verifier.clone().finish() };
+                after = last.seq;
+                if let Err(broken) = page.iter().try_for_each(|row| verifier.check(row)) {
+                    break Err(broken);
+                }
+            };
+            match outcome {
+                Ok(head) => {
+                    // `record`: what to keep elsewhere and pass back as `--head`
+                    let head =
+                        head.map(|h| serde_json::json!({ "seq": h.seq, "hash": h.hash, "record": h.to_string() }));
+                    println!("{}", serde_json::json!({ "verified": true, "rows": verifier.checked(), "head": head }));
+                    Ok(())
+                }
+                Err(broken) => {
+                    println!(
+                        "{}",
+                        serde_json::json!({
+                            "verified": false,
+                            "rows": verifier.checked(),
+                            "first_bad_seq": broken.seq,
+                            "reason": broken.reason.to_string(),
+                        })
+                    );
+                    Err(AuditChainBroken(broken).into())
+                }
+            }
+        }
+        Audit::List { after, limit } => {
+            for row in store.audit_entries(after, limit).await? {
+                let details: serde_json::Value = serde_json::from_str(&row.details).unwrap_or(serde_json::Value::Null);
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "seq": row.seq,
+                        "at": crate::domain::event::format_ms(row.at),
+                        "actor_kind": row.actor_kind,
+                        "actor_id": row.actor_id,
+                        "authority_id": row.authority_id,
+                        "action": row.action,
+                        "subject": row.subject,
+                        "details": details,
+                        "prev_hash": row.prev_hash,
+                        "hash": row.hash,
+                    })
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn run_admin(admin: Admin, store: &dyn Store, settings: &Settings) -> anyhow::Result<serde_json::Value> {
     match admin {
         Admin::CreateAuthority { name, cvr } => {
-            let (authority, key) = create_authority(store, &name, &cvr).await?;
+            let (authority, key_id, key) = new_authority(store, &name, &cvr).await?;
+            audit(store, authority.id, "authority.created", authority.id, serde_json::json!({ "cvr": authority.cvr }))
+                .await?;
+            audit(store, authority.id, "api_key.created", key_id, serde_json::json!({})).await?;
             Ok(serde_json::json!({ "authority_id": authority.id, "api_key": key }))
         }
         Admin::CreateApiKey { authority } => {
             if store.authority(authority).await?.is_none() {
                 bail!("no authority with id {authority}");
             }
-            Ok(serde_json::json!({ "api_key": create_api_key(store, authority).await? }))
+            let (key_id, key) = issue_api_key(store, authority).await?;
+            audit(store, authority, "api_key.created", key_id, serde_json::json!({})).await?;
+            Ok(serde_json::json!({ "api_key": key }))
         }
         Admin::AddWebhook { authority, url, secret: given } => {
             if store.authority(authority).await?.is_none() {
@@ -296,15 +435,27 @@ async fn run_admin(admin: Admin, store: &dyn Store) -> anyhow::Result<serde_json
             if let Some(s) = &given {
                 secret::webhook_key(s)?;
             }
-            let webhook = Webhook {
-                id: Uuid::now_v7(),
-                authority_id: authority,
-                url,
-                secret: given.unwrap_or_else(secret::new_webhook_secret),
-                created_at: jiff::Timestamp::now().as_millisecond(),
-            };
+            let chosen = given.unwrap_or_else(secret::new_webhook_secret);
+            let webhook = Webhook::new(authority, url, chosen, jiff::Timestamp::now().as_millisecond());
             store.add_webhook(&webhook).await?;
+            audit(store, authority, "webhook.added", webhook.id, store::audit::webhook_details(&webhook.url)).await?;
             Ok(serde_json::json!({ "webhook_id": webhook.id, "secret": webhook.secret }))
+        }
+        Admin::RotateWebhookSecret { webhook } => {
+            let Some(found) = store.webhook(webhook).await? else { bail!("no webhook with id {webhook}") };
+            let now = jiff::Timestamp::now().as_millisecond();
+            let overlap = settings.webhooks.secret_overlap_hours;
+            let Some(rotated) =
+                crate::api::webhooks::rotate_secret(store, found.authority_id, webhook, overlap, now).await?
+            else {
+                bail!("no webhook with id {webhook}");
+            };
+            audit(store, found.authority_id, "webhook.secret_rotated", webhook, serde_json::json!({})).await?;
+            Ok(serde_json::json!({
+                "webhook_id": rotated.id,
+                "secret": rotated.secret,
+                "previous_secret_expires_at": rotated.previous_secret_expires_at.map(crate::domain::event::format_ms),
+            }))
         }
         Admin::CreateCaseworker { authority, username, name, role, unit, oidc_subject } => {
             let password = read_password()?;
@@ -318,6 +469,8 @@ async fn run_admin(admin: Admin, store: &dyn Store) -> anyhow::Result<serde_json
                 password: password.as_deref(),
             };
             let caseworker = create_caseworker(store, &new).await?;
+            let details = serde_json::json!({ "role": caseworker.role, "oidc": caseworker.oidc_subject.is_some() });
+            audit(store, authority, "caseworker.created", caseworker.id, details).await?;
             Ok(serde_json::json!({ "caseworker_id": caseworker.id }))
         }
     }

@@ -47,6 +47,32 @@ pub struct Settings {
     /// The inclusion report: what reaching a citizen costs per channel.
     #[serde(default)]
     pub report: ReportSettings,
+    /// How long letter content is kept.
+    #[serde(default)]
+    pub retention: RetentionSettings,
+}
+
+/// Budbringer carries letters; it is not the authority's record of them (that is its case
+/// system) nor the citizen's copy (Digital Post, or paper). So the content goes once nobody
+/// needs it from here any more; the timeline, which proves what happened, stays.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionSettings {
+    /// Days after a letter's business is over — the later of its arrival and its deadline in
+    /// force (an extended deadline counts) — that its body and documents are deleted. `0`:
+    /// kept forever. 400 is as long as a reading link works, and covers a year of appeals after
+    /// the deadline.
+    pub letter_content_days: u32,
+    /// How often the sweep looks for letters whose content is due (it also runs at start).
+    pub sweep_interval_secs: u64,
+    /// Letters per transaction, so a large backlog never holds the database for long.
+    pub batch_size: u32,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        Self { letter_content_days: 400, sweep_interval_secs: 3600, batch_size: 100 }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -162,6 +188,14 @@ pub struct WebhookSettings {
     pub retry_max_secs: u64,
     /// Keep retrying a message for this long before giving it up (at least 3 days).
     pub give_up_after_hours: u64,
+    /// After a secret is rotated, messages carry a signature with the old secret too for this
+    /// long, so the receiver can switch without refusing a message.
+    #[serde(default = "default_secret_overlap_hours")]
+    pub secret_overlap_hours: u64,
+}
+
+fn default_secret_overlap_hours() -> u64 {
+    24
 }
 
 impl Default for Settings {
@@ -197,12 +231,14 @@ impl Default for Settings {
                 retry_base_ms: 2000,
                 retry_max_secs: 3600,
                 give_up_after_hours: 72,
+                secret_overlap_hours: default_secret_overlap_hours(),
             },
             channels: Default::default(),
             calendar: default_calendar(),
             policies: Default::default(),
             web: WebSettings::default(),
             report: ReportSettings::default(),
+            retention: RetentionSettings::default(),
         }
     }
 }
@@ -265,6 +301,12 @@ impl Settings {
         }
         if self.webhooks.give_up_after_hours < 72 {
             return invalid("webhooks.give_up_after_hours", "must be at least 72 (three days)");
+        }
+        if self.webhooks.secret_overlap_hours > 24 * 30 {
+            return invalid("webhooks.secret_overlap_hours", "must be at most 720 (30 days)");
+        }
+        if self.retention.sweep_interval_secs == 0 || !(1..=10_000).contains(&self.retention.batch_size) {
+            return invalid("retention", "sweep_interval_secs must be above 0 and batch_size 1 to 10000");
         }
         if self.api.rate_limit_per_second <= 0.0 || self.api.rate_limit_burst < 1.0 {
             return invalid("api.rate_limit_per_second", "rate and burst must be positive");

@@ -84,6 +84,7 @@ citizen-todo-deadline-extended = لديك وقت أطول. ردّ قبل { $date
 citizen-todo-none = لا تحتاج إلى فعل شيء.
 citizen-letter-text = الرسالة
 citizen-letter-documents = المستندات
+citizen-letter-content-deleted = حُذف نص هذه الرسالة ومستنداتها في { $date }. هذه قاعدتنا: نحتفظ بالرسالة لمدة { $days } يومًا بعد انتهاء الموعد النهائي. لا يزال بإمكانك رؤية ما حدث للرسالة.
 citizen-letter-document-size = ({ $kb } كيلوبايت، PDF)
 citizen-letter-contact = هل لديك أسئلة؟ تواصل مع { $sender }: { $contact }.
 citizen-reply-title = الرد

@@ -11,6 +11,7 @@ web-error-back = اذهب إلى الصفحة الرئيسية
 web-error-login = يجب عليك تسجيل الدخول.
 web-error-csrf = هذه الصفحة قديمة جدًا. ارجع، وأعد تحميل الصفحة، وحاول مرة أخرى.
 web-error-not-found = لا نستطيع العثور على هذه الصفحة.
+web-error-gone = حُذف هذا المحتوى ولم يعد متاحًا.
 web-error-forbidden = ليس لديك صلاحية الوصول إلى هذا.
 web-error-rate-limited = لقد حاولت مرات كثيرة. انتظر قليلًا وحاول مرة أخرى.
 web-error-login-failed = لم نتمكن من تسجيل دخولك.

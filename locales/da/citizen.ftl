@@ -84,6 +84,7 @@ citizen-todo-deadline-extended = Du har fået mere tid. Svar senest { $date }.
 citizen-todo-none = Du skal ikke gøre noget.
 citizen-letter-text = Brevet
 citizen-letter-documents = Bilag
+citizen-letter-content-deleted = Vi har slettet teksten og bilagene den { $date }. Det er reglen: Vi gemmer et brev i { $days } dage, efter fristen er slut. Du kan stadig se, hvad der er sket med brevet.
 citizen-letter-document-size = ({ $kb } kB, PDF)
 citizen-letter-contact = Har du spørgsmål? Kontakt { $sender }: { $contact }.
 citizen-reply-title = Svar

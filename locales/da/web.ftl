@@ -11,6 +11,7 @@ web-error-back = Gå til forsiden
 web-error-login = Du skal logge ind.
 web-error-csrf = Siden er for gammel. Gå tilbage, hent siden igen og prøv igen.
 web-error-not-found = Vi kan ikke finde siden.
+web-error-gone = Indholdet er slettet og findes ikke længere.
 web-error-forbidden = Du har ikke adgang til det her.
 web-error-rate-limited = Du har prøvet for mange gange. Vent lidt, og prøv igen.
 web-error-login-failed = Vi kunne ikke logge dig ind.

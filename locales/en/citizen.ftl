@@ -84,6 +84,7 @@ citizen-todo-deadline-extended = You have more time. Answer by { $date }.
 citizen-todo-none = You do not need to do anything.
 citizen-letter-text = The letter
 citizen-letter-documents = Documents
+citizen-letter-content-deleted = The text and documents of this letter were deleted on { $date }. This is our rule: we keep a letter for { $days } days after its deadline has passed. You can still see what happened to the letter.
 citizen-letter-document-size = ({ $kb } kB, PDF)
 citizen-letter-contact = Questions? Contact { $sender }: { $contact }.
 citizen-reply-title = Answer

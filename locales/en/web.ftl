@@ -11,6 +11,7 @@ web-error-back = Go to the front page
 web-error-login = Please log in.
 web-error-csrf = This page is too old. Go back, reload the page and try again.
 web-error-not-found = We cannot find this page.
+web-error-gone = This content was deleted and is no longer here.
 web-error-forbidden = You do not have access to this.
 web-error-rate-limited = You have tried too many times. Wait a little and try again.
 web-error-login-failed = We could not log you in.

@@ -84,6 +84,7 @@ citizen-todo-deadline-extended = Du har fått mer tid. Svara senast { $date }.
 citizen-todo-none = Du behöver inte göra något.
 citizen-letter-text = Brevet
 citizen-letter-documents = Bilagor
+citizen-letter-content-deleted = Brevets text och bilagor raderades den { $date }. Det är vår regel: vi sparar ett brev i { $days } dagar efter att fristen har gått ut. Du kan fortfarande se vad som hänt med brevet.
 citizen-letter-document-size = ({ $kb } kB, PDF)
 citizen-letter-contact = Har du frågor? Kontakta { $sender }: { $contact }.
 citizen-reply-title = Svara

@@ -11,6 +11,7 @@ web-error-back = Gå till startsidan
 web-error-login = Du måste logga in.
 web-error-csrf = Sidan är för gammal. Gå tillbaka, ladda om sidan och försök igen.
 web-error-not-found = Vi hittar inte sidan.
+web-error-gone = Innehållet har raderats och finns inte längre.
 web-error-forbidden = Du har inte tillgång till detta.
 web-error-rate-limited = Du har försökt för många gånger. Vänta lite och försök igen.
 web-error-login-failed = Vi kunde inte logga in dig.

@@ -84,6 +84,7 @@ citizen-todo-deadline-extended = У вас більше часу. Дайте в�
 citizen-todo-none = Вам не треба нічого робити.
 citizen-letter-text = Лист
 citizen-letter-documents = Документи
+citizen-letter-content-deleted = Текст і документи цього листа видалено { $date }. Таке наше правило: ми зберігаємо лист { $days } днів після того, як минув строк. Ви й надалі можете бачити, що сталося з листом.
 citizen-letter-document-size = ({ $kb } кБ, PDF)
 citizen-letter-contact = Є питання? Зверніться до { $sender }: { $contact }.
 citizen-reply-title = Відповісти

@@ -107,6 +107,7 @@ pub async fn close_alert(
         .close_alert(caller.authority.id, id, &note, state.clock.now_ms())
         .await?
         .ok_or(ApiError::NotFound("detail-alert-not-found"))?;
+    caller.audit(&state, "alert.closed", id, serde_json::json!({ "kind": alert.kind })).await?;
     state.webhook_wake.notify_one();
     Ok(Json(alert.into()))
 }

@@ -127,6 +127,8 @@ pub async fn log_call(
         .record_call(caller.authority.id, id, &log, now.as_millisecond())
         .await?
         .ok_or(ApiError::NotFound("detail-callback-not-found"))?;
+    let details = serde_json::json!({ "outcome": log.outcome, "minutes": log.minutes });
+    caller.audit(&state, "callback.outcome", id, details).await?;
     state.webhook_wake.notify_one();
     Ok(Json(task.into()))
 }

@@ -232,11 +232,15 @@ pub async fn put_profile(
         None => None,
     };
     let now = state.clock.now_ms();
+    let registered = before.is_none();
     let citizen_id = state.store.set_contact_profile(&update, now).await?;
     log(&state, &caller, citizen_id, "update_profile").await?;
     // the citizen sees which authority changed what, on their data page
     if let Some(after) = state.store.stored_profile(citizen_id).await?.map(|s| s.profile) {
         let fields = crate::web::citizen::changed_fields(&before.unwrap_or_default(), &after);
+        // field names only, never their values
+        let details = serde_json::json!({ "fields": fields, "registered": registered });
+        caller.audit(&state, "profile.changed_on_behalf", citizen_id, details).await?;
         if !fields.is_empty() {
             let change = crate::store::ProfileChange {
                 id: Uuid::now_v7(),
@@ -267,15 +271,15 @@ pub async fn put_profile(
 )]
 pub async fn lookup_citizen(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     body: JsonBody<LookupRequest>,
 ) -> Result<Json<LookupView>, ApiError> {
     let cpr = parse_cpr(&body.value.cpr).map_err(|e| ApiError::Invalid(vec![e]))?;
-    let citizen_id = state
-        .store
-        .citizen_id(&keyed_hash(&state.cpr_key, cpr.as_str()))
-        .await?
-        .ok_or(ApiError::NotFound("detail-citizen-not-found"))?;
+    let found = state.store.citizen_id(&keyed_hash(&state.cpr_key, cpr.as_str())).await?;
+    // a lookup by CPR number is kept even when it finds nobody; the number itself never is
+    let subject = found.map(|id| id.to_string()).unwrap_or_default();
+    caller.audit(&state, "citizen.looked_up", subject, serde_json::json!({ "found": found.is_some() })).await?;
+    let citizen_id = found.ok_or(ApiError::NotFound("detail-citizen-not-found"))?;
     Ok(Json(LookupView { citizen_id }))
 }
 

@@ -28,6 +28,9 @@ pub enum ApiError {
     Unauthorized(&'static str),
     #[error("not found")]
     NotFound(&'static str),
+    /// It existed, and is gone for good (letter content deleted under the retention rule).
+    #[error("gone")]
+    Gone(&'static str),
     #[error("method not allowed")]
     MethodNotAllowed,
     #[error("idempotency key reused with another request")]
@@ -137,6 +140,7 @@ impl From<&ApiError> for Problem {
             },
             ApiError::Unauthorized(detail) => Problem::new(S::UNAUTHORIZED, "problem-unauthorized", detail),
             ApiError::NotFound(detail) => Problem::new(S::NOT_FOUND, "problem-not-found", detail),
+            ApiError::Gone(detail) => Problem::new(S::GONE, "problem-gone", detail),
             ApiError::MethodNotAllowed => {
                 Problem::new(S::METHOD_NOT_ALLOWED, "problem-method-not-allowed", "detail-method-not-allowed")
             }

@@ -105,6 +105,31 @@ fn canonicalize(value: &serde_json::Value) -> serde_json::Value {
 /// The authority behind the API key in `Authorization: Bearer …`, within its rate limit.
 pub struct Caller {
     pub authority: Authority,
+    /// The key's stored hint (its first characters): which key acted, for the audit log.
+    pub key_hint: String,
+}
+
+impl Caller {
+    /// Note an administrative action in the audit log (ids only in `subject` and `details`).
+    pub async fn audit(
+        &self,
+        state: &AppState,
+        action: &'static str,
+        subject: impl ToString,
+        details: serde_json::Value,
+    ) -> Result<(), ApiError> {
+        let entry = crate::store::AuditEntry::new(
+            state.clock.now_ms(),
+            crate::domain::audit_chain::ActorKind::ApiKey,
+            self.key_hint.clone(),
+            Some(self.authority.id),
+            action,
+            subject,
+        )
+        .details(details);
+        state.store.append_audit(&entry).await?;
+        Ok(())
+    }
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -128,7 +153,7 @@ impl FromRequestParts<AppState> for Caller {
             .await?
             .ok_or(ApiError::Unauthorized("detail-bad-api-key"))?;
         state.limiter.check(authority.id, std::time::Instant::now())?;
-        Ok(Caller { authority })
+        Ok(Caller { authority, key_hint: crate::domain::secret::api_key_hint(key) })
     }
 }
 

@@ -128,7 +128,12 @@ pub struct LetterView {
     pub importance: Importance,
     pub category: Option<String>,
     pub subject: String,
-    pub body: String,
+    /// The letter's text; absent once the content was deleted under the retention rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// When the body and the documents' content were deleted under the retention rule (the
+    /// documents are still listed; the timeline is whole). `null` while the content is kept.
+    pub content_deleted_at: Option<String>,
     pub reference: Option<String>,
     pub recipient: RecipientView,
     pub contact: ContactPoint,
@@ -156,7 +161,8 @@ impl LetterView {
             importance: l.importance,
             category: l.category,
             subject: l.subject,
-            body: l.body,
+            body: l.content_deleted_at.is_none().then_some(l.body),
+            content_deleted_at: l.content_deleted_at.map(format_ms),
             reference: l.reference,
             recipient: RecipientView {
                 cpr_masked: l.recipient.cpr_masked,
@@ -252,9 +258,12 @@ pub struct CreateWebhookRequest {
 pub struct WebhookView {
     pub id: Uuid,
     pub url: String,
-    /// Only in the answer that created the webhook.
+    /// Only in the answer that created the webhook or rotated its secret.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+    /// After a rotation: until when the previous secret still signs beside the new one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_secret_expires_at: Option<String>,
     pub created_at: String,
 }
 

@@ -102,6 +102,9 @@ pub async fn put_policy(
         return Err(ApiError::Invalid(errors));
     }
     state.store.set_policy(caller.authority.id, importance, &category, &policy, state.clock.now_ms()).await?;
+    let rungs = policy.escalations.len();
+    let details = serde_json::json!({ "importance": importance.as_str(), "category": category, "rungs": rungs });
+    caller.audit(&state, "policy.changed", caller.authority.id, details).await?;
     Ok(Json(PolicyView {
         importance: importance.as_str().to_owned(),
         category,

@@ -310,12 +310,22 @@ async fn read_letter(
             m(id, &[("date", long_date_str(lang, deadline))])
         ));
     }
-    html.push_str("<section class=\"body\">");
-    for paragraph in letter.body.split("\n\n").filter(|p| !p.trim().is_empty()) {
-        html.push_str(&format!("<p>{}</p>", esc(paragraph.trim()).replace('\n', "<br>")));
+    if let Some(deleted_at) = letter.content_deleted_at {
+        // the retention rule took the content; say so plainly instead of showing an empty letter
+        let date = local_date(&state, deleted_at);
+        let days = state.settings.retention.letter_content_days.to_string();
+        html.push_str(&format!(
+            "<p role=\"status\"><strong>{}</strong></p>",
+            m("reading-content-deleted", &[("date", long_date_str(lang, &date)), ("days", days)])
+        ));
+    } else {
+        html.push_str("<section class=\"body\">");
+        for paragraph in letter.body.split("\n\n").filter(|p| !p.trim().is_empty()) {
+            html.push_str(&format!("<p>{}</p>", esc(paragraph.trim()).replace('\n', "<br>")));
+        }
+        html.push_str("</section>");
     }
-    html.push_str("</section>");
-    if !documents.is_empty() {
+    if !documents.is_empty() && letter.content_deleted_at.is_none() {
         html.push_str(&format!(
             "<section aria-labelledby=\"docs\"><h2 id=\"docs\">{}</h2><ul>",
             m("reading-documents", &[])
@@ -357,6 +367,14 @@ async fn download_document(
         return Err(ApiError::NotFound("detail-reading-link-not-found"));
     }
     let document_id: Uuid = document.parse().map_err(|_| ApiError::NotFound("detail-reading-link-not-found"))?;
+    if letter.content_deleted_at.is_some() {
+        let listed = state.store.documents(letter.id).await?.iter().any(|d| d.id == document_id);
+        return Err(if listed {
+            ApiError::Gone("detail-content-deleted")
+        } else {
+            ApiError::NotFound("detail-reading-link-not-found")
+        });
+    }
     let doc = state
         .store
         .document(letter.id, document_id)
@@ -375,6 +393,13 @@ async fn download_document(
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     Ok(response)
+}
+
+/// The installation's local date (`YYYY-MM-DD`) of a stored moment.
+fn local_date(state: &AppState, ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.to_zoned(state.calendar.time_zone().clone()).date().to_string())
+        .unwrap_or_default()
 }
 
 async fn stylesheet() -> Response {

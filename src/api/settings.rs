@@ -87,6 +87,8 @@ pub async fn put_office_hours(
         }
     }
     state.store.set_office_hours(caller.authority.id, r.office_hours.as_deref(), r.time_zone.as_deref()).await?;
+    let details = serde_json::json!({ "office_hours": r.office_hours, "time_zone": r.time_zone });
+    caller.audit(&state, "settings.office_hours_changed", caller.authority.id, details).await?;
     let mut authority = caller.authority;
     authority.office_hours = r.office_hours;
     authority.time_zone = r.time_zone;
@@ -109,6 +111,8 @@ pub async fn put_closing_days(
         return Err(ApiError::Invalid(vec![FieldError::new("/closing_days", "error-too-many-days")]));
     }
     state.store.set_closing_days(caller.authority.id, &days).await?;
+    let details = serde_json::json!({ "closing_days": days.len() });
+    caller.audit(&state, "settings.closing_days_changed", caller.authority.id, details).await?;
     let mut authority = caller.authority;
     authority.closing_days = sqlx::types::Json(days);
     Ok(Json(SettingsView::of(authority)))

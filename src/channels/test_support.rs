@@ -38,6 +38,7 @@ pub fn work(channel: ChannelKind, phone: Option<&str>, email: Option<&str>, addr
             status: LetterStatus::Dispatched,
             created_at: 0,
             updated_at: 0,
+            content_deleted_at: None,
         },
         citizen: CitizenContact {
             cpr: "0101901234".into(),

@@ -31,6 +31,8 @@ pub enum EventKind {
     /// A caseworker closed the alert with a note.
     AlertClosed,
     Cancelled,
+    /// The retention rule deleted the letter's body and documents' content; the rest stays.
+    ContentDeleted,
 }
 
 impl EventKind {
@@ -53,6 +55,7 @@ impl EventKind {
             EventKind::AlertResolved => "alert_resolved",
             EventKind::AlertClosed => "alert_closed",
             EventKind::Cancelled => "cancelled",
+            EventKind::ContentDeleted => "content_deleted",
         }
     }
 

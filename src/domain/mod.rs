@@ -1,5 +1,6 @@
 //! Pure product rules: types, validation, routing. No I/O, no axum, no sqlx.
 
+pub mod audit_chain;
 pub mod calendar;
 pub mod clock;
 pub mod cpr;

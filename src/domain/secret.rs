@@ -70,6 +70,13 @@ pub fn sign_webhook(key: &[u8], msg_id: &str, timestamp: i64, body: &[u8]) -> St
     format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
 }
 
+/// `webhook-signature` for a message signed with several keys — during a secret rotation's
+/// overlap, the new and the old — one `v1,…` entry per key, separated by spaces, as the
+/// Standard Webhooks spec allows: a receiver that knows either secret can verify it.
+pub fn sign_webhook_with_keys(keys: &[Vec<u8>], msg_id: &str, timestamp: i64, body: &[u8]) -> String {
+    keys.iter().map(|key| sign_webhook(key, msg_id, timestamp, body)).collect::<Vec<_>>().join(" ")
+}
+
 /// HMAC accepts keys of any length, so construction cannot fail.
 fn unreachable_hmac() -> HmacSha256 {
     unreachable!("HMAC-SHA256 takes keys of any length")
@@ -108,6 +115,19 @@ mod tests {
         let key = webhook_key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
         let sig = sign_webhook(&key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, br#"{"test": 2432232314}"#);
         assert_eq!(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    }
+
+    #[test]
+    fn several_keys_give_one_signature_each() {
+        let (old, new) = (webhook_key(&new_webhook_secret()).unwrap(), webhook_key(&new_webhook_secret()).unwrap());
+        let both = sign_webhook_with_keys(&[new.clone(), old.clone()], "msg_1", 1614265330, b"{}");
+        let entries: Vec<&str> = both.split(' ').collect();
+        assert_eq!(
+            entries,
+            [sign_webhook(&new, "msg_1", 1614265330, b"{}"), sign_webhook(&old, "msg_1", 1614265330, b"{}")]
+        );
+        let single = sign_webhook_with_keys(std::slice::from_ref(&new), "msg_1", 1, b"{}");
+        assert_eq!(single, sign_webhook(&new, "msg_1", 1, b"{}"));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! in-flight work finish, and gives back what did not.
 
 pub mod backoff;
+pub mod retention;
 pub mod webhook;
 
 use std::sync::Arc;

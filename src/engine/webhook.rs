@@ -1,7 +1,8 @@
 //! Webhooks to authorities, per the Standard Webhooks spec: `webhook-id`, `webhook-timestamp`
 //! and `webhook-signature` (HMAC-SHA256). At least once, in order per letter and endpoint
 //! (a message waits while an earlier one for the same letter is pending), retried with capped
-//! backoff for at least three days before it is given up.
+//! backoff for at least three days before it is given up. For a while after a secret is
+//! rotated, messages carry two signatures: one with the new secret, one with the old.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -97,7 +98,19 @@ impl WebhookDispatcher {
     }
 
     async fn post(&self, m: &WebhookMessage) -> Result<(), String> {
-        let key = secret::webhook_key(&m.secret).map_err(|e| e.to_string())?;
+        let now = self.clock.now();
+        let mut keys = vec![secret::webhook_key(&m.secret).map_err(|e| e.to_string())?];
+        // during a rotation's overlap the old secret signs too, so either verifies
+        if let (Some(previous), Some(until)) = (&m.previous_secret, m.previous_secret_expires_at)
+            && until > now.as_millisecond()
+        {
+            match secret::webhook_key(previous) {
+                Ok(key) => keys.push(key),
+                Err(_) => {
+                    tracing::warn!(webhook_id = %m.webhook_id, "previous webhook secret unusable; not signing with it")
+                }
+            }
+        }
         let event = event_json(m.event_seq, m.event_id, m.letter_id, &m.kind, &m.data.0, m.event_at);
         let body = serde_json::json!({
             "type": EventKind::webhook_type(&m.kind),
@@ -106,8 +119,8 @@ impl WebhookDispatcher {
         });
         let body = serde_json::to_vec(&body).map_err(|e| e.to_string())?;
         let msg_id = m.event_id.to_string();
-        let timestamp = self.clock.now().as_second();
-        let signature = secret::sign_webhook(&key, &msg_id, timestamp, &body);
+        let timestamp = now.as_second();
+        let signature = secret::sign_webhook_with_keys(&keys, &msg_id, timestamp, &body);
         let response = self
             .client
             .post(&m.url)

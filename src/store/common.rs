@@ -6,7 +6,7 @@
 macro_rules! letter_cols {
     () => {
         "id, authority_id, citizen_id, recipient, subject, body, importance, category, respond_by, deadline, \
-         reference, contact, status, created_at, updated_at"
+         reference, contact, status, created_at, updated_at, content_deleted_at"
     };
 }
 pub(crate) use letter_cols;
@@ -312,16 +312,38 @@ macro_rules! common_store_impl {
 
             async fn try_insert_letter(&self, l: &NewLetter) -> Result<LetterRecord, sqlx::Error> {
                 let sealed_cpr = self.seal_cpr(&l.cpr).await.map_err(into_sqlx)?;
-                let mut tx = self.writer().begin().await?;
+                // each backend decides how letters are committed (SQLite: in groups)
+                self.commit_letter(l, sealed_cpr).await
+            }
+
+            /// One letter in a transaction of its own.
+            async fn commit_letter_alone(
+                pool: &sqlx::Pool<$db>,
+                l: &NewLetter,
+                sealed_cpr: &str,
+            ) -> Result<LetterRecord, sqlx::Error> {
+                let mut tx = pool.begin().await?;
+                let letter = Self::insert_letter_rows(&mut tx, l, sealed_cpr).await?;
+                tx.commit().await?;
+                Ok(letter)
+            }
+
+            /// A letter's rows (citizen, letter, documents, deliveries, jobs, timer, `accepted`
+            /// event) in `tx`, which the caller commits.
+            async fn insert_letter_rows(
+                tx: &mut Tx,
+                l: &NewLetter,
+                sealed_cpr: &str,
+            ) -> Result<LetterRecord, sqlx::Error> {
                 let citizen_id: Uuid = sqlx::query_scalar(sql(
                     "INSERT INTO citizens (id, cpr_hash, cpr, created_at) VALUES ($1, $2, $3, $4) \
                      ON CONFLICT (cpr_hash) DO UPDATE SET cpr = excluded.cpr RETURNING id",
                 ))
                 .bind(l.citizen_id)
                 .bind(&l.cpr_hash)
-                .bind(&sealed_cpr)
+                .bind(sealed_cpr)
                 .bind(l.now)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut **tx)
                 .await?;
                 sqlx::query(sql(
                     "INSERT INTO letters (id, authority_id, citizen_id, recipient, subject, body, importance, respond_by, \
@@ -342,7 +364,7 @@ macro_rules! common_store_impl {
                 .bind(&l.request_hash)
                 .bind(l.now)
                 .bind(&l.category)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
                 for (position, d) in l.documents.iter().enumerate() {
                     sqlx::query(sql(
@@ -357,7 +379,7 @@ macro_rules! common_store_impl {
                     .bind(d.content.len() as i64)
                     .bind(&d.sha256)
                     .bind(&d.content)
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
                 }
                 let letter_delivery =
@@ -373,7 +395,7 @@ macro_rules! common_store_impl {
                     .bind(d.channel.as_str())
                     .bind(purpose)
                     .bind(l.now)
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
                     sqlx::query(sql(
                         "INSERT INTO jobs (id, kind, letter_id, delivery_id, available_at, attempts, max_attempts, created_at) \
@@ -384,11 +406,11 @@ macro_rules! common_store_impl {
                     .bind(d.delivery_id)
                     .bind(l.now)
                     .bind(l.max_attempts)
-                    .execute(&mut *tx)
+                    .execute(&mut **tx)
                     .await?;
                 }
                 if let Some(timer) = &l.escalation_timer {
-                    Self::insert_timer(&mut tx, l.id, timer, l.now).await.map_err(into_sqlx)?;
+                    Self::insert_timer(tx, l.id, timer, l.now).await.map_err(into_sqlx)?;
                 }
                 let data = serde_json::json!({
                     "importance": l.importance,
@@ -398,10 +420,9 @@ macro_rules! common_store_impl {
                     "notices": l.notices.iter().map(|n| serde_json::json!({ "channel": n.channel, "delivery_id": n.delivery_id })).collect::<Vec<_>>(),
                     "documents": l.documents.len(),
                 });
-                Self::append_event(&mut tx, l.id, l.authority_id, EventKind::Accepted, data, l.now)
+                Self::append_event(tx, l.id, l.authority_id, EventKind::Accepted, data, l.now)
                     .await
                     .map_err(into_sqlx)?;
-                tx.commit().await?;
                 Ok(LetterRecord {
                     id: l.id,
                     authority_id: l.authority_id,
@@ -418,6 +439,7 @@ macro_rules! common_store_impl {
                     status: LetterStatus::Accepted,
                     created_at: l.now,
                     updated_at: l.now,
+                    content_deleted_at: None,
                 })
             }
 
@@ -566,10 +588,42 @@ macro_rules! common_store_impl {
 
             async fn webhooks(&self, authority_id: Uuid) -> StoreResult<Vec<Webhook>> {
                 Ok(sqlx::query_as(sql(
-                    "SELECT id, authority_id, url, secret, created_at FROM webhooks WHERE authority_id = $1 ORDER BY id",
+                    "SELECT id, authority_id, url, secret, created_at, previous_secret, previous_secret_expires_at \
+                     FROM webhooks WHERE authority_id = $1 ORDER BY id",
                 ))
                 .bind(authority_id)
                 .fetch_all(self.reader())
+                .await?)
+            }
+
+            async fn webhook(&self, id: Uuid) -> StoreResult<Option<Webhook>> {
+                Ok(sqlx::query_as(sql(
+                    "SELECT id, authority_id, url, secret, created_at, previous_secret, previous_secret_expires_at \
+                     FROM webhooks WHERE id = $1",
+                ))
+                .bind(id)
+                .fetch_optional(self.reader())
+                .await?)
+            }
+
+            async fn rotate_webhook_secret(
+                &self,
+                authority_id: Uuid,
+                id: Uuid,
+                secret: &str,
+                previous_expires_at: i64,
+            ) -> StoreResult<Option<Webhook>> {
+                // the right-hand sides read the row as it was: the current secret becomes the previous one
+                Ok(sqlx::query_as(sql(
+                    "UPDATE webhooks SET previous_secret = secret, previous_secret_expires_at = $4, secret = $3 \
+                     WHERE id = $1 AND authority_id = $2 \
+                     RETURNING id, authority_id, url, secret, created_at, previous_secret, previous_secret_expires_at",
+                ))
+                .bind(id)
+                .bind(authority_id)
+                .bind(secret)
+                .bind(previous_expires_at)
+                .fetch_optional(self.writer())
                 .await?)
             }
 
@@ -1591,7 +1645,8 @@ macro_rules! common_store_impl {
                 .execute(self.writer())
                 .await?;
                 Ok(sqlx::query_as(sql(
-                    "SELECT m.id, m.webhook_id, w.url, w.secret, m.attempts, m.created_at, e.id AS event_id, \
+                    "SELECT m.id, m.webhook_id, w.url, w.secret, w.previous_secret, w.previous_secret_expires_at, \
+                     m.attempts, m.created_at, e.id AS event_id, \
                      e.letter_id, e.kind, e.data, e.seq AS event_seq, e.created_at AS event_at \
                      FROM webhook_messages m JOIN webhooks w ON w.id = m.webhook_id JOIN events e ON e.seq = m.event_seq \
                      WHERE m.locked_by = $1 ORDER BY m.id",

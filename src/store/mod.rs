@@ -2,11 +2,13 @@
 //! queries through `common_store_impl!`; each has its own migrations under `migrations/`.
 //! Timestamps are stored as milliseconds since the Unix epoch (UTC), dates as `YYYY-MM-DD`.
 
+pub mod audit;
 pub mod citizen_pages;
 mod common;
 mod migrations;
 pub mod model;
 pub mod postgres;
+pub mod retention;
 pub mod sqlite;
 pub mod staff_pages;
 pub mod web;
@@ -16,8 +18,10 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::domain::routing::ContactProfile;
+pub use audit::{AuditEntry, AuditStore};
 pub use citizen_pages::{CitizenPagesStore, ProfileChange};
 pub use model::*;
+pub use retention::{RetentionCutoff, RetentionStore};
 pub use staff_pages::StaffPagesStore;
 pub use web::{OidcPending, SessionRecord, WebStore};
 
@@ -71,7 +75,9 @@ pub enum Backend {
 }
 
 #[async_trait]
-pub trait Store: WebStore + CitizenPagesStore + StaffPagesStore + Send + Sync + 'static {
+pub trait Store:
+    WebStore + CitizenPagesStore + StaffPagesStore + AuditStore + RetentionStore + Send + Sync + 'static
+{
     fn backend(&self) -> Backend;
     async fn migrate(&self) -> StoreResult<()>;
     async fn ping(&self) -> StoreResult<()>;
@@ -102,6 +108,17 @@ pub trait Store: WebStore + CitizenPagesStore + StaffPagesStore + Send + Sync + 
     async fn add_webhook(&self, webhook: &Webhook) -> StoreResult<()>;
     async fn webhooks(&self, authority_id: Uuid) -> StoreResult<Vec<Webhook>>;
     async fn delete_webhook(&self, authority_id: Uuid, id: Uuid) -> StoreResult<bool>;
+    /// A webhook by id alone (the administrator's command line).
+    async fn webhook(&self, id: Uuid) -> StoreResult<Option<Webhook>>;
+    /// Give the authority's webhook a new secret; the current one becomes the previous secret,
+    /// which keeps signing until `previous_expires_at`. `None`: no such webhook at this authority.
+    async fn rotate_webhook_secret(
+        &self,
+        authority_id: Uuid,
+        id: Uuid,
+        secret: &str,
+        previous_expires_at: i64,
+    ) -> StoreResult<Option<Webhook>>;
 
     /// Create or replace a citizen's contact profile (routing reads it for each new letter).
     async fn set_contact_profile(&self, profile: &ProfileUpdate, now: i64) -> StoreResult<Uuid>;

@@ -27,13 +27,39 @@ impl Authority {
     }
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Clone, sqlx::FromRow)]
 pub struct Webhook {
     pub id: Uuid,
     pub authority_id: Uuid,
     pub url: String,
     pub secret: String,
     pub created_at: i64,
+    /// The secret before the last rotation: messages are signed with it too until
+    /// `previous_secret_expires_at`, so the receiver can switch without missing one.
+    pub previous_secret: Option<String>,
+    pub previous_secret_expires_at: Option<i64>,
+}
+
+impl std::fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // never print a secret
+        f.debug_struct("Webhook").field("id", &self.id).field("authority_id", &self.authority_id).finish()
+    }
+}
+
+impl Webhook {
+    /// A new endpoint with one secret.
+    pub fn new(authority_id: Uuid, url: String, secret: String, now: i64) -> Self {
+        Webhook {
+            id: Uuid::now_v7(),
+            authority_id,
+            url,
+            secret,
+            created_at: now,
+            previous_secret: None,
+            previous_secret_expires_at: None,
+        }
+    }
 }
 
 /// Who a letter is for, as kept on the letter (the CPR number itself lives with the citizen).
@@ -112,6 +138,7 @@ pub struct LetterRow {
     pub status: String,
     pub created_at: i64,
     pub updated_at: i64,
+    pub content_deleted_at: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -132,6 +159,9 @@ pub struct LetterRecord {
     pub status: LetterStatus,
     pub created_at: i64,
     pub updated_at: i64,
+    /// When the body and the documents' content were deleted under the retention rule (the
+    /// body is then empty); the letter's facts, deliveries and timeline stay.
+    pub content_deleted_at: Option<i64>,
 }
 
 impl LetterRecord {
@@ -160,6 +190,7 @@ impl TryFrom<LetterRow> for LetterRecord {
             status: parse_enum(&r.status)?,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            content_deleted_at: r.content_deleted_at,
         })
     }
 }
@@ -317,12 +348,15 @@ pub enum ProviderReceipt {
     Failed { error: String },
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Clone, sqlx::FromRow)]
 pub struct WebhookMessage {
     pub id: i64,
     pub webhook_id: Uuid,
     pub url: String,
     pub secret: String,
+    /// Signs beside `secret` until it expires (a rotation's overlap).
+    pub previous_secret: Option<String>,
+    pub previous_secret_expires_at: Option<i64>,
     pub attempts: i64,
     pub created_at: i64,
     pub event_id: Uuid,
@@ -331,6 +365,17 @@ pub struct WebhookMessage {
     pub data: Json<serde_json::Value>,
     pub event_seq: i64,
     pub event_at: i64,
+}
+
+impl std::fmt::Debug for WebhookMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // never print a secret
+        f.debug_struct("WebhookMessage")
+            .field("id", &self.id)
+            .field("webhook_id", &self.webhook_id)
+            .field("event_id", &self.event_id)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Default)]

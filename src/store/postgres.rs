@@ -5,8 +5,10 @@ use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use std::time::Duration;
 
+use super::audit::audit_store_impl;
 use super::citizen_pages::citizen_pages_store_impl;
 use super::common::common_store_impl;
+use super::retention::retention_store_impl;
 use super::staff_pages::staff_pages_store_impl;
 use super::web::web_store_impl;
 
@@ -33,6 +35,16 @@ impl PgStore {
         &self.pool
     }
 
+    /// Each letter in its own transaction: PostgreSQL commits several connections' transactions
+    /// side by side and flushes its WAL for them together.
+    async fn commit_letter(
+        &self,
+        letter: &super::NewLetter,
+        sealed_cpr: String,
+    ) -> Result<super::LetterRecord, sqlx::Error> {
+        Self::commit_letter_alone(&self.pool, letter, &sealed_cpr).await
+    }
+
     fn reader(&self) -> &PgPool {
         &self.pool
     }
@@ -47,6 +59,9 @@ impl PgStore {
             (2, "web", include_str!("../../migrations/postgres/0002_web.sql")),
             (3, "citizen pages", include_str!("../../migrations/postgres/0003_citizen_pages.sql")),
             (4, "staff pages", include_str!("../../migrations/postgres/0004_staff_pages.sql")),
+            (5, "report roll-ups", include_str!("../../migrations/postgres/0005_report_rollups.sql")),
+            (6, "audit log", include_str!("../../migrations/postgres/0006_audit_log.sql")),
+            (7, "retention", include_str!("../../migrations/postgres/0007_retention_webhook_secrets.sql")),
         ]))
     }
 }
@@ -66,3 +81,5 @@ common_store_impl!(
 web_store_impl!(PgStore);
 citizen_pages_store_impl!(PgStore);
 staff_pages_store_impl!(PgStore);
+retention_store_impl!(PgStore, skip_locked = " FOR UPDATE SKIP LOCKED");
+audit_store_impl!(PgStore);

@@ -9,14 +9,18 @@ use std::str::FromStr;
 use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
+use super::audit::audit_store_impl;
 use super::citizen_pages::citizen_pages_store_impl;
 use super::common::common_store_impl;
+use super::retention::retention_store_impl;
 use super::staff_pages::staff_pages_store_impl;
 use super::web::web_store_impl;
 
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// New letters on their way to the group-commit task (started on first use).
+    letter_queue: std::sync::OnceLock<tokio::sync::mpsc::Sender<PendingLetter>>,
     cpr_sealer: tokio::sync::OnceCell<crate::domain::cpr_seal::CprSealer>,
 }
 
@@ -38,6 +42,17 @@ impl SqliteStore {
         }
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            // When a COMMIT fails (say, the disk is full) SQLite has already rolled back, so
+            // sqlx's own ROLLBACK fails and sqlx still believes a transaction is open; its next
+            // "transaction" would then be a SAVEPOINT, and its "commit" a RELEASE that commits
+            // nothing durable. A connection in that state is closed, never reused.
+            .after_release(|conn, _| {
+                Box::pin(async move {
+                    use sqlx::Connection as _;
+                    conn.ping().await?; // runs the rollback queued when the transaction dropped
+                    Ok(!conn.is_in_transaction())
+                })
+            })
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.clone())
             .await?;
@@ -46,7 +61,7 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.read_only(true))
             .await?;
-        Ok(Self { writer, reader, cpr_sealer: Default::default() })
+        Ok(Self { writer, reader, letter_queue: Default::default(), cpr_sealer: Default::default() })
     }
 
     fn writer(&self) -> &SqlitePool {
@@ -55,6 +70,64 @@ impl SqliteStore {
 
     fn reader(&self) -> &SqlitePool {
         &self.reader
+    }
+
+    /// Group commit: a letter waits for the writer together with the letters that arrived
+    /// meanwhile, and they are committed in one transaction — one fsync for the lot instead of
+    /// one each, which is what limits SQLite with `synchronous=FULL`. Nobody waits for a timer:
+    /// a letter arriving at an idle writer is committed at once. Answers only after the commit.
+    async fn commit_letter(
+        &self,
+        letter: &super::NewLetter,
+        sealed_cpr: String,
+    ) -> Result<super::LetterRecord, sqlx::Error> {
+        let queue = self.letter_queue.get_or_init(|| {
+            let (queue, pending) = tokio::sync::mpsc::channel(LETTER_QUEUE);
+            tokio::spawn(Self::commit_letter_groups(self.writer.clone(), pending));
+            queue
+        });
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let pending = PendingLetter { letter: letter.clone(), sealed_cpr, reply };
+        queue.send(pending).await.map_err(|_| sqlx::Error::PoolClosed)?;
+        answer.await.map_err(|_| sqlx::Error::PoolClosed)?
+    }
+
+    async fn commit_letter_groups(pool: SqlitePool, mut pending: tokio::sync::mpsc::Receiver<PendingLetter>) {
+        let mut group = Vec::with_capacity(LETTER_GROUP);
+        while pending.recv_many(&mut group, LETTER_GROUP).await > 0 {
+            let answers = Self::commit_letter_group(&pool, &group).await;
+            for (letter, answer) in group.drain(..).zip(answers) {
+                // the request may have gone (client hung up): the letter is stored all the same
+                let _ = letter.reply.send(answer);
+            }
+        }
+    }
+
+    async fn commit_letter_group(
+        pool: &SqlitePool,
+        group: &[PendingLetter],
+    ) -> Vec<Result<super::LetterRecord, sqlx::Error>> {
+        if group.len() > 1 {
+            let together = async {
+                let mut tx = pool.begin().await?;
+                let mut letters = Vec::with_capacity(group.len());
+                for p in group {
+                    letters.push(Self::insert_letter_rows(&mut tx, &p.letter, &p.sealed_cpr).await?);
+                }
+                tx.commit().await?;
+                Ok::<_, sqlx::Error>(letters)
+            };
+            if let Ok(letters) = together.await {
+                return letters.into_iter().map(Ok).collect();
+            }
+            // one letter failed (say, an idempotency key raced) or the commit did: nothing of
+            // the group is stored, so each letter goes again alone and gets its own answer
+        }
+        let mut answers = Vec::with_capacity(group.len());
+        for p in group {
+            answers.push(Self::commit_letter_alone(pool, &p.letter, &p.sealed_cpr).await);
+        }
+        answers
     }
 
     /// `VACUUM INTO` writes a transactionally consistent copy (everything committed when it
@@ -80,6 +153,9 @@ impl SqliteStore {
             (2, "web", include_str!("../../migrations/sqlite/0002_web.sql")),
             (3, "citizen pages", include_str!("../../migrations/sqlite/0003_citizen_pages.sql")),
             (4, "staff pages", include_str!("../../migrations/sqlite/0004_staff_pages.sql")),
+            (5, "report roll-ups", include_str!("../../migrations/sqlite/0005_report_rollups.sql")),
+            (6, "audit log", include_str!("../../migrations/sqlite/0006_audit_log.sql")),
+            (7, "retention", include_str!("../../migrations/sqlite/0007_retention_webhook_secrets.sql")),
         ]))
     }
 }
@@ -106,11 +182,24 @@ fn to_sqlite_placeholders(pg: &str) -> String {
     out
 }
 
+/// Letters waiting for the group-commit task, at most; then `insert_letter` waits (back pressure).
+const LETTER_QUEUE: usize = 1024;
+/// Letters in one transaction, at most.
+const LETTER_GROUP: usize = 128;
+
+struct PendingLetter {
+    letter: super::NewLetter,
+    sealed_cpr: String,
+    reply: tokio::sync::oneshot::Sender<Result<super::LetterRecord, sqlx::Error>>,
+}
+
 // a read transaction in WAL mode is a snapshot already
 common_store_impl!(SqliteStore, sqlx::Sqlite, lock = "", skip_locked = "", visible = "", snapshot = "");
 web_store_impl!(SqliteStore);
 citizen_pages_store_impl!(SqliteStore);
 staff_pages_store_impl!(SqliteStore);
+retention_store_impl!(SqliteStore, skip_locked = "");
+audit_store_impl!(SqliteStore);
 
 #[cfg(test)]
 mod tests {

@@ -93,6 +93,22 @@ pub struct ReportQuery {
     pub unit: Option<String>,
 }
 
+/// Roll-up buckets are hours of created_at (ms / 3,600,000, as in migration 0005).
+const HOUR_MS: i64 = 3_600_000;
+
+impl ReportQuery {
+    /// The hours `[from, to)` when the roll-ups answer this query exactly: both ends on whole
+    /// hours (local midnights of zones with whole-hour offsets, as in the Nordic countries).
+    /// `None`: scan the letters instead. From the second hour on, because integer division
+    /// truncates towards zero, so hour 0 would also hold the last hour before 1970; and never
+    /// for the unit `""`, which the roll-ups cannot tell from "no unit".
+    pub fn hours(&self) -> Option<(i64, i64)> {
+        let whole = self.from_ms % HOUR_MS == 0 && self.to_ms % HOUR_MS == 0;
+        (whole && self.from_ms >= HOUR_MS && self.unit.as_deref() != Some(""))
+            .then_some((self.from_ms / HOUR_MS, self.to_ms / HOUR_MS))
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
 pub struct LetterTotals {
     pub letters: i64,
@@ -198,8 +214,12 @@ pub trait StaffPagesStore: Send + Sync {
     ) -> StoreResult<Vec<super::LetterRecord>>;
 
     /// Counts for the inclusion report: letters created in the period, their deliveries,
-    /// and callback tasks opened in it.
+    /// and callback tasks opened in it. Read from the hourly roll-ups when the period is
+    /// whole hours (see [`ReportQuery::hours`]), else as [`Self::inclusion_report_scan`].
     async fn inclusion_report(&self, authority_id: Uuid, query: &ReportQuery) -> StoreResult<ReportCounts>;
+    /// The same counts from the letters themselves, for any period: the fallback, and the
+    /// oracle the roll-ups are tested against.
+    async fn inclusion_report_scan(&self, authority_id: Uuid, query: &ReportQuery) -> StoreResult<ReportCounts>;
 }
 
 /// The channel counts of the report; `$deadline_end` is the backend's expression for the
@@ -567,6 +587,88 @@ macro_rules! staff_pages_store_impl {
             }
 
             async fn inclusion_report(
+                &self,
+                authority_id: uuid::Uuid,
+                q: &$crate::store::staff_pages::ReportQuery,
+            ) -> $crate::store::StoreResult<$crate::store::staff_pages::ReportCounts> {
+                let Some((from_hour, to_hour)) = q.hours() else {
+                    return self.inclusion_report_scan(authority_id, q).await;
+                };
+                // the report_*_by_hour views: the roll-up tables (on PostgreSQL plus their
+                // pending deltas), kept by the triggers of migration 0005
+                let letters = sqlx::query_as::<_, $crate::store::staff_pages::LetterTotals>(sql(
+                    "SELECT CAST(COALESCE(SUM(letters), 0) AS BIGINT) AS letters, \
+                     CAST(COALESCE(SUM(important), 0) AS BIGINT) AS important, \
+                     CAST(COALESCE(SUM(escalated_letters), 0) AS BIGINT) AS escalated_letters, \
+                     CAST(COALESCE(SUM(escalations), 0) AS BIGINT) AS escalations, \
+                     CAST(COALESCE(SUM(with_evidence), 0) AS BIGINT) AS with_evidence \
+                     FROM report_letters_by_hour WHERE authority_id = $1 AND hour >= $2 AND hour < $3 \
+                     AND ($4 IS NULL OR unit = $4)",
+                ))
+                .bind(authority_id)
+                .bind(from_hour)
+                .bind(to_hour)
+                .bind(&q.unit)
+                .fetch_one(self.reader());
+                let channels = sqlx::query_as::<_, $crate::store::staff_pages::ChannelCount>(sql(
+                    "SELECT channel, purpose, CAST(SUM(deliveries) AS BIGINT) AS deliveries, \
+                     CAST(SUM(failed) AS BIGINT) AS failed, CAST(SUM(opened_in_time) AS BIGINT) AS opened_in_time \
+                     FROM report_channels_by_hour WHERE authority_id = $1 AND hour >= $2 AND hour < $3 \
+                     AND ($4 IS NULL OR unit = $4) \
+                     GROUP BY channel, purpose HAVING SUM(deliveries) <> 0 ORDER BY channel, purpose",
+                ))
+                .bind(authority_id)
+                .bind(from_hour)
+                .bind(to_hour)
+                .bind(&q.unit)
+                .fetch_all(self.reader());
+                let callbacks = sqlx::query_as::<_, $crate::store::staff_pages::CallbackTotals>(sql(
+                    "SELECT CAST(COALESCE(SUM(tasks), 0) AS BIGINT) AS tasks, \
+                     CAST(COALESCE(SUM(reached), 0) AS BIGINT) AS reached, \
+                     CAST(COALESCE(SUM(failed), 0) AS BIGINT) AS failed, \
+                     CAST(COALESCE(SUM(open), 0) AS BIGINT) AS open, \
+                     CAST(COALESCE(SUM(calls), 0) AS BIGINT) AS calls, \
+                     CAST(COALESCE(SUM(minutes), 0) AS BIGINT) AS minutes \
+                     FROM report_callbacks_by_hour WHERE authority_id = $1 AND hour >= $2 AND hour < $3 \
+                     AND ($4 IS NULL OR unit = $4)",
+                ))
+                .bind(authority_id)
+                .bind(from_hour)
+                .bind(to_hour)
+                .bind(&q.unit)
+                .fetch_one(self.reader());
+                // distinct citizens do not add up over hours: count them on the letters' report
+                // index, without the join to citizens ...
+                let citizens = sqlx::query_scalar::<_, i64>(sql(
+                    "SELECT COUNT(DISTINCT l.citizen_id) FROM letters l \
+                     WHERE l.authority_id = $1 AND l.created_at >= $2 AND l.created_at < $3 \
+                     AND ($4 IS NULL OR l.unit = $4)",
+                ))
+                .bind(authority_id)
+                .bind(q.from_ms)
+                .bind(q.to_ms)
+                .bind(&q.unit)
+                .fetch_one(self.reader());
+                // ... and the exempt ones by probing the authority's exempt citizens for a letter
+                // in the period (a few per cent of its citizens)
+                let exempt = sqlx::query_scalar::<_, i64>(sql(
+                    "SELECT COUNT(*) FROM report_exempt_citizens e JOIN citizens c ON c.id = e.citizen_id \
+                     WHERE e.authority_id = $1 AND c.exempt_from_digital_post AND EXISTS (SELECT 1 FROM letters l \
+                     WHERE l.citizen_id = e.citizen_id AND l.authority_id = $1 AND l.created_at >= $2 \
+                     AND l.created_at < $3 AND ($4 IS NULL OR l.unit = $4))",
+                ))
+                .bind(authority_id)
+                .bind(q.from_ms)
+                .bind(q.to_ms)
+                .bind(&q.unit)
+                .fetch_one(self.reader());
+                let (letters, channels, callbacks, citizens, exempt) =
+                    tokio::try_join!(letters, channels, callbacks, citizens, exempt)?;
+                let citizens = $crate::store::staff_pages::CitizenTotals { citizens, exempt };
+                Ok($crate::store::staff_pages::ReportCounts { letters, citizens, channels, callbacks })
+            }
+
+            async fn inclusion_report_scan(
                 &self,
                 authority_id: uuid::Uuid,
                 q: &$crate::store::staff_pages::ReportQuery,

@@ -17,6 +17,9 @@ pub enum WebError {
     /// Logged in, but this is not theirs to see (answered as "not found": no leaking).
     #[error("not found")]
     NotFound,
+    /// It was there, and was deleted for good (a letter's content, under the retention rule).
+    #[error("gone")]
+    Gone,
     /// Logged in with a role that may not do this.
     #[error("forbidden")]
     Forbidden,
@@ -43,6 +46,7 @@ impl WebError {
             WebError::LoginRequired { .. } => (StatusCode::SEE_OTHER, "web-error-login"),
             WebError::Csrf => (StatusCode::FORBIDDEN, "web-error-csrf"),
             WebError::NotFound => (StatusCode::NOT_FOUND, "web-error-not-found"),
+            WebError::Gone => (StatusCode::GONE, "web-error-gone"),
             WebError::Forbidden => (StatusCode::FORBIDDEN, "web-error-forbidden"),
             WebError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "web-error-rate-limited"),
             WebError::LoginFailed(_) => (StatusCode::BAD_REQUEST, "web-error-login-failed"),

@@ -65,6 +65,7 @@ const ROUTES: &[(&str, &str, Area)] = &[
     ("GET", "/v1/webhooks", Area::Api),
     ("POST", "/v1/webhooks", Area::Api),
     ("DELETE", "/v1/webhooks/{id}", Area::Api),
+    ("POST", "/v1/webhooks/{id}/rotate-secret", Area::Api),
     // operations and documentation
     ("GET", "/healthz", Area::Public),
     ("GET", "/readyz", Area::Public),

@@ -92,6 +92,11 @@ impl TestDb {
         }
     }
 
+    /// The same test database, with the SQLite file at `path` instead (e.g. on a small disk).
+    pub fn with_sqlite_file(self, path: &Path) -> TestDb {
+        TestDb { url: format!("sqlite://{}", path.display()), ..self }
+    }
+
     pub async fn drop_database(&self) {
         if let Some((base, name)) = &self.admin
             && let Ok(pool) = sqlx::PgPool::connect(base).await
@@ -148,6 +153,13 @@ impl TestApp {
 
     /// The gateway on a database the test prepared itself (migrated on start).
     pub async fn start_on(db: TestDb, clock: Arc<dyn Clock>, configure: impl FnOnce(&mut Settings)) -> TestApp {
+        // BB_TEST_LOG=debug (an EnvFilter) shows the in-process gateway's logs when a test fails
+        if let Ok(filter) = std::env::var("BB_TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_test_writer()
+                .try_init();
+        }
         let mut settings = test_settings(&db);
         configure(&mut settings);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

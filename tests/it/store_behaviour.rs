@@ -122,6 +122,8 @@ async fn webhook_messages_wait_for_earlier_ones_of_the_same_letter(backend: Back
             url: "http://127.0.0.1:9/".into(),
             secret: "whsec_x".into(),
             created_at: 0,
+            previous_secret: None,
+            previous_secret_expires_at: None,
         })
         .await
         .unwrap();

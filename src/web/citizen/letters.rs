@@ -147,11 +147,23 @@ async fn letter_page(
     }
     body.push_str("</section>");
     body.push_str(&format!("<section aria-labelledby=\"text\"><h2 id=\"text\">{}</h2>", ctx.m("citizen-letter-text")));
-    for paragraph in letter.body.split("\n\n").filter(|p| !p.trim().is_empty()) {
-        body.push_str(&format!("<p>{}</p>", esc(paragraph.trim()).replace('\n', "<br>")));
+    match letter.content_deleted_at {
+        // the retention rule took the text and the documents: say so plainly, and when
+        Some(deleted_at) => {
+            let args = [
+                ("date", date_words(ctx.lang, &copenhagen_date(deleted_at))),
+                ("days", state.settings.retention.letter_content_days.to_string()),
+            ];
+            body.push_str(&format!("<p class=\"notice\">{}</p>", ctx.ma("citizen-letter-content-deleted", &args)));
+        }
+        None => {
+            for paragraph in letter.body.split("\n\n").filter(|p| !p.trim().is_empty()) {
+                body.push_str(&format!("<p>{}</p>", esc(paragraph.trim()).replace('\n', "<br>")));
+            }
+        }
     }
     body.push_str("</section>");
-    if !documents.is_empty() {
+    if !documents.is_empty() && letter.content_deleted_at.is_none() {
         body.push_str(&format!(
             "<section aria-labelledby=\"docs\"><h2 id=\"docs\">{}</h2><ul>",
             ctx.m("citizen-letter-documents")
@@ -225,6 +237,10 @@ pub async fn document(
     let ctx = Ctx::load(&state, citizen, &headers).await?;
     let letter = own_letter(&state, &ctx, &id).await?;
     let document_id: Uuid = document.parse().map_err(|_| WebError::NotFound)?;
+    if letter.content_deleted_at.is_some() {
+        let listed = state.store.documents(letter.id).await?.iter().any(|d| d.id == document_id);
+        return Err(if listed { WebError::Gone } else { WebError::NotFound });
+    }
     let doc = state.store.document(letter.id, document_id).await?.ok_or(WebError::NotFound)?;
     let data = serde_json::json!({ "via": "citizen_pages", "document_id": doc.id, "filename": doc.filename });
     evidence(&state, &letter, EventKind::DocumentOpened, data).await?;
@@ -238,6 +254,13 @@ pub async fn document(
         out.insert(header::CONTENT_DISPOSITION, value);
     }
     Ok(response)
+}
+
+/// The date (`YYYY-MM-DD`) of a stored moment in Denmark, where the citizens' pages speak.
+fn copenhagen_date(ms: i64) -> String {
+    let ts = jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let tz = jiff::tz::TimeZone::get("Europe/Copenhagen").unwrap_or(jiff::tz::TimeZone::UTC);
+    ts.to_zoned(tz).date().to_string()
 }
 
 #[derive(Deserialize)]

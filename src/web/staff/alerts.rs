@@ -207,6 +207,7 @@ pub async fn take(
     if !state.store.assign_alert(ctx.authority.id, id, ctx.me.id, state.clock.now_ms()).await? {
         return Err(WebError::NotFound);
     }
+    ctx.audit(&state, "alert.taken", id, serde_json::json!({})).await?;
     Ok(see_other("/staff/alerts?msg=taken".into()))
 }
 
@@ -230,11 +231,12 @@ pub async fn close(
     if note.is_empty() || note.chars().count() > 2000 {
         return Ok(see_other("/staff/alerts?msg=note-required".into()));
     }
-    let closed = state.store.close_alert(ctx.authority.id, id, note, state.clock.now_ms()).await?;
-    if closed.is_none() {
+    let Some(closed) = state.store.close_alert(ctx.authority.id, id, note, state.clock.now_ms()).await? else {
         return Err(WebError::NotFound);
-    }
+    };
     state.store.set_alert_closed_by(ctx.authority.id, id, ctx.me.id).await?;
+    // the note's words stay with the alert; the audit log keeps only that there was one
+    ctx.audit(&state, "alert.closed", id, serde_json::json!({ "kind": closed.kind })).await?;
     // the authority's systems hear of it too (alert_closed event)
     state.webhook_wake.notify_one();
     Ok(see_other("/staff/alerts?msg=closed".into()))

@@ -229,6 +229,7 @@ pub async fn claim(
     ctx.check_csrf(&form.csrf)?;
     let id = parse_id(&id)?;
     if state.store.claim_callback(ctx.authority.id, id, ctx.me.id, state.clock.now_ms()).await? {
+        ctx.audit(&state, "callback.claimed", id, serde_json::json!({})).await?;
         return Ok(see_other(format!("/staff/callbacks/{id}?msg=claimed")));
     }
     match state.store.staff_callback(ctx.authority.id, id).await? {
@@ -281,6 +282,8 @@ pub async fn outcome(
     };
     state.store.claim_callback(ctx.authority.id, id, ctx.me.id, now.as_millisecond()).await?;
     state.store.record_call(ctx.authority.id, id, &log, now.as_millisecond()).await?.ok_or(WebError::NotFound)?;
+    let details = serde_json::json!({ "outcome": form.outcome, "minutes": minutes });
+    ctx.audit(&state, "callback.outcome", id, details).await?;
     state.webhook_wake.notify_one();
     state.engine_wake.notify_one();
     Ok(see_other("/staff/callbacks?msg=logged".into()))
@@ -319,5 +322,6 @@ pub async fn reschedule(
     if !state.store.reschedule_callback(ctx.authority.id, id, due, state.clock.now_ms()).await? {
         return Err(WebError::NotFound);
     }
+    ctx.audit(&state, "callback.rescheduled", id, serde_json::json!({ "due_at": due })).await?;
     Ok(see_other(format!("/staff/callbacks/{id}?msg=rescheduled")))
 }

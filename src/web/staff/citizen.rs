@@ -104,14 +104,18 @@ pub async fn lookup(
             };
             let id = state.store.set_contact_profile(&update, now).await?;
             record_change(&state, &ctx, id, "created").await?;
+            ctx.audit(&state, "citizen.registered_on_behalf", id, serde_json::json!({})).await?;
             id
         }
         None => {
+            // who looked for whom is worth keeping even when nobody was found; the number is not
+            ctx.audit(&state, "citizen.looked_up", "", serde_json::json!({ "found": false })).await?;
             let body = lookup_body(&ctx, None, Some(cpr.as_str()));
             return Ok(lookup_page(&ctx, body, StatusCode::NOT_FOUND));
         }
     };
     state.store.note_staff_citizen_lookup(ctx.authority.id, citizen_id, ctx.me.id, now).await?;
+    ctx.audit(&state, "citizen.looked_up", citizen_id, serde_json::json!({ "found": true })).await?;
     Ok(see_other(format!("/staff/citizens/{citizen_id}")))
 }
 
@@ -480,5 +484,7 @@ pub async fn update(
     };
     state.store.set_contact_profile(&update, state.clock.now_ms()).await?;
     record_change(&state, &ctx, id, &changed.join(",")).await?;
+    // field names only, never their values
+    ctx.audit(&state, "profile.changed_on_behalf", id, serde_json::json!({ "fields": changed })).await?;
     Ok(see_other(format!("/staff/citizens/{id}?msg=saved")))
 }

@@ -56,11 +56,31 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String
         fact("staff-fact-deadline", value);
     }
     let mut body = format!("<dl class=\"facts\">{facts}</dl>");
-    body.push_str(&format!(
-        "<details><summary>{}</summary><div class=\"letter-body\">{}</div></details>",
-        ctx.m("staff-letter-text"),
-        esc(&letter.body)
-    ));
+    match letter.content_deleted_at {
+        // the retention rule took the text and the documents; the story below stays whole
+        Some(deleted_at) => {
+            let days = details
+                .timeline
+                .iter()
+                .rev()
+                .find(|e| e.kind == "content_deleted")
+                .and_then(|e| e.data.0.get("letter_content_days").and_then(Value::as_u64))
+                .unwrap_or(u64::from(state.settings.retention.letter_content_days));
+            let date = jiff::Timestamp::from_millisecond(deleted_at)
+                .map(|t| t.to_zoned(ctx.time_zone(&state)).date().to_string())
+                .unwrap_or_default();
+            let args = [("date", crate::i18n::long_date_str(ctx.lang, &date)), ("days", days.to_string())];
+            body.push_str(&format!(
+                "<p class=\"notice\" role=\"status\">{}</p>",
+                ctx.ma("staff-letter-content-deleted", &args)
+            ));
+        }
+        None => body.push_str(&format!(
+            "<details><summary>{}</summary><div class=\"letter-body\">{}</div></details>",
+            ctx.m("staff-letter-text"),
+            esc(&letter.body)
+        )),
+    }
 
     body.push_str(&format!(
         "<h2>{}</h2><div class=\"table-wrap\"><table><caption>{}</caption><thead><tr>\
@@ -214,6 +234,10 @@ pub fn sentence(lang: &str, e: &EventRecord) -> String {
             ("staff-event-alert-closed", vec![("kind", word(alert_kind(&text("kind")))), ("note", text("note"))])
         }
         "cancelled" => ("staff-event-cancelled", vec![]),
+        "content_deleted" => (
+            "staff-event-content-deleted",
+            vec![("days", d.get("letter_content_days").and_then(Value::as_u64).unwrap_or_default().to_string())],
+        ),
         _ => ("staff-event-other", vec![("kind", e.kind.clone())]),
     };
     I18N.message(lang, id, &args)

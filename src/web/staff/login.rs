@@ -18,7 +18,9 @@ use super::super::oidc;
 use super::super::page::{Page, esc, m};
 use super::super::session::{self, Audience, StaffSession, check_csrf, check_login_csrf, login_csrf};
 use crate::app::AppState;
+use crate::domain::audit_chain::ActorKind;
 use crate::domain::secret::random_bytes;
+use crate::store::AuditEntry;
 use crate::store::staff_pages::Caseworker;
 
 /// Failed logins allowed per username, and per client address, within the window.
@@ -145,9 +147,14 @@ pub async fn submit(
     let matches = tokio::task::spawn_blocking(move || verify_password(&checked, &password))
         .await
         .map_err(|e| WebError::Internal(e.into()))?;
-    let Some(caseworker) = usable.filter(|_| matches && hash.is_some()) else {
+    let Some(caseworker) = usable.clone().filter(|_| matches && hash.is_some()) else {
         state.store.record_login_failure(&user, now).await?;
         state.store.record_login_failure(&client, now).await?;
+        // the account's id when there is one; what was typed as a username is never kept
+        let account = usable.map(|c| (c.id.to_string(), Some(c.authority_id))).unwrap_or_default();
+        let entry =
+            AuditEntry::new(now, ActorKind::Caseworker, "anonymous", account.1, "caseworker.login_failed", account.0);
+        state.store.append_audit(&entry).await?;
         tracing::info!("staff login failed");
         return Ok(render_form(&state, &headers, &form.username, true));
     };
@@ -160,6 +167,16 @@ pub async fn start_session(state: &AppState, caseworker: &Caseworker, method: &s
     let (_, cookie) =
         session::start(state, Audience::Staff, caseworker.id, Some(caseworker.authority_id), method).await?;
     tracing::info!(caseworker_id = %caseworker.id, method, "staff login");
+    let entry = AuditEntry::new(
+        state.clock.now_ms(),
+        ActorKind::Caseworker,
+        caseworker.id.to_string(),
+        Some(caseworker.authority_id),
+        "caseworker.logged_in",
+        caseworker.id,
+    )
+    .details(serde_json::json!({ "method": method }));
+    state.store.append_audit(&entry).await?;
     let mut response = Redirect::to("/staff/alerts").into_response();
     response.headers_mut().append(header::SET_COOKIE, cookie);
     Ok(response)

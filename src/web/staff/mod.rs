@@ -26,8 +26,9 @@ use super::lang::{self, Area};
 use super::page::{NavLink, Page, esc, m};
 use super::session::{StaffSession, check_csrf};
 use crate::app::AppState;
+use crate::domain::audit_chain::ActorKind;
 use crate::store::staff_pages::Caseworker;
-use crate::store::{AccessEntry, Authority};
+use crate::store::{AccessEntry, AuditEntry, Authority};
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new()
@@ -139,6 +140,27 @@ impl Ctx {
             created_at: state.clock.now_ms(),
         };
         Ok(state.store.log_access(&entry).await?)
+    }
+
+    /// Note an action in the audit log (ids only in `subject` and `details`).
+    pub async fn audit(
+        &self,
+        state: &AppState,
+        action: &'static str,
+        subject: impl ToString,
+        details: serde_json::Value,
+    ) -> Result<(), WebError> {
+        let entry = AuditEntry::new(
+            state.clock.now_ms(),
+            ActorKind::Caseworker,
+            self.me.id.to_string(),
+            Some(self.authority.id),
+            action,
+            subject,
+        )
+        .details(details);
+        state.store.append_audit(&entry).await?;
+        Ok(())
     }
 
     /// The time zone the authority works in (its own, else the installation's call hours').
