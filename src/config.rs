@@ -267,7 +267,11 @@ impl Settings {
         figment = figment.merge(
             Env::prefixed("BUDBRINGER_")
                 .split("__")
-                .filter(|key| !key.as_str().to_ascii_lowercase().ends_with("_file")),
+                .filter(|key| {
+                    let key = key.as_str().to_ascii_lowercase();
+                    // BUDBRINGER_CASEWORKER_PASSWORD is an input of `admin create-caseworker`
+                    !key.ends_with("_file") && key != "caseworker_password"
+                }),
         );
         figment = figment.merge(Serialized::defaults(secret_files()?));
         let settings: Settings = figment.extract().map_err(|e| ConfigError::Load(one_line(&e)))?;
@@ -398,6 +402,7 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.set_env("BUDBRINGER_LISTEN", "127.0.0.1:9999");
             jail.set_env("BUDBRINGER_ENGINE__LEASE_SECS", "5");
+            jail.set_env("BUDBRINGER_CASEWORKER_PASSWORD", "not a setting");
             let s = Settings::load(None).unwrap();
             assert_eq!(s.listen.port(), 9999);
             assert_eq!(s.engine.lease_secs, 5);

@@ -9,6 +9,9 @@
 //! Phase 2 (paced): `--paced-rate` letters per second for `--paced-secs`; each letter's
 //! `delivered` event (from the event feed) gives the accept → delivered time.
 
+#[path = "loadgen/ceiling.rs"]
+mod ceiling;
+
 use anyhow::{Context, bail};
 use clap::Parser;
 use serde_json::{Value, json};
@@ -45,6 +48,10 @@ struct Args {
     /// Write the results as JSON to this file too.
     #[arg(long)]
     json: Option<std::path::PathBuf>,
+    /// Also measure the database's own ceiling: the same rows written by a minimal sqlx loop
+    /// into this fresh, empty database (same kind and machine as the gateway's).
+    #[arg(long)]
+    ceiling_database_url: Option<String>,
     /// Label for the results (e.g. "sqlite" or "postgres").
     #[arg(long, default_value = "")]
     label: String,
@@ -257,6 +264,11 @@ async fn main() -> anyhow::Result<()> {
     }
     let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
 
+    // the ceiling first, while the gateway is idle, so neither slows the other down
+    let ceiling = match &args.ceiling_database_url {
+        Some(url) => Some(ceiling::measure(url, args.letters as usize, args.concurrency).await?),
+        None => None,
+    };
     let b = burst(&client, &args, &run).await;
     let rate = b.accepted as f64 / b.seconds;
     let p = if args.paced_rate > 0 && args.paced_secs > 0 { Some(paced(&client, &args, &run).await?) } else { None };
@@ -295,6 +307,18 @@ async fn main() -> anyhow::Result<()> {
     if let Some((peak, now)) = memory {
         report["server_memory_mib"] = json!({ "peak": peak, "now": now });
         println!("{:<38} {:>12.1}", "server peak RSS (MiB)", peak);
+    }
+    if let Some(c) = &ceiling {
+        report["ceiling"] = json!({
+            "one_letter_per_transaction_per_second": c.one_per_transaction,
+            "letters_per_transaction": ceiling::GROUP, "grouped_per_second": c.grouped,
+            "gateway_share_of_one_per_transaction": rate / c.one_per_transaction,
+            "gateway_share_of_grouped": rate / c.grouped,
+        });
+        println!("{:<38} {:>12.0}", "ceiling: sqlx loop, 1 letter/tx (/s)", c.one_per_transaction);
+        println!("{:<38} {:>12.0}", format!("ceiling: sqlx loop, {} letters/tx (/s)", ceiling::GROUP), c.grouped);
+        println!("{:<38} {:>11.0}%", "gateway as share of 1 letter/tx", 100.0 * rate / c.one_per_transaction);
+        println!("{:<38} {:>11.0}%", "gateway as share of grouped", 100.0 * rate / c.grouped);
     }
     if let Some(path) = &args.json {
         std::fs::write(path, serde_json::to_vec_pretty(&report)?)
