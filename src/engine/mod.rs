@@ -39,10 +39,13 @@ impl Engine {
         let mut inflight = JoinSet::new();
         let lease_ms = i64::try_from(self.settings.lease_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
         let poll = Duration::from_millis(self.settings.poll_interval_ms);
+        // a claim is a write transaction (on SQLite an fsync): under load, claim once half the
+        // slots are free rather than once per finished job
+        let claim_at = (self.settings.concurrency / 2).max(1);
         tracing::info!(worker = %self.worker_id, "engine started");
         while !*shutdown.borrow() {
             let free = self.settings.concurrency.saturating_sub(inflight.len());
-            if free > 0 {
+            if free >= claim_at {
                 let now = self.clock.now_ms();
                 match self.store.claim_jobs(&self.worker_id, now, lease_ms, free as u32).await {
                     Ok(jobs) if !jobs.is_empty() => {

@@ -305,7 +305,8 @@ macro_rules! common_store_impl {
                 )))
                 .bind(authority_id)
                 .bind(key)
-                .fetch_optional(self.writer())
+                // a committed letter is visible to any new read; the unique index catches a race
+                .fetch_optional(self.reader())
                 .await?;
                 found.map(|f| Ok((LetterRecord::try_from(f.row)?, f.request_hash))).transpose()
             }
@@ -450,6 +451,104 @@ macro_rules! common_store_impl {
                         .fetch_optional(self.reader())
                         .await?;
                 row.map(LetterRecord::try_from).transpose()
+            }
+
+            /// One escalation's rows in `tx`, which the caller commits. `false`: evidence arrived
+            /// or the letter was cancelled meanwhile, and only the timer goes.
+            async fn apply_escalation_rows(tx: &mut Tx, job: &Job, plan: &EscalationPlan, now: i64) -> StoreResult<bool> {
+                let row: Option<(Option<i64>, String, Uuid, Uuid)> = sqlx::query_as(sql(concat!(
+                    "SELECT evidence_at, status, authority_id, citizen_id FROM letters WHERE id = $1", $lock
+                )))
+                .bind(job.letter_id)
+                .fetch_optional(&mut **tx)
+                .await?;
+                let live = matches!(&row, Some((None, status, _, _)) if status != "cancelled");
+                sqlx::query(sql("DELETE FROM jobs WHERE id = $1")).bind(job.id).execute(&mut **tx).await?;
+                let Some((_, _, authority_id, citizen_id)) = row.filter(|_| live) else {
+                    return Ok(false);
+                };
+                let letter_id = job.letter_id;
+                for d in &plan.deliveries {
+                    let purpose = match (&d.helper, d.channel) {
+                        (Some(_), _) => "helper",
+                        (None, ChannelKind::Sms | ChannelKind::Email) => "notice",
+                        (None, _) => "letter",
+                    };
+                    sqlx::query(sql(
+                        "INSERT INTO deliveries (id, letter_id, channel, purpose, helper, status, attempts, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $6)",
+                    ))
+                    .bind(d.delivery_id)
+                    .bind(letter_id)
+                    .bind(d.channel.as_str())
+                    .bind(purpose)
+                    .bind(d.helper.as_ref().map(Json))
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+                    sqlx::query(sql(
+                        "INSERT INTO jobs (id, kind, letter_id, delivery_id, available_at, attempts, max_attempts, created_at) \
+                         VALUES ($1, 'deliver', $2, $3, $4, 0, $5, $4)",
+                    ))
+                    .bind(d.job_id)
+                    .bind(letter_id)
+                    .bind(d.delivery_id)
+                    .bind(now)
+                    .bind(plan.max_attempts)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                // the deadline moves first, so the escalated messages state the new one
+                let deadline = match &plan.deadline {
+                    $crate::domain::policy::DeadlineChange::Extended { old, new } => {
+                        sqlx::query(sql("UPDATE letters SET deadline = $2 WHERE id = $1"))
+                            .bind(letter_id)
+                            .bind(new.to_string())
+                            .execute(&mut **tx)
+                            .await?;
+                        let data = serde_json::json!({
+                            "old": old.to_string(), "new": new.to_string(), "reason": "escalation", "step": plan.step,
+                        });
+                        Self::append_event(tx, letter_id, authority_id, EventKind::DeadlineExtended, data, now).await?;
+                        serde_json::json!({ "extended_to": new.to_string() })
+                    }
+                    $crate::domain::policy::DeadlineChange::Unchanged { reason } => {
+                        serde_json::json!({ "unchanged": reason })
+                    }
+                };
+                let channels: Vec<&str> = plan.deliveries.iter().map(|d| d.channel.as_str()).collect();
+                let deliveries: Vec<Uuid> = plan.deliveries.iter().map(|d| d.delivery_id).collect();
+                let data = serde_json::json!({
+                    "step": plan.step, "channels": channels, "deliveries": deliveries, "deadline": deadline,
+                    "next_step_at": plan.next.as_ref().map(|t| $crate::domain::event::format_ms(t.due_at)),
+                });
+                Self::append_event(tx, letter_id, authority_id, EventKind::Escalated, data, now).await?;
+                for alert in &plan.alerts {
+                    Self::raise_alert(tx, authority_id, Some(letter_id), Some(citizen_id), alert, now).await?;
+                }
+                if let Some(timer) = &plan.next {
+                    Self::insert_timer(tx, letter_id, timer, now).await?;
+                }
+                sqlx::query(sql("UPDATE letters SET escalation_step = $2, updated_at = $3 WHERE id = $1"))
+                    .bind(letter_id)
+                    .bind(plan.step + 1)
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(true)
+            }
+
+            /// One escalation in a transaction of its own.
+            async fn commit_escalation_alone(
+                pool: &sqlx::Pool<$db>,
+                job: &Job,
+                plan: &EscalationPlan,
+                now: i64,
+            ) -> StoreResult<bool> {
+                let mut tx = pool.begin().await?;
+                let applied = Self::apply_escalation_rows(&mut tx, job, plan, now).await?;
+                tx.commit().await?;
+                Ok(applied)
             }
         }
 
@@ -917,7 +1016,8 @@ macro_rules! common_store_impl {
             }
 
             async fn claim_jobs(&self, worker: &str, now: i64, lease_ms: i64, limit: u32) -> StoreResult<Vec<Job>> {
-                Ok(sqlx::query_as(sql(concat!(
+                let mut tx = self.begin_relaxed().await?;
+                let jobs = sqlx::query_as(sql(concat!(
                     "UPDATE jobs SET available_at = $1 + $2, locked_by = $3, attempts = attempts + 1 \
                      WHERE id IN (SELECT id FROM jobs WHERE available_at <= $1 ORDER BY available_at LIMIT $4",
                     $skip_locked,
@@ -927,8 +1027,10 @@ macro_rules! common_store_impl {
                 .bind(lease_ms)
                 .bind(worker)
                 .bind(i64::from(limit))
-                .fetch_all(self.writer())
-                .await?)
+                .fetch_all(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(jobs)
             }
 
             async fn release_jobs(&self, worker: &str) -> StoreResult<u64> {
@@ -945,7 +1047,7 @@ macro_rules! common_store_impl {
                 let Some(delivery_id) = job.delivery_id else {
                     return Err(StoreError::Corrupt(format!("job {} has no delivery", job.id)));
                 };
-                let mut tx = self.writer().begin().await?;
+                let mut tx = self.begin_relaxed().await?;
                 Self::lock_letter(&mut tx, job.letter_id).await?;
                 let row: Option<DeliveryRow> = sqlx::query_as(sql(concat!(
                     "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, updated_at = $2 \
@@ -1013,7 +1115,7 @@ macro_rules! common_store_impl {
 
             async fn finish_delivery(&self, job: &Job, outcome: &DeliveryOutcome, now: i64) -> StoreResult<()> {
                 let delivery_id = job.delivery_id.unwrap_or_default();
-                let mut tx = self.writer().begin().await?;
+                let mut tx = self.begin_relaxed().await?;
                 Self::lock_letter(&mut tx, job.letter_id).await?;
                 match outcome {
                     DeliveryOutcome::Retry { at, error } => {
@@ -1216,89 +1318,8 @@ macro_rules! common_store_impl {
             }
 
             async fn apply_escalation(&self, job: &Job, plan: &EscalationPlan, now: i64) -> StoreResult<bool> {
-                let mut tx = self.writer().begin().await?;
-                let row: Option<(Option<i64>, String, Uuid, Uuid)> = sqlx::query_as(sql(concat!(
-                    "SELECT evidence_at, status, authority_id, citizen_id FROM letters WHERE id = $1", $lock
-                )))
-                .bind(job.letter_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let live = matches!(&row, Some((None, status, _, _)) if status != "cancelled");
-                sqlx::query(sql("DELETE FROM jobs WHERE id = $1")).bind(job.id).execute(&mut *tx).await?;
-                let Some((_, _, authority_id, citizen_id)) = row.filter(|_| live) else {
-                    tx.commit().await?;
-                    return Ok(false);
-                };
-                let letter_id = job.letter_id;
-                for d in &plan.deliveries {
-                    let purpose = match (&d.helper, d.channel) {
-                        (Some(_), _) => "helper",
-                        (None, ChannelKind::Sms | ChannelKind::Email) => "notice",
-                        (None, _) => "letter",
-                    };
-                    sqlx::query(sql(
-                        "INSERT INTO deliveries (id, letter_id, channel, purpose, helper, status, attempts, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $6)",
-                    ))
-                    .bind(d.delivery_id)
-                    .bind(letter_id)
-                    .bind(d.channel.as_str())
-                    .bind(purpose)
-                    .bind(d.helper.as_ref().map(Json))
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                    sqlx::query(sql(
-                        "INSERT INTO jobs (id, kind, letter_id, delivery_id, available_at, attempts, max_attempts, created_at) \
-                         VALUES ($1, 'deliver', $2, $3, $4, 0, $5, $4)",
-                    ))
-                    .bind(d.job_id)
-                    .bind(letter_id)
-                    .bind(d.delivery_id)
-                    .bind(now)
-                    .bind(plan.max_attempts)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                // the deadline moves first, so the escalated messages state the new one
-                let deadline = match &plan.deadline {
-                    $crate::domain::policy::DeadlineChange::Extended { old, new } => {
-                        sqlx::query(sql("UPDATE letters SET deadline = $2 WHERE id = $1"))
-                            .bind(letter_id)
-                            .bind(new.to_string())
-                            .execute(&mut *tx)
-                            .await?;
-                        let data = serde_json::json!({
-                            "old": old.to_string(), "new": new.to_string(), "reason": "escalation", "step": plan.step,
-                        });
-                        Self::append_event(&mut tx, letter_id, authority_id, EventKind::DeadlineExtended, data, now).await?;
-                        serde_json::json!({ "extended_to": new.to_string() })
-                    }
-                    $crate::domain::policy::DeadlineChange::Unchanged { reason } => {
-                        serde_json::json!({ "unchanged": reason })
-                    }
-                };
-                let channels: Vec<&str> = plan.deliveries.iter().map(|d| d.channel.as_str()).collect();
-                let deliveries: Vec<Uuid> = plan.deliveries.iter().map(|d| d.delivery_id).collect();
-                let data = serde_json::json!({
-                    "step": plan.step, "channels": channels, "deliveries": deliveries, "deadline": deadline,
-                    "next_step_at": plan.next.as_ref().map(|t| $crate::domain::event::format_ms(t.due_at)),
-                });
-                Self::append_event(&mut tx, letter_id, authority_id, EventKind::Escalated, data, now).await?;
-                for alert in &plan.alerts {
-                    Self::raise_alert(&mut tx, authority_id, Some(letter_id), Some(citizen_id), alert, now).await?;
-                }
-                if let Some(timer) = &plan.next {
-                    Self::insert_timer(&mut tx, letter_id, timer, now).await?;
-                }
-                sqlx::query(sql("UPDATE letters SET escalation_step = $2, updated_at = $3 WHERE id = $1"))
-                    .bind(letter_id)
-                    .bind(plan.step + 1)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
-                Ok(true)
+                // each backend decides how escalations are committed (SQLite: in groups)
+                self.commit_escalation(job, plan, now).await
             }
 
             async fn set_policy(
@@ -1628,6 +1649,7 @@ macro_rules! common_store_impl {
                 lease_ms: i64,
                 limit: u32,
             ) -> StoreResult<Vec<WebhookMessage>> {
+                let mut tx = self.begin_relaxed().await?;
                 // a fresh token per claim lets us read back exactly the rows this call took
                 let token = format!("{worker}:{}", Uuid::new_v4());
                 sqlx::query(sql(concat!(
@@ -1642,9 +1664,9 @@ macro_rules! common_store_impl {
                 .bind(lease_ms)
                 .bind(&token)
                 .bind(i64::from(limit))
-                .execute(self.writer())
+                .execute(&mut *tx)
                 .await?;
-                Ok(sqlx::query_as(sql(
+                let messages = sqlx::query_as(sql(
                     "SELECT m.id, m.webhook_id, w.url, w.secret, w.previous_secret, w.previous_secret_expires_at, \
                      m.attempts, m.created_at, e.id AS event_id, \
                      e.letter_id, e.kind, e.data, e.seq AS event_seq, e.created_at AS event_at \
@@ -1652,35 +1674,43 @@ macro_rules! common_store_impl {
                      WHERE m.locked_by = $1 ORDER BY m.id",
                 ))
                 .bind(&token)
-                .fetch_all(self.writer())
-                .await?)
+                .fetch_all(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(messages)
             }
 
             async fn webhook_message_sent(&self, id: i64) -> StoreResult<()> {
-                sqlx::query(sql("DELETE FROM webhook_messages WHERE id = $1")).bind(id).execute(self.writer()).await?;
+                let mut tx = self.begin_relaxed().await?;
+                sqlx::query(sql("DELETE FROM webhook_messages WHERE id = $1")).bind(id).execute(&mut *tx).await?;
+                tx.commit().await?;
                 Ok(())
             }
 
             async fn webhook_message_retry(&self, id: i64, available_at: i64, error: &str) -> StoreResult<()> {
+                let mut tx = self.begin_relaxed().await?;
                 sqlx::query(sql(
                     "UPDATE webhook_messages SET available_at = $2, locked_by = NULL, last_error = $3 WHERE id = $1",
                 ))
                 .bind(id)
                 .bind(available_at)
                 .bind(error)
-                .execute(self.writer())
+                .execute(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok(())
             }
 
             async fn webhook_message_dead(&self, id: i64, error: &str) -> StoreResult<()> {
+                let mut tx = self.begin_relaxed().await?;
                 sqlx::query(sql(
                     "UPDATE webhook_messages SET state = 'dead', locked_by = NULL, last_error = $2 WHERE id = $1",
                 ))
                 .bind(id)
                 .bind(error)
-                .execute(self.writer())
+                .execute(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok(())
             }
 

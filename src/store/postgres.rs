@@ -35,6 +35,16 @@ impl PgStore {
         &self.pool
     }
 
+    /// A write transaction for the engine's own bookkeeping, committed without waiting for the
+    /// WAL flush (`synchronous_commit = off`): a server crash may lose its last moments, which
+    /// the leases then redo (at least once); it never corrupts. Letters, evidence and citizens'
+    /// choices are always committed with the server's own setting.
+    async fn begin_relaxed(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
+        Ok(tx)
+    }
+
     /// Each letter in its own transaction: PostgreSQL commits several connections' transactions
     /// side by side and flushes its WAL for them together.
     async fn commit_letter(
@@ -43,6 +53,16 @@ impl PgStore {
         sealed_cpr: String,
     ) -> Result<super::LetterRecord, sqlx::Error> {
         Self::commit_letter_alone(&self.pool, letter, &sealed_cpr).await
+    }
+
+    /// Each escalation in its own transaction, for the same reason.
+    async fn commit_escalation(
+        &self,
+        job: &super::Job,
+        plan: &super::EscalationPlan,
+        now: i64,
+    ) -> super::StoreResult<bool> {
+        Self::commit_escalation_alone(&self.pool, job, plan, now).await
     }
 
     fn reader(&self) -> &PgPool {

@@ -21,6 +21,8 @@ pub struct SqliteStore {
     reader: SqlitePool,
     /// New letters on their way to the group-commit task (started on first use).
     letter_queue: std::sync::OnceLock<tokio::sync::mpsc::Sender<PendingLetter>>,
+    /// Escalations on their way to their group-commit task (started on first use).
+    escalation_queue: std::sync::OnceLock<tokio::sync::mpsc::Sender<PendingEscalation>>,
     cpr_sealer: tokio::sync::OnceCell<crate::domain::cpr_seal::CprSealer>,
 }
 
@@ -42,14 +44,16 @@ impl SqliteStore {
         }
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
-            // When a COMMIT fails (say, the disk is full) SQLite has already rolled back, so
-            // sqlx's own ROLLBACK fails and sqlx still believes a transaction is open; its next
-            // "transaction" would then be a SAVEPOINT, and its "commit" a RELEASE that commits
-            // nothing durable. A connection in that state is closed, never reused.
+            // On the way back to the pool: the safety level goes back to FULL (engine bookkeeping
+            // lowers it for its own commits, see `begin_relaxed`), which also runs any rollback a
+            // dropped transaction queued. And when a COMMIT failed (say, the disk is full),
+            // SQLite has already rolled back, so sqlx's own ROLLBACK fails and sqlx still believes
+            // a transaction is open: its next "transaction" would be a SAVEPOINT, and its "commit"
+            // a RELEASE that commits nothing durable. Such a connection is closed, never reused.
             .after_release(|conn, _| {
                 Box::pin(async move {
                     use sqlx::Connection as _;
-                    conn.ping().await?; // runs the rollback queued when the transaction dropped
+                    sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await?;
                     Ok(!conn.is_in_transaction())
                 })
             })
@@ -61,7 +65,13 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.read_only(true))
             .await?;
-        Ok(Self { writer, reader, letter_queue: Default::default(), cpr_sealer: Default::default() })
+        Ok(Self {
+            writer,
+            reader,
+            letter_queue: Default::default(),
+            escalation_queue: Default::default(),
+            cpr_sealer: Default::default(),
+        })
     }
 
     fn writer(&self) -> &SqlitePool {
@@ -70,6 +80,19 @@ impl SqliteStore {
 
     fn reader(&self) -> &SqlitePool {
         &self.reader
+    }
+
+    /// A write transaction for the engine's own bookkeeping (claims, delivery starts and
+    /// finishes, webhook state), committed without waiting for the disk (WAL with
+    /// `synchronous=NORMAL`): a crash of the process loses none of it; a power cut may lose the
+    /// last moments, which the leases then redo, so a delivery may be made again (at least
+    /// once). Letters, evidence and citizens' choices are always committed with FULL.
+    async fn begin_relaxed(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        let mut conn = self.writer.acquire().await?;
+        // the level cannot change inside a transaction; the pool sets FULL again on release
+        sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
+        // what `Pool::begin` does with a connection it acquired
+        sqlx::Transaction::begin(conn, None).await
     }
 
     /// Group commit: a letter waits for the writer together with the letters that arrived
@@ -130,6 +153,61 @@ impl SqliteStore {
         answers
     }
 
+    /// Group commit for escalations, as for letters: the escalations waiting for the writer are
+    /// applied in one transaction, one fsync for the lot, each checked against its letter
+    /// inside it exactly as it would be alone. Answers only after the commit.
+    async fn commit_escalation(
+        &self,
+        job: &super::Job,
+        plan: &super::EscalationPlan,
+        now: i64,
+    ) -> super::StoreResult<bool> {
+        let queue = self.escalation_queue.get_or_init(|| {
+            let (queue, pending) = tokio::sync::mpsc::channel(ESCALATION_QUEUE);
+            tokio::spawn(Self::commit_escalation_groups(self.writer.clone(), pending));
+            queue
+        });
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let pending = PendingEscalation { job: job.clone(), plan: plan.clone(), now, reply };
+        queue.send(pending).await.map_err(|_| sqlx::Error::PoolClosed)?;
+        answer.await.map_err(|_| sqlx::Error::PoolClosed)?
+    }
+
+    async fn commit_escalation_groups(pool: SqlitePool, mut pending: tokio::sync::mpsc::Receiver<PendingEscalation>) {
+        let mut group = Vec::with_capacity(ESCALATION_GROUP);
+        while pending.recv_many(&mut group, ESCALATION_GROUP).await > 0 {
+            let answers = Self::commit_escalation_group(&pool, &group).await;
+            for (escalation, answer) in group.drain(..).zip(answers) {
+                // the engine's task may have been stopped: the escalation is stored all the same
+                let _ = escalation.reply.send(answer);
+            }
+        }
+    }
+
+    async fn commit_escalation_group(pool: &SqlitePool, group: &[PendingEscalation]) -> Vec<super::StoreResult<bool>> {
+        if group.len() > 1 {
+            let together = async {
+                let mut tx = pool.begin().await?;
+                let mut applied = Vec::with_capacity(group.len());
+                for p in group {
+                    applied.push(Self::apply_escalation_rows(&mut tx, &p.job, &p.plan, p.now).await?);
+                }
+                tx.commit().await?;
+                Ok::<_, super::StoreError>(applied)
+            };
+            if let Ok(applied) = together.await {
+                return applied.into_iter().map(Ok).collect();
+            }
+            // one escalation failed or the commit did: nothing of the group is stored, so each
+            // goes again alone and gets its own answer
+        }
+        let mut answers = Vec::with_capacity(group.len());
+        for p in group {
+            answers.push(Self::commit_escalation_alone(pool, &p.job, &p.plan, p.now).await);
+        }
+        answers
+    }
+
     /// `VACUUM INTO` writes a transactionally consistent copy (everything committed when it
     /// starts); the file must not exist yet. It runs on a read-only connection, so writers
     /// go on meanwhile.
@@ -186,6 +264,18 @@ fn to_sqlite_placeholders(pg: &str) -> String {
 const LETTER_QUEUE: usize = 1024;
 /// Letters in one transaction, at most.
 const LETTER_GROUP: usize = 128;
+
+/// Escalations waiting for their group-commit task, at most; then `apply_escalation` waits.
+const ESCALATION_QUEUE: usize = 1024;
+/// Escalations in one transaction, at most.
+const ESCALATION_GROUP: usize = 128;
+
+struct PendingEscalation {
+    job: super::Job,
+    plan: super::EscalationPlan,
+    now: i64,
+    reply: tokio::sync::oneshot::Sender<super::StoreResult<bool>>,
+}
 
 struct PendingLetter {
     letter: super::NewLetter,
