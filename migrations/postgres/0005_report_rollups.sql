@@ -15,6 +15,7 @@
 -- report_*_deltas (no row is shared, nothing waits), and report_fold_deltas() moves them into
 -- the report_*_hours tables now and then, under an advisory lock that it only tries (so no
 -- writer ever waits for it). The report reads both through the report_*_by_hour views.
+-- The deltas are a queue (inserted, soon deleted), read in `seq` order like the jobs table.
 --
 -- Distinct citizens do not add up over hours: the report counts them on `letters`, and the
 -- exempt ones through report_exempt_citizens (this authority's exempt citizens: a few
@@ -31,7 +32,7 @@ CREATE TABLE report_letter_hours (
     with_evidence     BIGINT NOT NULL,
     PRIMARY KEY (authority_id, hour, unit)
 );
-CREATE TABLE report_letter_deltas (LIKE report_letter_hours);
+CREATE TABLE report_letter_deltas (LIKE report_letter_hours, seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY);
 CREATE INDEX report_letter_deltas_hour ON report_letter_deltas (authority_id, hour);
 
 -- Deliveries by the hour and unit of their letter; opened_in_time: the letter's evidence came
@@ -47,7 +48,7 @@ CREATE TABLE report_channel_hours (
     opened_in_time BIGINT NOT NULL,
     PRIMARY KEY (authority_id, hour, unit, channel, purpose)
 );
-CREATE TABLE report_channel_deltas (LIKE report_channel_hours);
+CREATE TABLE report_channel_deltas (LIKE report_channel_hours, seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY);
 CREATE INDEX report_channel_deltas_hour ON report_channel_deltas (authority_id, hour);
 
 -- Callback tasks by the task's authority and hour, and their letter's unit.
@@ -63,7 +64,7 @@ CREATE TABLE report_callback_hours (
     minutes      BIGINT NOT NULL,
     PRIMARY KEY (authority_id, hour, unit)
 );
-CREATE TABLE report_callback_deltas (LIKE report_callback_hours);
+CREATE TABLE report_callback_deltas (LIKE report_callback_hours, seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY);
 CREATE INDEX report_callback_deltas_hour ON report_callback_deltas (authority_id, hour);
 
 -- Exempt citizens with at least one letter from the authority.
@@ -75,11 +76,17 @@ CREATE TABLE report_exempt_citizens (
 CREATE INDEX report_exempt_citizens_citizen ON report_exempt_citizens (citizen_id);
 
 CREATE VIEW report_letters_by_hour AS
-    SELECT * FROM report_letter_hours UNION ALL SELECT * FROM report_letter_deltas;
+    SELECT * FROM report_letter_hours
+    UNION ALL SELECT authority_id, hour, unit, letters, important, escalated_letters, escalations, with_evidence
+    FROM report_letter_deltas;
 CREATE VIEW report_channels_by_hour AS
-    SELECT * FROM report_channel_hours UNION ALL SELECT * FROM report_channel_deltas;
+    SELECT * FROM report_channel_hours
+    UNION ALL SELECT authority_id, hour, unit, channel, purpose, deliveries, failed, opened_in_time
+    FROM report_channel_deltas;
 CREATE VIEW report_callbacks_by_hour AS
-    SELECT * FROM report_callback_hours UNION ALL SELECT * FROM report_callback_deltas;
+    SELECT * FROM report_callback_hours
+    UNION ALL SELECT authority_id, hour, unit, tasks, reached, failed, open, calls, minutes
+    FROM report_callback_deltas;
 
 -- 1 when the letter's evidence came before the end of its deadline day (the scan's test).
 CREATE FUNCTION report_opened_in_time(BIGINT, TEXT) RETURNS BIGINT LANGUAGE sql STABLE AS $$
@@ -87,16 +94,22 @@ CREATE FUNCTION report_opened_in_time(BIGINT, TEXT) RETURNS BIGINT LANGUAGE sql 
         OR $1 < (EXTRACT(EPOCH FROM CAST($2 AS date)) + 86400) * 1000) THEN 1 ELSE 0 END
 $$;
 
--- Move the deltas into the hour tables. Skipped when another transaction is folding (it holds
--- the lock to its commit), and outside READ COMMITTED, where an old snapshot could try to
--- delete deltas another fold has already moved.
+-- Move the oldest deltas (a bounded batch) into the hour tables. Skipped when another
+-- transaction is folding (it holds the lock to its commit); outside READ COMMITTED, where an
+-- old snapshot could try to delete deltas another fold has already moved; and when this
+-- transaction has folded once already: a bulk write would otherwise walk its own deleted
+-- deltas again and again.
 CREATE FUNCTION report_fold_deltas() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     IF current_setting('transaction_isolation') <> 'read committed'
+        OR current_setting('budbringer.report_folded', true) = 'yes'
         OR NOT pg_try_advisory_xact_lock(hashtext('budbringer report roll-ups'), 0) THEN
         RETURN;
     END IF;
-    WITH moved AS (DELETE FROM report_letter_deltas RETURNING *)
+    PERFORM set_config('budbringer.report_folded', 'yes', true);
+    WITH moved AS (
+        DELETE FROM report_letter_deltas
+        WHERE seq IN (SELECT seq FROM report_letter_deltas ORDER BY seq LIMIT 10000) RETURNING *)
     INSERT INTO report_letter_hours AS r
     SELECT authority_id, hour, unit, SUM(letters), SUM(important), SUM(escalated_letters), SUM(escalations),
            SUM(with_evidence)
@@ -105,14 +118,18 @@ BEGIN
         letters = r.letters + EXCLUDED.letters, important = r.important + EXCLUDED.important,
         escalated_letters = r.escalated_letters + EXCLUDED.escalated_letters,
         escalations = r.escalations + EXCLUDED.escalations, with_evidence = r.with_evidence + EXCLUDED.with_evidence;
-    WITH moved AS (DELETE FROM report_channel_deltas RETURNING *)
+    WITH moved AS (
+        DELETE FROM report_channel_deltas
+        WHERE seq IN (SELECT seq FROM report_channel_deltas ORDER BY seq LIMIT 10000) RETURNING *)
     INSERT INTO report_channel_hours AS r
     SELECT authority_id, hour, unit, channel, purpose, SUM(deliveries), SUM(failed), SUM(opened_in_time)
     FROM moved GROUP BY authority_id, hour, unit, channel, purpose ORDER BY authority_id, hour, unit, channel, purpose
     ON CONFLICT (authority_id, hour, unit, channel, purpose) DO UPDATE SET
         deliveries = r.deliveries + EXCLUDED.deliveries, failed = r.failed + EXCLUDED.failed,
         opened_in_time = r.opened_in_time + EXCLUDED.opened_in_time;
-    WITH moved AS (DELETE FROM report_callback_deltas RETURNING *)
+    WITH moved AS (
+        DELETE FROM report_callback_deltas
+        WHERE seq IN (SELECT seq FROM report_callback_deltas ORDER BY seq LIMIT 10000) RETURNING *)
     INSERT INTO report_callback_hours AS r
     SELECT authority_id, hour, unit, SUM(tasks), SUM(reached), SUM(failed), SUM(open), SUM(calls), SUM(minutes)
     FROM moved GROUP BY authority_id, hour, unit ORDER BY authority_id, hour, unit

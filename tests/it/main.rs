@@ -21,6 +21,7 @@ mod cli;
 mod disk_full;
 mod escalation;
 mod escalation_channels;
+mod escalation_commits;
 mod escalation_properties;
 mod events_and_webhooks;
 mod hostile_input;
