@@ -264,15 +264,11 @@ impl Settings {
         }
         // `BUDBRINGER_X_FILE=/run/secrets/x` sets X to the file's content (secrets stay out of
         // the environment and the config file)
-        figment = figment.merge(
-            Env::prefixed("BUDBRINGER_")
-                .split("__")
-                .filter(|key| {
-                    let key = key.as_str().to_ascii_lowercase();
-                    // BUDBRINGER_CASEWORKER_PASSWORD is an input of `admin create-caseworker`
-                    !key.ends_with("_file") && key != "caseworker_password"
-                }),
-        );
+        figment = figment.merge(Env::prefixed("BUDBRINGER_").split("__").filter(|key| {
+            let key = key.as_str().to_ascii_lowercase();
+            // BUDBRINGER_CASEWORKER_PASSWORD is an input of `admin create-caseworker`
+            !key.ends_with("_file") && key != "caseworker_password"
+        }));
         figment = figment.merge(Serialized::defaults(secret_files()?));
         let settings: Settings = figment.extract().map_err(|e| ConfigError::Load(one_line(&e)))?;
         settings.validate()?;
