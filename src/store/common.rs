@@ -456,15 +456,25 @@ macro_rules! common_store_impl {
             /// One escalation's rows in `tx`, which the caller commits. `false`: evidence arrived
             /// or the letter was cancelled meanwhile, and only the timer goes.
             async fn apply_escalation_rows(tx: &mut Tx, job: &Job, plan: &EscalationPlan, now: i64) -> StoreResult<bool> {
-                let row: Option<(Option<i64>, String, Uuid, Uuid)> = sqlx::query_as(sql(concat!(
-                    "SELECT evidence_at, status, authority_id, citizen_id FROM letters WHERE id = $1", $lock
-                )))
+                let new_deadline = match &plan.deadline {
+                    $crate::domain::policy::DeadlineChange::Extended { new, .. } => Some(new.to_string()),
+                    $crate::domain::policy::DeadlineChange::Unchanged { .. } => None,
+                };
+                // the letter's row first (it locks the row, as every writer of a letter does), and
+                // only while the letter is open: no evidence, not cancelled. The deadline moves in
+                // the same statement, before the escalated messages are queued.
+                let row: Option<(Uuid, Uuid)> = sqlx::query_as(sql(
+                    "UPDATE letters SET escalation_step = $2, updated_at = $3, deadline = COALESCE($4, deadline) \
+                     WHERE id = $1 AND evidence_at IS NULL AND status <> 'cancelled' RETURNING authority_id, citizen_id",
+                ))
                 .bind(job.letter_id)
+                .bind(plan.step + 1)
+                .bind(now)
+                .bind(new_deadline)
                 .fetch_optional(&mut **tx)
                 .await?;
-                let live = matches!(&row, Some((None, status, _, _)) if status != "cancelled");
                 sqlx::query(sql("DELETE FROM jobs WHERE id = $1")).bind(job.id).execute(&mut **tx).await?;
-                let Some((_, _, authority_id, citizen_id)) = row.filter(|_| live) else {
+                let Some((authority_id, citizen_id)) = row else {
                     return Ok(false);
                 };
                 let letter_id = job.letter_id;
@@ -498,14 +508,8 @@ macro_rules! common_store_impl {
                     .execute(&mut **tx)
                     .await?;
                 }
-                // the deadline moves first, so the escalated messages state the new one
                 let deadline = match &plan.deadline {
                     $crate::domain::policy::DeadlineChange::Extended { old, new } => {
-                        sqlx::query(sql("UPDATE letters SET deadline = $2 WHERE id = $1"))
-                            .bind(letter_id)
-                            .bind(new.to_string())
-                            .execute(&mut **tx)
-                            .await?;
                         let data = serde_json::json!({
                             "old": old.to_string(), "new": new.to_string(), "reason": "escalation", "step": plan.step,
                         });
@@ -529,23 +533,11 @@ macro_rules! common_store_impl {
                 if let Some(timer) = &plan.next {
                     Self::insert_timer(tx, letter_id, timer, now).await?;
                 }
-                sqlx::query(sql("UPDATE letters SET escalation_step = $2, updated_at = $3 WHERE id = $1"))
-                    .bind(letter_id)
-                    .bind(plan.step + 1)
-                    .bind(now)
-                    .execute(&mut **tx)
-                    .await?;
                 Ok(true)
             }
 
-            /// One escalation in a transaction of its own.
-            async fn commit_escalation_alone(
-                pool: &sqlx::Pool<$db>,
-                job: &Job,
-                plan: &EscalationPlan,
-                now: i64,
-            ) -> StoreResult<bool> {
-                let mut tx = pool.begin().await?;
+            /// One escalation in `tx`, a transaction of its own, committed.
+            async fn commit_escalation_alone(mut tx: Tx, job: &Job, plan: &EscalationPlan, now: i64) -> StoreResult<bool> {
                 let applied = Self::apply_escalation_rows(&mut tx, job, plan, now).await?;
                 tx.commit().await?;
                 Ok(applied)

@@ -154,8 +154,10 @@ impl SqliteStore {
     }
 
     /// Group commit for escalations, as for letters: the escalations waiting for the writer are
-    /// applied in one transaction, one fsync for the lot, each checked against its letter
-    /// inside it exactly as it would be alone. Answers only after the commit.
+    /// applied in one transaction, each checked against its letter inside it exactly as it would
+    /// be alone. Answers only after the commit. Committed like the engine's bookkeeping
+    /// (`synchronous=NORMAL`): an escalation deletes its timer in the same transaction, so one a
+    /// power cut loses comes back with its timer and is made again.
     async fn commit_escalation(
         &self,
         job: &super::Job,
@@ -177,6 +179,7 @@ impl SqliteStore {
         let mut group = Vec::with_capacity(ESCALATION_GROUP);
         while pending.recv_many(&mut group, ESCALATION_GROUP).await > 0 {
             let answers = Self::commit_escalation_group(&pool, &group).await;
+            tracing::debug!(escalations = group.len(), "escalations committed together");
             for (escalation, answer) in group.drain(..).zip(answers) {
                 // the engine's task may have been stopped: the escalation is stored all the same
                 let _ = escalation.reply.send(answer);
@@ -187,7 +190,7 @@ impl SqliteStore {
     async fn commit_escalation_group(pool: &SqlitePool, group: &[PendingEscalation]) -> Vec<super::StoreResult<bool>> {
         if group.len() > 1 {
             let together = async {
-                let mut tx = pool.begin().await?;
+                let mut tx = Self::begin_relaxed_on(pool).await?;
                 let mut applied = Vec::with_capacity(group.len());
                 for p in group {
                     applied.push(Self::apply_escalation_rows(&mut tx, &p.job, &p.plan, p.now).await?);
@@ -203,9 +206,19 @@ impl SqliteStore {
         }
         let mut answers = Vec::with_capacity(group.len());
         for p in group {
-            answers.push(Self::commit_escalation_alone(pool, &p.job, &p.plan, p.now).await);
+            answers.push(match Self::begin_relaxed_on(pool).await {
+                Ok(tx) => Self::commit_escalation_alone(tx, &p.job, &p.plan, p.now).await,
+                Err(e) => Err(e.into()),
+            });
         }
         answers
+    }
+
+    /// `begin_relaxed` on the writer pool that the escalations' group-commit task holds.
+    async fn begin_relaxed_on(pool: &SqlitePool) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        let mut conn = pool.acquire().await?;
+        sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
+        sqlx::Transaction::begin(conn, None).await
     }
 
     /// `VACUUM INTO` writes a transactionally consistent copy (everything committed when it
