@@ -55,16 +55,14 @@ impl PgStore {
         Self::commit_letter_alone(&self.pool, letter, &sealed_cpr).await
     }
 
-    /// Each escalation in its own transaction, for the same reason, committed like the engine's
-    /// bookkeeping: its timer is deleted in the same transaction, so an escalation a crash loses
-    /// comes back with its timer and is made again.
+    /// Each escalation in its own transaction, for the same reason.
     async fn commit_escalation(
         &self,
         job: &super::Job,
         plan: &super::EscalationPlan,
         now: i64,
     ) -> super::StoreResult<bool> {
-        Self::commit_escalation_alone(self.begin_relaxed().await?, job, plan, now).await
+        Self::commit_escalation_alone(self.pool.begin().await?, job, plan, now).await
     }
 
     fn reader(&self) -> &PgPool {

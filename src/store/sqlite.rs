@@ -154,10 +154,8 @@ impl SqliteStore {
     }
 
     /// Group commit for escalations, as for letters: the escalations waiting for the writer are
-    /// applied in one transaction, each checked against its letter inside it exactly as it would
-    /// be alone. Answers only after the commit. Committed like the engine's bookkeeping
-    /// (`synchronous=NORMAL`): an escalation deletes its timer in the same transaction, so one a
-    /// power cut loses comes back with its timer and is made again.
+    /// applied in one transaction, one fsync for the lot, each checked against its letter
+    /// inside it exactly as it would be alone. Answers only after the commit.
     async fn commit_escalation(
         &self,
         job: &super::Job,
@@ -190,7 +188,7 @@ impl SqliteStore {
     async fn commit_escalation_group(pool: &SqlitePool, group: &[PendingEscalation]) -> Vec<super::StoreResult<bool>> {
         if group.len() > 1 {
             let together = async {
-                let mut tx = Self::begin_relaxed_on(pool).await?;
+                let mut tx = pool.begin().await?;
                 let mut applied = Vec::with_capacity(group.len());
                 for p in group {
                     applied.push(Self::apply_escalation_rows(&mut tx, &p.job, &p.plan, p.now).await?);
@@ -206,19 +204,12 @@ impl SqliteStore {
         }
         let mut answers = Vec::with_capacity(group.len());
         for p in group {
-            answers.push(match Self::begin_relaxed_on(pool).await {
+            answers.push(match pool.begin().await {
                 Ok(tx) => Self::commit_escalation_alone(tx, &p.job, &p.plan, p.now).await,
                 Err(e) => Err(e.into()),
             });
         }
         answers
-    }
-
-    /// `begin_relaxed` on the writer pool that the escalations' group-commit task holds.
-    async fn begin_relaxed_on(pool: &SqlitePool) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
-        let mut conn = pool.acquire().await?;
-        sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
-        sqlx::Transaction::begin(conn, None).await
     }
 
     /// `VACUUM INTO` writes a transactionally consistent copy (everything committed when it
