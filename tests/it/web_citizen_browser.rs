@@ -193,6 +193,91 @@ async fn read_call_back_and_exempt(browser: &Browser, app: &TestApp, key: &str, 
     assert_eq!(next["deliveries"][0]["channel"], "print", "{next}");
 }
 
+/// A helper, with consent; then revoked. The pages are checked in `languages`.
+async fn add_and_revoke_a_helper(browser: &Browser, app: &TestApp, citizen_id: uuid::Uuid, languages: &[&str]) {
+    browser.goto(&format!("{}/citizen/helpers", app.base)).await;
+    switch_language(browser, "da").await;
+    browser.find("#name").await.send_keys("Mette Hansen").await;
+    browser.find("#phone").await.send_keys("+45 22 33 44 55").await;
+    browser.find("#receives-notice").await.click().await;
+    submit(browser, "/citizen/helpers").await;
+    assert!(browser.try_find("#consent-error").await.is_some(), "no helper without consent");
+    assert_no_axe_violations(browser, "helpers form without consent").await;
+    browser.find("#consent").await.click().await;
+    submit(browser, "/citizen/helpers").await;
+    assert_eq!(browser.find(".notice").await.text().await, "Tak. Vi har tilføjet din hjælper.");
+    let helpers = app.store.stored_profile(citizen_id).await.unwrap().unwrap().profile.helpers;
+    assert_eq!(helpers.len(), 1);
+    assert_eq!(helpers[0].receives, budbringer::domain::routing::HelperScope::Notice);
+    assert_eq!(helpers[0].phone.as_deref(), Some("+45 22 33 44 55"));
+    assert!(helpers[0].address.is_none(), "a notice helper gets no address of ours");
+    for lang in languages {
+        switch_language(browser, lang).await;
+        assert!(browser.page_source().await.contains("Mette Hansen"));
+        assert_no_axe_violations(browser, &format!("helpers page with a helper ({lang})")).await;
+        assert_reflows(browser, &format!("helpers page with a helper ({lang})")).await;
+    }
+    switch_language(browser, "da").await;
+    submit(browser, "/citizen/helpers/0/revoke").await;
+    assert_eq!(browser.find(".notice").await.text().await, "Din hjælper er fjernet. Hjælperen får ikke mere fra os.");
+    assert!(!browser.page_source().await.contains("Mette Hansen"));
+    assert!(app.store.stored_profile(citizen_id).await.unwrap().unwrap().profile.helpers.is_empty());
+    let changes: Vec<String> =
+        app.store.profile_changes(citizen_id).await.unwrap().into_iter().map(|c| c.fields).collect();
+    assert!(changes.contains(&"helper_added:notice:consent".to_owned()) && changes.contains(&"helper_revoked".into()));
+}
+
+/// What you know about me, and its downloads (JSON and PDF): only one's own letters, the
+/// authority's reads shown, every download in the access log. The page is checked in `languages`.
+async fn see_and_download_my_data(
+    browser: &Browser,
+    app: &TestApp,
+    key: &str,
+    citizen_id: uuid::Uuid,
+    (mine_id, theirs_id): (&str, &str),
+    languages: &[&str],
+    login_action: &str,
+) {
+    let base = &app.base;
+    // the authority reads the letter over the API: the citizen sees that too
+    app.get_json(key, &format!("/v1/letters/{mine_id}")).await;
+
+    // what you know about me, and its downloads
+    click_and_wait(browser, "nav a[href=\"/citizen/data\"]").await;
+    let page = browser.page_source().await;
+    assert!(page.contains("Afgørelse om boligstøtte") && !page.contains("Et brev til en anden"), "{page}");
+    assert!(page.contains("Vejle Kommune (myndighed)"), "the authority's reads are shown: {page}");
+    for lang in languages {
+        switch_language(browser, lang).await;
+        assert_no_axe_violations(browser, &format!("data page ({lang})")).await;
+        assert_reflows(browser, &format!("data page ({lang})")).await;
+    }
+    switch_language(browser, "da").await;
+    browser.find("a[href=\"/citizen/data.json\"]").await.click().await;
+    wait_for_action(app, citizen_id, "download_data_json").await;
+    browser.find("a[href=\"/citizen/data.pdf\"]").await.click().await;
+    wait_for_action(app, citizen_id, "download_data_pdf").await;
+    let client = with_browser_session(browser).await;
+    let export = client.get(format!("{base}/citizen/data.json")).send().await.unwrap();
+    assert_eq!(export.status(), 200);
+    assert_eq!(export.headers()["content-type"], "application/json");
+    let export: Value = export.json().await.unwrap();
+    let letters: Vec<&str> = export["letters"].as_array().unwrap().iter().filter_map(|l| l["id"].as_str()).collect();
+    assert!(letters.contains(&mine_id) && !letters.contains(&theirs_id), "{letters:?}");
+    assert!(!export.to_string().contains(CPR), "no CPR number in the export");
+    let actions: Vec<&str> =
+        export["access_log"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
+    for action in
+        [login_action, "read_letter", "read_document", "callback_requested", "read_data", "download_data_json"]
+    {
+        assert!(actions.contains(&action), "{action} missing from the export's access log: {actions:?}");
+    }
+    let pdf = client.get(format!("{base}/citizen/data.pdf")).send().await.unwrap();
+    assert_eq!(pdf.status(), 200);
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF-"));
+}
+
 async fn sms_code_through_kannel_then_every_citizen_flow(backend: Backend) {
     let Some(browser) = Browser::start().await else { return };
     let port = Kannel::pick_sendsms_port();
@@ -292,82 +377,18 @@ async fn sms_code_through_kannel_then_every_citizen_flow(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
-    browser.goto(&format!("{base}/citizen/helpers")).await;
-    switch_language(&browser, "da").await;
 
-    // a helper, with consent; then revoked
-    browser.find("#name").await.send_keys("Mette Hansen").await;
-    browser.find("#phone").await.send_keys("+45 22 33 44 55").await;
-    browser.find("#receives-notice").await.click().await;
-    submit(&browser, "/citizen/helpers").await;
-    assert!(browser.try_find("#consent-error").await.is_some(), "no helper without consent");
-    assert_no_axe_violations(&browser, "helpers form without consent").await;
-    browser.find("#consent").await.click().await;
-    submit(&browser, "/citizen/helpers").await;
-    assert_eq!(browser.find(".notice").await.text().await, "Tak. Vi har tilføjet din hjælper.");
-    let helpers = app.store.stored_profile(citizen_id).await.unwrap().unwrap().profile.helpers;
-    assert_eq!(helpers.len(), 1);
-    assert_eq!(helpers[0].receives, budbringer::domain::routing::HelperScope::Notice);
-    assert_eq!(helpers[0].phone.as_deref(), Some("+45 22 33 44 55"));
-    assert!(helpers[0].address.is_none(), "a notice helper gets no address of ours");
-    for lang in LANGUAGES {
-        switch_language(&browser, lang).await;
-        assert!(browser.page_source().await.contains("Mette Hansen"));
-        assert_no_axe_violations(&browser, &format!("helpers page with a helper ({lang})")).await;
-        assert_reflows(&browser, &format!("helpers page with a helper ({lang})")).await;
-    }
-    switch_language(&browser, "da").await;
-    submit(&browser, "/citizen/helpers/0/revoke").await;
-    assert_eq!(browser.find(".notice").await.text().await, "Din hjælper er fjernet. Hjælperen får ikke mere fra os.");
-    assert!(!browser.page_source().await.contains("Mette Hansen"));
-    assert!(app.store.stored_profile(citizen_id).await.unwrap().unwrap().profile.helpers.is_empty());
-    let changes: Vec<String> =
-        app.store.profile_changes(citizen_id).await.unwrap().into_iter().map(|c| c.fields).collect();
-    assert!(changes.contains(&"helper_added:notice:consent".to_owned()) && changes.contains(&"helper_revoked".into()));
-
-    // the authority reads the letter over the API: the citizen sees that too
-    app.get_json(&key, &format!("/v1/letters/{mine_id}")).await;
-
-    // what you know about me, and its downloads
-    click_and_wait(&browser, "nav a[href=\"/citizen/data\"]").await;
-    let page = browser.page_source().await;
-    assert!(page.contains("Afgørelse om boligstøtte") && !page.contains("Et brev til en anden"), "{page}");
-    assert!(page.contains("Vejle Kommune (myndighed)"), "the authority's reads are shown: {page}");
-    for lang in LANGUAGES {
-        switch_language(&browser, lang).await;
-        assert_no_axe_violations(&browser, &format!("data page ({lang})")).await;
-        assert_reflows(&browser, &format!("data page ({lang})")).await;
-    }
-    switch_language(&browser, "da").await;
-    browser.find("a[href=\"/citizen/data.json\"]").await.click().await;
-    wait_for_action(&app, citizen_id, "download_data_json").await;
-    browser.find("a[href=\"/citizen/data.pdf\"]").await.click().await;
-    wait_for_action(&app, citizen_id, "download_data_pdf").await;
-    let client = with_browser_session(&browser).await;
-    let export = client.get(format!("{base}/citizen/data.json")).send().await.unwrap();
-    assert_eq!(export.status(), 200);
-    assert_eq!(export.headers()["content-type"], "application/json");
-    let export: Value = export.json().await.unwrap();
-    let letters: Vec<&str> = export["letters"].as_array().unwrap().iter().filter_map(|l| l["id"].as_str()).collect();
-    assert!(letters.contains(&mine_id.as_str()) && !letters.contains(&theirs_id.as_str()), "{letters:?}");
-    assert!(!export.to_string().contains(CPR), "no CPR number in the export");
-    let actions: Vec<&str> =
-        export["access_log"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
-    for action in [
-        "login_code_sent",
+    add_and_revoke_a_helper(&browser, &app, citizen_id, LANGUAGES).await;
+    see_and_download_my_data(
+        &browser,
+        &app,
+        &key,
+        citizen_id,
+        (&mine_id, &theirs_id),
+        LANGUAGES,
         "login_code_accepted",
-        "read_letter",
-        "read_document",
-        "callback_requested",
-        "read_data",
-        "download_data_json",
-    ] {
-        assert!(actions.contains(&action), "{action} missing from the export's access log: {actions:?}");
-    }
-    let pdf = client.get(format!("{base}/citizen/data.pdf")).send().await.unwrap();
-    assert_eq!(pdf.status(), 200);
-    assert_eq!(pdf.headers()["content-type"], "application/pdf");
-    assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF-"));
+    )
+    .await;
 
     // every read is in the access log: the citizen's own, and the authority's
     let own = access_actions(&app, citizen_id, "citizen").await;
@@ -433,6 +454,10 @@ async fn oidc_login_then_read_call_back_and_exempt(backend: Backend) {
     assert!(access_actions(&app, citizen_id, "citizen").await.contains(&"login_oidc".to_owned()));
 
     read_call_back_and_exempt(&browser, &app, &key, &mine_id).await;
+    // the same flows as after the SMS login; the languages were checked there
+    add_and_revoke_a_helper(&browser, &app, citizen_id, &["da"]).await;
+    let theirs_id = theirs["id"].as_str().unwrap().to_owned();
+    see_and_download_my_data(&browser, &app, &key, citizen_id, (&mine_id, &theirs_id), &["da"], "login_oidc").await;
 
     // still only one's own
     browser.goto(&format!("{base}/citizen/letters/{}", theirs["id"].as_str().unwrap())).await;
