@@ -5,47 +5,33 @@ use fluent::{FluentArgs, FluentResource};
 use std::sync::LazyLock;
 use unic_langid::LanguageIdentifier;
 
-/// Every language Budbringer speaks, with its Fluent files by name. Danish first: it is the
-/// default. The citizens' pages (`web`, `citizen`) are in every language; the API, notices,
-/// letters and the caseworkers' pages are in Danish and English.
-const LOCALES: &[(&str, &[(&str, &str)])] = &[
-    (
-        "da",
-        &[
-            ("main", include_str!("../locales/da/main.ftl")),
-            ("sms", include_str!("../locales/da/sms.ftl")),
-            ("email", include_str!("../locales/da/email.ftl")),
-            ("print", include_str!("../locales/da/print.ftl")),
-            ("digital-post", include_str!("../locales/da/digital-post.ftl")),
-            ("web", include_str!("../locales/da/web.ftl")),
-            ("citizen", include_str!("../locales/da/citizen.ftl")),
-            ("staff", include_str!("../locales/da/staff.ftl")),
-        ],
-    ),
-    (
-        "en",
-        &[
-            ("main", include_str!("../locales/en/main.ftl")),
-            ("sms", include_str!("../locales/en/sms.ftl")),
-            ("email", include_str!("../locales/en/email.ftl")),
-            ("print", include_str!("../locales/en/print.ftl")),
-            ("digital-post", include_str!("../locales/en/digital-post.ftl")),
-            ("web", include_str!("../locales/en/web.ftl")),
-            ("citizen", include_str!("../locales/en/citizen.ftl")),
-            ("staff", include_str!("../locales/en/staff.ftl")),
-        ],
-    ),
-    ("sv", &[("web", include_str!("../locales/sv/web.ftl")), ("citizen", include_str!("../locales/sv/citizen.ftl"))]),
-    ("ar", &[("web", include_str!("../locales/ar/web.ftl")), ("citizen", include_str!("../locales/ar/citizen.ftl"))]),
-    ("uk", &[("web", include_str!("../locales/uk/web.ftl")), ("citizen", include_str!("../locales/uk/citizen.ftl"))]),
-];
+/// The Fluent files of one language, embedded at build time.
+macro_rules! language {
+    ($tag:literal) => {
+        (
+            $tag,
+            &[
+                ("main", include_str!(concat!("../locales/", $tag, "/main.ftl"))),
+                ("sms", include_str!(concat!("../locales/", $tag, "/sms.ftl"))),
+                ("email", include_str!(concat!("../locales/", $tag, "/email.ftl"))),
+                ("print", include_str!(concat!("../locales/", $tag, "/print.ftl"))),
+                ("digital-post", include_str!(concat!("../locales/", $tag, "/digital-post.ftl"))),
+                ("web", include_str!(concat!("../locales/", $tag, "/web.ftl"))),
+                ("citizen", include_str!(concat!("../locales/", $tag, "/citizen.ftl"))),
+                ("staff", include_str!(concat!("../locales/", $tag, "/staff.ftl"))),
+            ],
+        )
+    };
+}
 
-/// Files every language must have (the citizens' pages).
-#[cfg(test)]
-const EVERY_LANGUAGE: &[&str] = &["web", "citizen"];
+/// Every language Budbringer speaks, with its Fluent files by name; each speaks the whole
+/// product (API answers, notices, letters, the citizens' and the caseworkers' pages). Danish
+/// first: it is the default.
+const LOCALES: &[(&str, &[(&str, &str)])] =
+    &[language!("da"), language!("en"), language!("sv"), language!("ar"), language!("uk")];
 
-/// Languages the whole product speaks (API errors, notices, letters, caseworkers' pages).
-pub const FULL_LANGUAGES: &[&str] = &["da", "en"];
+/// The languages, in the order above.
+pub const LANGUAGES: &[&str] = &["da", "en", "sv", "ar", "uk"];
 
 /// Languages written right to left.
 pub fn is_rtl(language: &str) -> bool {
@@ -85,15 +71,14 @@ impl I18n {
         Self { bundles }
     }
 
-    /// The languages notices, letters and API answers are written in (the citizens' pages
-    /// speak more: see `web::lang`).
+    /// The languages notices, letters, pages and API answers are written in.
     pub fn languages(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.bundles.iter().map(|(tag, _)| *tag).filter(|tag| FULL_LANGUAGES.contains(tag))
+        self.bundles.iter().map(|(tag, _)| *tag)
     }
 
-    /// Pick the best language of the whole product from an `Accept-Language` header.
+    /// Pick the best language from an `Accept-Language` header.
     pub fn negotiate(&self, accept_language: Option<&str>) -> &'static str {
-        self.negotiate_among(accept_language, FULL_LANGUAGES)
+        self.negotiate_among(accept_language, LANGUAGES)
     }
 
     /// Pick the best of `offered` from an `Accept-Language` header (Danish when none fits).
@@ -191,11 +176,12 @@ mod tests {
         files.iter().find(|(name, _)| *name == file).map(|(_, source)| ids(source))
     }
 
-    /// Each file a language has holds exactly the messages of its Danish original; the
-    /// full languages have every file, the others at least the citizens' pages.
+    /// Every language has every file, and each holds exactly the messages of its Danish
+    /// original.
     #[test]
     fn every_language_has_every_message() {
         let (_, danish_files) = LOCALES[0];
+        assert_eq!(LOCALES.iter().map(|(tag, _)| *tag).collect::<Vec<_>>(), LANGUAGES);
         for (tag, files) in LOCALES {
             for (file, _) in *files {
                 let danish = file_ids("da", file).unwrap_or_else(|| panic!("da has no {file}.ftl"));
@@ -207,12 +193,7 @@ mod tests {
                     assert!(danish.contains(id), "da/{file}.ftl lacks {id} that {tag} has");
                 }
             }
-            let required: Vec<&str> = if FULL_LANGUAGES.contains(tag) {
-                danish_files.iter().map(|(name, _)| *name).collect()
-            } else {
-                EVERY_LANGUAGE.to_vec()
-            };
-            for file in required {
+            for (file, _) in danish_files {
                 assert!(file_ids(tag, file).is_some(), "{tag} has no {file}.ftl");
             }
         }
@@ -224,9 +205,9 @@ mod tests {
         assert_eq!(I18N.negotiate(Some("fr, en;q=0.5, da;q=0.8")), "da");
         assert_eq!(I18N.negotiate(Some("fr")), "da");
         assert_eq!(I18N.negotiate(None), "da");
-        // the API speaks Danish and English; the citizens' pages more
-        assert_eq!(I18N.negotiate(Some("ar, en;q=0.5")), "en");
-        assert_eq!(I18N.negotiate_among(Some("ar, en;q=0.5"), &["da", "en", "ar"]), "ar");
+        assert_eq!(I18N.negotiate(Some("ar, en;q=0.5")), "ar");
+        assert_eq!(I18N.negotiate(Some("uk-UA")), "uk");
+        assert_eq!(I18N.negotiate_among(Some("ar, en;q=0.5"), &["da", "en"]), "en");
     }
 
     #[test]

@@ -9,7 +9,7 @@ sms-read = Læs det på borger.dk eller i appen Digital Post.
 sms-read-paper = Brevet kommer med posten.
 sms-deadline = Frist: { $date }.
 sms-deadline-extended = Din frist er forlænget til { $date }.
-sms-callback = Svar { $keyword }, hvis du vil ringes op.
+sms-callback = Svar { $keyword }, så ringer vi.
 # The word a citizen replies to be called; replies in any language's word are understood.
 sms-callback-keyword = RING
 sms-helper-notice = { $citizen } har fået et vigtigt brev fra { $sender } og har ikke læst det endnu. { $citizen } har bedt om, at du får besked. Hjælp gerne med at læse det.

@@ -194,8 +194,9 @@ fn html(text: &NoticeText, language: &str) -> String {
             format!("<p>{p}</p>\n")
         })
         .collect();
+    let dir = if crate::i18n::is_rtl(language) { "rtl" } else { "ltr" };
     format!(
-        "<!doctype html>\n<html lang=\"{language}\"><head><meta charset=\"utf-8\"><title>{}</title></head>\n<body>\n{body}</body></html>\n",
+        "<!doctype html>\n<html lang=\"{language}\" dir=\"{dir}\"><head><meta charset=\"utf-8\"><title>{}</title></head>\n<body>\n{body}</body></html>\n",
         escape_html(&text.subject)
     )
 }
@@ -328,6 +329,25 @@ mod tests {
         let english = rendered(Some("en"));
         assert!(english.contains("Content-Language: en"));
         assert_ne!(danish, english);
+    }
+
+    #[test]
+    fn every_language_has_its_own_notice_and_arabic_reads_right_to_left() {
+        let mut subjects = Vec::new();
+        for language in I18N.languages() {
+            let message = rendered(Some(language));
+            assert!(message.contains(&format!("Content-Language: {language}")), "{message}");
+            let mut w = work(ChannelKind::Email, None, Some("jens@example.org"), false);
+            w.letter.deadline = Some("2099-12-31".into());
+            let text = notice_text(&w, language, "https://www.borger.dk/digitalpost", false);
+            assert!(text.subject.contains("Aarhus Kommune"), "{}", text.subject);
+            assert!(text.paragraphs.iter().any(|p| p.contains("2099")), "{:?}", text.paragraphs);
+            let dir = if language == "ar" { "rtl" } else { "ltr" };
+            assert!(html(&text, language).contains(&format!("<html lang=\"{language}\" dir=\"{dir}\">")));
+            subjects.push(text.subject);
+        }
+        subjects.dedup();
+        assert_eq!(subjects.len(), I18N.languages().count(), "{subjects:?}");
     }
 
     #[test]

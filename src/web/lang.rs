@@ -10,38 +10,25 @@ use serde::Deserialize;
 use super::error::WebError;
 use super::session::{self, Audience};
 use crate::app::AppState;
-use crate::i18n::{FULL_LANGUAGES, I18N};
+use crate::i18n::{I18N, LANGUAGES};
 
 pub const LANG_COOKIE: &str = "bb_lang";
 
-/// Languages of the citizens' pages, with their own names (shown in the switch).
-pub const CITIZEN_LANGUAGES: &[(&str, &str)] =
+/// The languages of every page, with their own names (shown in the switch); the same order
+/// as `i18n::LANGUAGES`.
+pub const LANGUAGE_NAMES: &[(&str, &str)] =
     &[("da", "Dansk"), ("en", "English"), ("sv", "Svenska"), ("ar", "العربية"), ("uk", "Українська")];
 
-/// Which pages a person is on: citizens' pages speak more languages than staff pages.
+/// Which pages a person is on: the citizens' or the caseworkers'.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Area {
     Citizen,
     Staff,
 }
 
-impl Area {
-    pub fn languages(self) -> Vec<(&'static str, &'static str)> {
-        match self {
-            Area::Citizen => CITIZEN_LANGUAGES.to_vec(),
-            Area::Staff => CITIZEN_LANGUAGES.iter().copied().filter(|(tag, _)| FULL_LANGUAGES.contains(tag)).collect(),
-        }
-    }
-
-    fn tags(self) -> Vec<&'static str> {
-        self.languages().into_iter().map(|(tag, _)| tag).collect()
-    }
-}
-
 /// The language to show a page in. `profile` is the logged-in citizen's own choice, if any.
-pub fn choose(area: Area, profile: Option<&str>, headers: &HeaderMap) -> &'static str {
-    let tags = area.tags();
-    let known = |tag: &str| tags.iter().copied().find(|t| *t == tag);
+pub fn choose(profile: Option<&str>, headers: &HeaderMap) -> &'static str {
+    let known = |tag: &str| LANGUAGES.iter().copied().find(|t| *t == tag);
     if let Some(tag) = profile.and_then(|p| known(p.split('-').next().unwrap_or(p))) {
         return tag;
     }
@@ -49,7 +36,7 @@ pub fn choose(area: Area, profile: Option<&str>, headers: &HeaderMap) -> &'stati
         return tag;
     }
     let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
-    I18N.negotiate_among(accept, &tags)
+    I18N.negotiate(accept)
 }
 
 #[derive(Deserialize)]
@@ -70,7 +57,7 @@ pub fn safe_return_path(back: &str) -> &str {
 /// The language switch: remembered in a cookie; for a logged-in citizen (whose form carries
 /// the session's token) also in the profile, so letters and notices follow.
 pub async fn switch(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<LanguageForm>) -> Response {
-    let Some((tag, _)) = CITIZEN_LANGUAGES.iter().find(|(tag, _)| *tag == form.lang) else {
+    let Some((tag, _)) = LANGUAGE_NAMES.iter().find(|(tag, _)| *tag == form.lang) else {
         return WebError::NotFound.into_response();
     };
     if let Ok(Some(citizen)) = session::current(&state, &headers, Audience::Citizen).await
@@ -93,13 +80,14 @@ mod tests {
     fn profile_beats_cookie_beats_header() {
         let mut headers = HeaderMap::new();
         headers.insert(header::ACCEPT_LANGUAGE, "sv, en;q=0.5".parse().unwrap());
-        assert_eq!(choose(Area::Citizen, None, &headers), "sv");
-        assert_eq!(choose(Area::Staff, None, &headers), "en");
+        assert_eq!(choose(None, &headers), "sv");
         headers.insert(header::COOKIE, "a=b; bb_lang=uk".parse().unwrap());
-        assert_eq!(choose(Area::Citizen, None, &headers), "uk");
-        assert_eq!(choose(Area::Citizen, Some("ar"), &headers), "ar");
-        // a language the staff pages lack falls through to the next source
-        assert_eq!(choose(Area::Staff, Some("ar"), &headers), "en");
+        assert_eq!(choose(None, &headers), "uk");
+        assert_eq!(choose(Some("ar"), &headers), "ar");
+        assert_eq!(choose(Some("ar-SA"), &headers), "ar");
+        // a language Budbringer lacks falls through to the next source
+        assert_eq!(choose(Some("fr"), &headers), "uk");
+        assert_eq!(LANGUAGE_NAMES.iter().map(|(tag, _)| *tag).collect::<Vec<_>>(), LANGUAGES);
     }
 
     #[test]

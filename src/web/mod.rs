@@ -46,7 +46,7 @@ async fn render_error_pages(State(state): State<AppState>, request: Request, nex
     let Some(error) = response.extensions().get::<ErrorPage>().copied() else { return response };
     let area = if path.starts_with("/staff") { Area::Staff } else { Area::Citizen };
     let profile = if area == Area::Citizen { profile_language(&state, &headers).await } else { None };
-    let lang = lang::choose(area, profile.as_deref(), &headers);
+    let lang = lang::choose(profile.as_deref(), &headers);
     let mut body = format!("<p>{}</p>", page::m(lang, error.message));
     if let Some(detail) = error.detail {
         body.push_str(&format!("<p>{}</p>", page::m(lang, detail)));

@@ -14,6 +14,7 @@ use crate::peers::kannel::{self, Kannel};
 
 on_both_backends!(
     notices_reach_the_phone_and_delivery_reports_settle_them,
+    arabic_and_ukrainian_notices_travel_as_ucs2,
     an_sms_kannel_cannot_route_fails_the_delivery,
     kannel_down_means_retries_until_it_is_back,
     a_failed_delivery_report_fails_the_delivery,
@@ -29,7 +30,7 @@ const AUTHORITY: &str = "Aarhus Kommune";
 /// deadline 2099-12-31). Reviewed: sender, importance, where to read, deadline, callback
 /// keyword; no subject, no body; GSM-7 and one segment each.
 const NOTICE_DA: &str = "Vigtigt brev fra Aarhus Kommune. Læs det på borger.dk eller i appen Digital Post. \
-                         Frist: 31. december 2099. Svar RING, hvis du vil ringes op.";
+                         Frist: 31. december 2099. Svar RING, så ringer vi.";
 const NOTICE_EN: &str = "Important letter from Aarhus Kommune. Read it at borger.dk or in the Digital Post app. \
                          Deadline: 31 December 2099. Reply CALL to get a call.";
 
@@ -108,6 +109,26 @@ async fn notices_reach_the_phone_and_delivery_reports_settle_them(backend: Backe
         assert!(!text.contains("boligstøtte") && !text.contains("1. januar"), "no subject or body: {text}");
     }
     assert!(!kannel.smsbox_log().contains("Couldn't fetch"), "every report reached the app");
+    drop(kannel);
+    app.finish().await;
+}
+
+/// Arabic and Cyrillic are outside the GSM alphabet: the notice goes to Kannel as UCS-2
+/// (`coding=2`) and reaches the phone intact, in at most three segments.
+async fn arabic_and_ukrainian_notices_travel_as_ucs2(backend: Backend) {
+    let (app, kannel) = app_and_kannel(&backend, |_| {}).await;
+    let (authority, key) = app.authority(AUTHORITY).await;
+    for (phone, on_the_wire, language, words) in
+        [("22 33 44 55", "+4522334455", "ar", "اتصل"), ("33 44 55 66", "+4533445566", "uk", "ДЗВІНОК")]
+    {
+        let (letter, _) = app.letter_on_channel(authority, ChannelKind::Sms, profile(phone, language), None).await;
+        app.wait_for_status(&key, &letter.to_string(), "delivered").await;
+        let text = kannel.wait_for_sms(on_the_wire).await;
+        assert!(text.contains(AUTHORITY) && text.contains(words) && text.contains("2099"), "{text}");
+        let length = sms::segments::measure(&text);
+        assert_eq!(length.encoding, sms::segments::Encoding::Ucs2, "{text}");
+        assert!(length.segments <= 3, "{text}");
+    }
     drop(kannel);
     app.finish().await;
 }

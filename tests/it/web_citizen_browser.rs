@@ -21,7 +21,7 @@ const OTHER_CPR: &str = "0202902345";
 /// The registered phone, and how it reaches the phone network.
 const PHONE: &str = "+45 12 34 56 78";
 const ON_THE_WIRE: &str = "+4512345678";
-const LANGUAGES: [&str; 5] = ["da", "en", "sv", "ar", "uk"];
+const LANGUAGES: &[&str] = budbringer::i18n::LANGUAGES;
 const MO_TOKEN: &str = "mo-token-for-citizen-tests";
 
 on_both_backends!(sms_code_through_kannel_then_every_citizen_flow, oidc_login_then_read_call_back_and_exempt);

@@ -5,6 +5,7 @@
 //! print-and-post vendor's SFTP server.
 
 pub mod access_code;
+mod bidi;
 mod ipp;
 mod markdown;
 mod pdf;

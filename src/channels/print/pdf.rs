@@ -33,6 +33,7 @@ use krilla::text::{Font, TextDirection};
 use krilla::{Document, SerializeSettings};
 
 use super::access_code::AccessCodes;
+use super::bidi;
 use super::markdown::{self, Run};
 use crate::domain::letter::PostalAddress;
 use crate::i18n::{DEFAULT_LANGUAGE, I18N};
@@ -139,13 +140,21 @@ fn attachments(work: &DeliveryWork, language: &str) -> Result<Vec<Attachment>, R
     Ok(out)
 }
 
-/// One drawn piece of text; `slot` is where its tag identifier goes.
+/// One piece of text of one weight, in reading order; `slot` is where its tag identifier
+/// goes. It is drawn as one or more fragments (more when right-to-left text is mixed in).
 #[derive(Debug, Clone)]
 struct Piece {
-    x: f32,
-    text: String,
+    fragments: Vec<Fragment>,
     bold: bool,
     slot: usize,
+}
+
+/// A stretch of a piece in one direction, at its place on the line.
+#[derive(Debug, Clone)]
+struct Fragment {
+    x: f32,
+    text: String,
+    rtl: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -195,9 +204,11 @@ impl Cursor {
         self.slots - 1
     }
 
-    /// Wrap `runs` into lines `width` wide at `x` and place them; returns the lines.
+    /// Wrap `runs` into lines `width` wide at `x` and place them; returns the lines. A
+    /// paragraph that reads right to left (Arabic) is set flush right, each line in visual order.
     fn place(&mut self, runs: &[Run], x: f32, width: f32, size: f32, flow: bool) -> Vec<Line> {
         let advance = size * LINE_HEIGHT;
+        let rtl = bidi::is_rtl_paragraph(&runs.iter().map(|r| r.text.as_str()).collect::<String>());
         let mut out = Vec::new();
         let wrapped = wrap(runs, width, size);
         let count = wrapped.len();
@@ -207,14 +218,20 @@ impl Cursor {
                 self.y = NEXT_BODY_TOP;
             }
             self.y += advance;
-            let mut pieces = Vec::new();
-            let mut px = x;
             let last = segments.len().saturating_sub(1);
-            for (j, run) in segments.into_iter().enumerate() {
-                let w = measure(&run.text, run.bold, size);
-                // a wrapped line keeps its trailing space, so extracted text reads as words
-                let text = if j == last && i + 1 < count { format!("{} ", run.text) } else { run.text };
-                pieces.push(Piece { x: px, text, bold: run.bold, slot: self.slot() });
+            // a wrapped line keeps its trailing space, so extracted text reads as words
+            let texts: Vec<String> = segments
+                .iter()
+                .enumerate()
+                .map(|(j, run)| if j == last && i + 1 < count { format!("{} ", run.text) } else { run.text.clone() })
+                .collect();
+            let mut pieces: Vec<Piece> =
+                segments.iter().map(|run| Piece { fragments: Vec::new(), bold: run.bold, slot: self.slot() }).collect();
+            let stretches = bidi::visual_order(&texts.iter().map(String::as_str).collect::<Vec<_>>(), rtl);
+            let widths: Vec<f32> = stretches.iter().map(|s| measure(&s.text, pieces[s.piece].bold, size)).collect();
+            let mut px = if rtl { x + width - widths.iter().sum::<f32>() } else { x };
+            for (stretch, w) in stretches.into_iter().zip(widths) {
+                pieces[stretch.piece].fragments.push(Fragment { x: px, text: stretch.text, rtl: stretch.rtl });
                 px += w;
             }
             out.push(Line { page: self.page, baseline: self.y, size, pieces });
@@ -233,8 +250,14 @@ fn language(work: &DeliveryWork) -> String {
     I18N.languages().find(|l| *l == primary).unwrap_or(DEFAULT_LANGUAGE).to_owned()
 }
 
+/// A message of the letter's frame. In a right-to-left language each inserted value is
+/// isolated, so numbers, addresses and names keep their own direction.
 fn t(lang: &str, id: &str, args: &[(&str, String)]) -> String {
-    clean(&I18N.message(lang, id, args))
+    if !crate::i18n::is_rtl(lang) {
+        return clean(&I18N.message(lang, id, args));
+    }
+    let isolated: Vec<(&str, String)> = args.iter().map(|(name, value)| (*name, bidi::isolate(value))).collect();
+    clean(&I18N.message(lang, id, &isolated))
 }
 
 fn date_words(lang: &str, date: jiff::civil::Date, long: bool) -> String {
@@ -244,7 +267,9 @@ fn date_words(lang: &str, date: jiff::civil::Date, long: bool) -> String {
         ("year", date.year().to_string()),
         ("weekday", I18N.message(lang, &format!("print-weekday-{}", date.weekday().to_monday_one_offset()), &[])),
     ];
-    t(lang, if long { "print-date-long" } else { "print-date" }, &args)
+    // not isolated part by part: the date as a whole is isolated where it is inserted, and
+    // an isolate's direction comes from its first strong character outside nested isolates
+    clean(&I18N.message(lang, if long { "print-date-long" } else { "print-date" }, &args))
 }
 
 /// The letter's own date, in Danish time (falls back to UTC where no time zone data exists).
@@ -455,7 +480,7 @@ fn clean(text: &str) -> String {
         .map(|c| {
             if c.is_control() {
                 ' '
-            } else if regular.glyph_index(c).is_some() && bold.glyph_index(c).is_some() {
+            } else if bidi::is_isolate_mark(c) || regular.glyph_index(c).is_some() && bold.glyph_index(c).is_some() {
                 c
             } else {
                 '?'
@@ -469,7 +494,11 @@ fn measure(text: &str, bold: bool, size: f32) -> f32 {
     let Some((regular, heavy)) = FACES.as_ref() else { return 0.0 };
     let face = if bold { heavy } else { regular };
     let mut buffer = rustybuzz::UnicodeBuffer::new();
-    buffer.push_str(text);
+    if text.contains(bidi::is_isolate_mark) {
+        buffer.push_str(&text.replace(bidi::is_isolate_mark, ""));
+    } else {
+        buffer.push_str(text);
+    }
     buffer.guess_segment_properties();
     let shaped = rustybuzz::shape(face, &[], buffer);
     let units: i32 = shaped.glyph_positions().iter().map(|p| p.x_advance).sum();
@@ -611,28 +640,35 @@ fn write(
                 _ => Vec::new(),
             };
             for (label, first) in labels {
-                let id = draw(&mut surface, &regular, LEFT, first.baseline, first.size, "•");
+                let bullet = Fragment { x: LEFT, text: "•".into(), rtl: false };
+                let id = draw(&mut surface, &regular, first.baseline, first.size, &[bullet]);
                 ids[label] = Some(id);
             }
             for line in block_lines(block).filter(|l| l.page == page_index) {
                 for piece in &line.pieces {
                     let font = if piece.bold { &bold } else { &regular };
-                    let id = draw(&mut surface, font, piece.x, line.baseline, line.size, &piece.text);
+                    let id = draw(&mut surface, font, line.baseline, line.size, &piece.fragments);
                     ids[piece.slot] = Some(id);
                 }
             }
         }
         if let Some(footer) = layout.footers.get(page_index) {
-            let x = (PAGE_W - measure(footer, false, layout.footer_size)) / 2.0;
+            let stretches = bidi::visual_order(&[footer.as_str()], bidi::is_rtl_paragraph(footer));
+            let widths: Vec<f32> = stretches.iter().map(|s| measure(&s.text, false, layout.footer_size)).collect();
+            let mut x = (PAGE_W - widths.iter().sum::<f32>()) / 2.0;
             surface.start_tagged(ContentTag::Artifact(Artifact::with_kind(ArtifactType::PageNumber)));
-            surface.draw_text(
-                Point::from_xy(x, FOOTER_BASELINE),
-                regular.clone(),
-                layout.footer_size,
-                footer,
-                false,
-                TextDirection::Auto,
-            );
+            for (stretch, w) in stretches.iter().zip(widths) {
+                let point = Point::from_xy(x, FOOTER_BASELINE);
+                surface.draw_text(
+                    point,
+                    regular.clone(),
+                    layout.footer_size,
+                    &stretch.text,
+                    false,
+                    direction(stretch.rtl),
+                );
+                x += w;
+            }
             surface.end_tagged();
         }
         surface.finish();
@@ -681,11 +717,18 @@ fn block_lines(block: &Block) -> Box<dyn Iterator<Item = &Line> + '_> {
     }
 }
 
-fn draw(surface: &mut Surface<'_>, font: &Font, x: f32, y: f32, size: f32, text: &str) -> Identifier {
+/// One tagged span: a piece's fragments, each shaped in its own direction.
+fn draw(surface: &mut Surface<'_>, font: &Font, y: f32, size: f32, fragments: &[Fragment]) -> Identifier {
     let id = surface.start_tagged(ContentTag::Span(SpanTag::empty()));
-    surface.draw_text(Point::from_xy(x, y), font.clone(), size, text, false, TextDirection::Auto);
+    for f in fragments {
+        surface.draw_text(Point::from_xy(f.x, y), font.clone(), size, &f.text, false, direction(f.rtl));
+    }
     surface.end_tagged();
     id
+}
+
+fn direction(rtl: bool) -> TextDirection {
+    if rtl { TextDirection::RightToLeft } else { TextDirection::LeftToRight }
 }
 
 /// The structure: paragraphs, the heading, lists (`L` > `LI` > `Lbl` + `LBody`), bold as `Strong`.
@@ -763,6 +806,50 @@ mod tests {
         w.letter.contact.hours = Some("Man–fre 9–12".into());
         w.letter.contact.email = Some("borgerservice@aarhus.dk".into());
         render_letter(&w, None).unwrap();
+    }
+
+    /// Every language's frame renders as PDF/UA-1 (the validator runs inside `render_letter`).
+    /// An Arabic paragraph is set flush right, with the date's digits in their own order, while
+    /// the authority's Danish text beside it stays flush left.
+    #[test]
+    fn every_language_renders_and_arabic_is_set_right_to_left() {
+        let mut w = work(ChannelKind::Print, None, None, true);
+        w.letter.respond_by = Some("2099-12-31".into());
+        for language in I18N.languages() {
+            w.citizen.language = Some(language.into());
+            render_letter(&w, None).unwrap_or_else(|e| panic!("{language}: {e}"));
+            // the document's language (the catalogue's /Lang) is the citizen's
+            assert_eq!(layout(&w, None).unwrap().language, language);
+        }
+        w.citizen.language = Some("ar".into());
+        let layout = layout(&w, None).unwrap();
+        assert_eq!(layout.language, "ar");
+        let lines: Vec<&Line> = layout.blocks.iter().flat_map(block_lines).collect();
+        let text =
+            |line: &Line| line.pieces.iter().flat_map(|p| &p.fragments).map(|f| f.text.clone()).collect::<String>();
+        let right_edge = |line: &Line| {
+            line.pieces
+                .iter()
+                .flat_map(|p| &p.fragments)
+                .map(|f| f.x + measure(&f.text, p_bold(line, f), line.size))
+                .fold(0.0_f32, f32::max)
+        };
+        let deadline = lines.iter().find(|l| text(l).contains("2099")).expect("the deadline line");
+        assert!((right_edge(deadline) - (LEFT + BODY_W)).abs() < 0.5, "flush right: {}", right_edge(deadline));
+        let fragments: Vec<&Fragment> = deadline.pieces.iter().flat_map(|p| &p.fragments).collect();
+        assert!(fragments.iter().any(|f| f.text == "2099" && !f.rtl), "{fragments:?}");
+        // read from the right: day, month, year — so the year stands left of the day
+        let x_of = |text: &str| fragments.iter().find(|f| f.text == text).map(|f| f.x).unwrap_or(f32::NAN);
+        assert!(x_of("2099") < x_of("31"), "{fragments:?}");
+        assert!(fragments.iter().any(|f| f.rtl), "{fragments:?}");
+        let subject = lines.iter().find(|l| text(l).contains(w.letter.subject.trim())).expect("the subject");
+        let first = subject.pieces[0].fragments[0].x;
+        assert!((first - LEFT).abs() < 0.01 && !subject.pieces[0].fragments[0].rtl, "the Danish subject stays left");
+    }
+
+    /// Whether the piece holding `fragment` is bold.
+    fn p_bold(line: &Line, fragment: &Fragment) -> bool {
+        line.pieces.iter().find(|p| p.fragments.iter().any(|f| std::ptr::eq(f, fragment))).is_some_and(|p| p.bold)
     }
 
     #[test]

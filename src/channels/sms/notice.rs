@@ -54,7 +54,9 @@ mod tests {
         assert_eq!(language(Some("en-GB")), "en");
         assert_eq!(language(Some("EN")), "en");
         assert_eq!(language(Some("da")), "da");
-        assert_eq!(language(Some("ar")), "da");
+        assert_eq!(language(Some("ar")), "ar");
+        assert_eq!(language(Some("uk-UA")), "uk");
+        assert_eq!(language(Some("fr")), "da");
         assert_eq!(language(None), "da");
     }
 
@@ -75,20 +77,36 @@ mod tests {
     }
 
     #[test]
+    /// Latin-script notices fit one GSM-7 segment; Arabic and Cyrillic ones travel as UCS-2
+    /// (70 characters a segment) and fit three, also with an extended deadline.
     fn notice_never_carries_subject_or_body_and_fits_gsm7() {
         let mut w = work(ChannelKind::Sms, Some("+4512345678"), None, false);
         w.letter.body = "Hemmelig tekst".into();
-        w.letter.deadline = Some("2026-03-05".into());
-        for tag in ["da", "en"] {
-            w.citizen.language = Some(tag.into());
-            let text = notice_text(&w);
-            assert!(text.contains("Aarhus Kommune"), "{text}");
-            assert!(!text.contains("Hemmelig") && !text.contains("Boligstøtte"), "{text}");
-            assert!(text.contains("5") && text.contains("2026"), "{text}");
-            let length = measure(&text);
-            assert_eq!(length.encoding, Encoding::Gsm7, "{text}");
-            assert_eq!(length.segments, 1, "{text}");
+        w.letter.deadline = Some("2026-09-30".into());
+        let mut seen = Vec::new();
+        for extended in [false, true] {
+            w.letter.respond_by = Some(if extended { "2026-09-01" } else { "2026-09-30" }.into());
+            for tag in I18N.languages() {
+                w.citizen.language = Some(tag.into());
+                let text = notice_text(&w);
+                assert!(text.contains("Aarhus Kommune"), "{text}");
+                assert!(!text.contains("Hemmelig") && !text.contains("Boligstøtte"), "{text}");
+                assert!(text.contains("30") && text.contains("2026"), "{text}");
+                let length = measure(&text);
+                if ["ar", "uk"].contains(&tag) {
+                    assert_eq!(length.encoding, Encoding::Ucs2, "{text}");
+                    assert!(length.segments <= 3, "{} segments: {text}", length.segments);
+                } else {
+                    assert_eq!(length.encoding, Encoding::Gsm7, "{text}");
+                    assert_eq!(length.segments, 1, "{text}");
+                }
+                seen.push(text);
+            }
         }
+        let mut distinct = seen.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), seen.len(), "each language and each case has its own text");
     }
 
     #[test]
@@ -99,7 +117,7 @@ mod tests {
         assert_eq!(
             text,
             "Nyt brev fra Aarhus Kommune. Læs det på borger.dk eller i appen Digital Post. \
-             Svar RING, hvis du vil ringes op."
+             Svar RING, så ringer vi."
         );
     }
 

@@ -53,7 +53,8 @@ mod tests {
 
     #[test]
     fn every_languages_keyword_asks_for_a_call() {
-        for text in ["RING", "ring", "Ring!", "CALL", "call."] {
+        for text in ["RING", "ring", "Ring!", "CALL", "call.", "ДЗВІНОК", "дзвінок", "اتصل", " اتصل. "]
+        {
             assert_eq!(classify_reply(text), ReplyKind::CallbackRequest, "{text:?}");
         }
     }

@@ -17,7 +17,7 @@ use crate::domain::routing::{ContactProfile, validate_profile};
 use crate::i18n::I18N;
 use crate::store::{ProfileChange, ProfileUpdate};
 use crate::web::error::WebError;
-use crate::web::lang::CITIZEN_LANGUAGES;
+use crate::web::lang::LANGUAGE_NAMES;
 use crate::web::page::esc;
 use crate::web::session::CitizenSession;
 
@@ -252,7 +252,7 @@ fn render(
         ctx.m("citizen-language-label"),
         ctx.m("citizen-language-none")
     ));
-    for (tag, name) in CITIZEN_LANGUAGES {
+    for (tag, name) in LANGUAGE_NAMES {
         let selected = if form.language == *tag { " selected" } else { "" };
         body.push_str(&format!("<option value=\"{tag}\" lang=\"{tag}\"{selected}>{}</option>", esc(name)));
     }
@@ -293,7 +293,7 @@ pub async fn save(
     }
     let language = non_blank(&form.language);
     if let Some(l) = &language
-        && !CITIZEN_LANGUAGES.iter().any(|(tag, _)| tag == l)
+        && !LANGUAGE_NAMES.iter().any(|(tag, _)| tag == l)
     {
         problems.add("language", "citizen-error-invalid");
     }

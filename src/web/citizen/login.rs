@@ -35,7 +35,7 @@ const ACCESS_TRIES_PER_HOUR: i64 = 5;
 const PENDING_COOKIE: &str = "bb_login_pending";
 
 fn pre_login_lang(headers: &HeaderMap) -> &'static str {
-    lang::choose(Area::Citizen, None, headers)
+    lang::choose(None, headers)
 }
 
 /// The caller's address as the proxy in front reports it; a coarse key for rate limits.
@@ -231,7 +231,7 @@ pub async fn send_code(
                 let lang = profile
                     .as_ref()
                     .and_then(|p| p.profile.language.as_deref())
-                    .map(|l| lang::choose(Area::Citizen, Some(l), &HeaderMap::new()))
+                    .map(|l| lang::choose(Some(l), &HeaderMap::new()))
                     .unwrap_or_else(|| pre_login_lang(&headers));
                 let text = I18N.message(lang, "citizen-login-sms", &[("code", code.clone())]);
                 let sms = serde_json::json!({ "to": to, "text": text });

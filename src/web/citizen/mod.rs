@@ -56,7 +56,7 @@ pub(crate) struct Ctx {
 impl Ctx {
     pub async fn load(state: &AppState, citizen: CitizenSession, headers: &HeaderMap) -> Result<Self, WebError> {
         let profile = state.store.stored_profile(citizen.citizen_id).await?;
-        let lang = lang::choose(Area::Citizen, profile.as_ref().and_then(|p| p.profile.language.as_deref()), headers);
+        let lang = lang::choose(profile.as_ref().and_then(|p| p.profile.language.as_deref()), headers);
         Ok(Self { citizen, profile, lang })
     }
 

@@ -73,7 +73,7 @@ fn user_key(username: &str) -> String {
 }
 
 fn render_form(state: &AppState, headers: &HeaderMap, username: &str, failed: bool) -> Response {
-    let lang = lang::choose(Area::Staff, None, headers);
+    let lang = lang::choose(None, headers);
     let (token, set_cookie) = login_csrf(state, headers);
     let mut body = String::new();
     if failed {

@@ -80,7 +80,7 @@ impl FromRequestParts<AppState> for Ctx {
             .authority(session.authority_id)
             .await?
             .ok_or(WebError::LoginRequired { login_path: "/staff/login" })?;
-        let lang = lang::choose(Area::Staff, None, &parts.headers);
+        let lang = lang::choose(None, &parts.headers);
         Ok(Ctx { session, me, authority, lang })
     }
 }

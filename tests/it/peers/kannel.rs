@@ -109,18 +109,31 @@ impl Kannel {
         panic!("Kannel status never showed {needle:?}; logs in {}", self.dir.display());
     }
 
-    /// Every SMS fakesmsc received, as (receiver, text). fakesmsc logs each one as
-    /// `Got message N: <sender receiver type data>`.
+    /// Every SMS fakesmsc received, as (receiver, text), the parts of a concatenated one
+    /// joined. fakesmsc logs each part as `Got message N: <sender receiver [udh U] text T>`
+    /// or, for UCS-2, `… data D>` with `U` and `D` URL-encoded bytes (D is UTF-16BE).
     pub fn received(&self) -> Vec<(String, String)> {
         let log = std::fs::read_to_string(self.dir.join("fakesmsc.out")).unwrap_or_default();
-        log.lines()
-            .filter_map(|line| line.split_once("Got message ")?.1.split_once(": <")?.1.strip_suffix('>'))
-            .filter_map(|message| {
-                let mut fields = message.splitn(4, ' ');
-                let (_sender, receiver, kind, data) = (fields.next()?, fields.next()?, fields.next()?, fields.next()?);
-                (kind == "text").then(|| (receiver.to_owned(), data.to_owned()))
-            })
-            .collect()
+        let mut whole = Vec::new();
+        let mut pending: std::collections::HashMap<(String, u8), Vec<(u8, String)>> = Default::default();
+        for message in
+            log.lines().filter_map(|line| line.split_once("Got message ")?.1.split_once(": <")?.1.strip_suffix('>'))
+        {
+            let Some((receiver, udh, text)) = parse_message(message) else { continue };
+            // a concatenation header (IE 00): length 5, 00, 03, reference, total, sequence
+            match udh.as_deref() {
+                Some([5, 0, 3, reference, total, sequence]) => {
+                    let parts = pending.entry((receiver.clone(), *reference)).or_default();
+                    parts.push((*sequence, text));
+                    if parts.len() == usize::from(*total) {
+                        parts.sort_by_key(|(sequence, _)| *sequence);
+                        whole.push((receiver, parts.iter().map(|(_, t)| t.as_str()).collect()));
+                    }
+                }
+                _ => whole.push((receiver, text)),
+            }
+        }
+        whole
     }
 
     /// Wait for the first SMS to `receiver` to reach the phone network.
@@ -172,4 +185,50 @@ impl StdioTo for Command {
         let err = out.try_clone().expect("peer log file");
         self.stdout(out).stderr(err)
     }
+}
+
+/// One logged part: its receiver, its user data header and its text.
+fn parse_message(message: &str) -> Option<(String, Option<Vec<u8>>, String)> {
+    let mut fields = message.splitn(3, ' ');
+    let (_sender, receiver, rest) = (fields.next()?, fields.next()?, fields.next()?);
+    let (udh, rest) = match rest.strip_prefix("udh ") {
+        Some(rest) => {
+            let (udh, rest) = rest.split_once(' ')?;
+            (Some(url_decode(udh)), rest)
+        }
+        None => (None, rest),
+    };
+    let text = if let Some(text) = rest.strip_prefix("text ") {
+        text.to_owned()
+    } else {
+        let bytes = url_decode(rest.strip_prefix("data ")?);
+        let units: Vec<u16> = bytes.chunks_exact(2).map(|b| u16::from_be_bytes([b[0], b[1]])).collect();
+        String::from_utf16(&units).ok()?
+    };
+    Some((receiver.to_owned(), udh, text))
+}
+
+/// Kannel's URL encoding: `%XX` is a byte, `+` a space, anything else itself.
+fn url_decode(s: &str) -> Vec<u8> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    out
 }
