@@ -101,9 +101,24 @@ pub fn router(state: AppState) -> Router {
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(PropagateRequestIdLayer::x_request_id())
-                .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
-                    tracing::debug_span!("request", method = %request.method(), path = %loggable_path(request.uri().path()))
-                }))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(|request: &Request| {
+                            let path = loggable_path(request.uri().path());
+                            let traceparent = request.headers().get("traceparent").and_then(|v| v.to_str().ok());
+                            tracing::debug_span!(
+                                "request",
+                                http.request.method = %request.method(),
+                                url.path = %path,
+                                otel.name = %format!("{} {path}", request.method()),
+                                otel.kind = "server",
+                                traceparent,
+                                http.response.status_code = tracing::field::Empty,
+                                otel.status_code = tracing::field::Empty,
+                            )
+                        })
+                        .on_response(RecordStatus),
+                )
                 .layer(SetResponseHeaderLayer::if_not_present(
                     HeaderName::from_static("x-content-type-options"),
                     HeaderValue::from_static("nosniff"),
@@ -124,6 +139,19 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(limit)),
         )
         .with_state(state)
+}
+
+/// Puts the answer's status on the request's span, for traces.
+#[derive(Clone, Copy)]
+struct RecordStatus;
+
+impl<B> tower_http::trace::OnResponse<B> for RecordStatus {
+    fn on_response(self, response: &axum::http::Response<B>, _: Duration, span: &tracing::Span) {
+        span.record("http.response.status_code", response.status().as_u16());
+        if response.status().is_server_error() {
+            span.record("otel.status_code", "error");
+        }
+    }
 }
 
 /// A request path fit for logs: ids, tokens and anything else that is not a plain word become

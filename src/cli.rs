@@ -193,7 +193,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    init_logging(settings.log_format);
+    let traces = init_logging(settings.log_format, &settings.telemetry);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -201,7 +201,12 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli.command, settings)) {
+    let traces = traces.map(|exporter| runtime.block_on(async { exporter.spawn() }));
+    let outcome = runtime.block_on(run(cli.command, settings));
+    if let Some(traces) = traces {
+        runtime.block_on(traces.shutdown(std::time::Duration::from_secs(5)));
+    }
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("budbringer: {e:#}");
@@ -210,14 +215,24 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_logging(format: LogFormat) {
+/// Logs to stderr (text or JSON, filtered by `RUST_LOG`), and traces to an OTLP collector
+/// when one is configured; returns the traces' exporter, to be started on the runtime.
+fn init_logging(format: LogFormat, telemetry: &crate::config::TelemetrySettings) -> Option<crate::telemetry::Exporter> {
+    use tracing_subscriber::prelude::*;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    match format {
-        LogFormat::Json => builder.json().flatten_event(true).init(),
-        LogFormat::Text => builder.init(),
-    }
+    let logs = match format {
+        LogFormat::Json => {
+            tracing_subscriber::fmt::layer().json().flatten_event(true).with_writer(std::io::stderr).boxed()
+        }
+        LogFormat::Text => tracing_subscriber::fmt::layer().with_writer(std::io::stderr).boxed(),
+    };
+    let (traces, exporter) = crate::telemetry::pipeline(telemetry).unzip();
+    // each its own filter: the logs' level does not decide which spans are traced
+    let traces =
+        traces.map(|layer| layer.with_filter(tracing_subscriber::filter::filter_fn(crate::telemetry::is_exported)));
+    tracing_subscriber::registry().with(logs.with_filter(filter)).with(traces).init();
+    exporter
 }
 
 async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {

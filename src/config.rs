@@ -50,6 +50,38 @@ pub struct Settings {
     /// How long letter content is kept.
     #[serde(default)]
     pub retention: RetentionSettings,
+    /// Optional OpenTelemetry traces.
+    #[serde(default)]
+    pub telemetry: TelemetrySettings,
+}
+
+/// OpenTelemetry traces over OTLP/HTTP (JSON): off unless an endpoint is set.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TelemetrySettings {
+    /// The collector's OTLP/HTTP base address, e.g. `http://otel-collector:4318` (spans go to
+    /// `/v1/traces`). Empty: no traces.
+    pub otlp_endpoint: String,
+    /// `service.name` of the spans.
+    pub service_name: String,
+    /// How often queued spans are sent.
+    pub export_interval_ms: u64,
+    /// Spans per request to the collector.
+    pub max_batch_spans: usize,
+    /// Spans waiting for the collector; more are dropped (and counted in a warning).
+    pub max_queued_spans: usize,
+}
+
+impl Default for TelemetrySettings {
+    fn default() -> Self {
+        Self {
+            otlp_endpoint: String::new(),
+            service_name: "budbringer".to_owned(),
+            export_interval_ms: 2000,
+            max_batch_spans: 512,
+            max_queued_spans: 8192,
+        }
+    }
 }
 
 /// Budbringer carries letters; it is not the authority's record of them (that is its case
@@ -239,6 +271,7 @@ impl Default for Settings {
             web: WebSettings::default(),
             report: ReportSettings::default(),
             retention: RetentionSettings::default(),
+            telemetry: TelemetrySettings::default(),
         }
     }
 }

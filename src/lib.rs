@@ -12,4 +12,5 @@ pub mod engine;
 pub mod i18n;
 pub mod metrics;
 pub mod store;
+pub mod telemetry;
 pub mod web;

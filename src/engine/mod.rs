@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
+use tracing::Instrument;
 
 use crate::channels::Channels;
 use crate::config::EngineSettings;
@@ -84,15 +85,32 @@ impl Engine {
     }
 
     async fn process(&self, job: Job) {
-        let result = match job.kind.as_str() {
-            "deliver" => self.deliver(&job).await,
-            "escalate" => self.escalate(&job).await,
-            "code_sms" => self.send_code(&job).await,
-            other => {
-                tracing::error!(job_id = %job.id, kind = other, "unknown job kind; left for a newer version");
-                Ok(())
+        // one span per job (a trace of its own, for OpenTelemetry): what was done, for which letter
+        let span = tracing::debug_span!(
+            "job",
+            otel.name = %format!("job {}", job.kind),
+            job.kind = %job.kind,
+            job.attempt = job.attempts,
+            letter.id = %job.letter_id,
+            delivery.channel = tracing::field::Empty,
+            delivery.outcome = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
+        );
+        let work = async {
+            match job.kind.as_str() {
+                "deliver" => self.deliver(&job).await,
+                "escalate" => self.escalate(&job).await,
+                "code_sms" => self.send_code(&job).await,
+                other => {
+                    tracing::error!(job_id = %job.id, kind = other, "unknown job kind; left for a newer version");
+                    Ok(())
+                }
             }
         };
+        let result = work.instrument(span.clone()).await;
+        if result.is_err() {
+            span.record("otel.status_code", "error");
+        }
         if let Err(e) = result {
             // the lease runs out and another attempt follows: nothing is lost
             tracing::warn!(job_id = %job.id, error = %e, "job interrupted by a store error");
@@ -105,6 +123,7 @@ impl Engine {
         };
         self.events_written.notify_one();
         let channel = work.delivery.channel;
+        tracing::Span::current().record("delivery.channel", channel.as_str());
         tracing::info!(
             delivery_id = %work.delivery.id, letter_id = %work.letter.id, channel = %channel,
             attempt = work.delivery.attempts, "delivery handed to transport"
@@ -145,6 +164,17 @@ impl Engine {
                 DeliveryOutcome::Retry { at: self.clock.now_ms() + wait.as_millis() as i64, error: e.to_string() }
             }
         };
+        let span = tracing::Span::current();
+        let outcome_name = match &outcome {
+            DeliveryOutcome::Delivered { .. } => "delivered",
+            DeliveryOutcome::Sent { .. } => "sent",
+            DeliveryOutcome::Retry { .. } => "retry",
+            DeliveryOutcome::Failed { .. } => "failed",
+        };
+        span.record("delivery.outcome", outcome_name);
+        if matches!(outcome, DeliveryOutcome::Failed { .. }) {
+            span.record("otel.status_code", "error");
+        }
         self.store.finish_delivery(job, &outcome, self.clock.now_ms()).await?;
         self.events_written.notify_one();
         Ok(())

@@ -32,6 +32,7 @@ mod report_rollups;
 mod retention;
 mod schemathesis;
 mod store_behaviour;
+mod telemetry;
 mod upgrade;
 mod web_citizen;
 mod web_citizen_browser;

@@ -42,12 +42,17 @@ impl Gateway {
 
     /// Start with `RUST_LOG` set to `level`; the JSON log goes to `<db dir>/<name>.log`.
     pub async fn start_with_log_level(db: &TestDb, data_dir: &Path, name: &str, level: &str) -> Gateway {
+        Self::start_with_env(db, data_dir, name, &[("RUST_LOG", level)]).await
+    }
+
+    /// Start with more (or other) environment variables.
+    pub async fn start_with_env(db: &TestDb, data_dir: &Path, name: &str, env: &[(&str, &str)]) -> Gateway {
         let port = free_port();
         let log = db.dir.join(format!("{name}.log"));
         let child = Command::new(BIN)
             .arg("serve")
             .envs(gateway_env(db, data_dir, port))
-            .env("RUST_LOG", level)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()

@@ -6,6 +6,7 @@
 pub mod ipp;
 pub mod kannel;
 pub mod oidc;
+pub mod otlp;
 pub mod sf1601;
 pub mod sftp;
 pub mod smtp;
