@@ -214,6 +214,11 @@ macro_rules! common_store_impl {
             /// deliveries, so that two of them (a cancel and a delivery, say) take rows in the same
             /// order and never deadlock.
             async fn lock_letter(tx: &mut Tx, letter_id: Uuid) -> StoreResult<()> {
+                // SQLite has no row locks (its one writer does everything in turn): the
+                // statement would be a round trip for nothing
+                if !Self::ROW_LOCKS {
+                    return Ok(());
+                }
                 sqlx::query(sql(concat!("SELECT id FROM letters WHERE id = $1", $lock)))
                     .bind(letter_id)
                     .execute(&mut **tx)
@@ -541,6 +546,148 @@ macro_rules! common_store_impl {
                 let applied = Self::apply_escalation_rows(&mut tx, job, plan, now).await?;
                 tx.commit().await?;
                 Ok(applied)
+            }
+
+            /// A delivery's start in `tx`, which the caller commits: the delivery is being sent
+            /// (first time: the letter is dispatched, with its event). `None` when the delivery
+            /// was cancelled meanwhile, and only the job goes.
+            async fn start_delivery_rows(tx: &mut Tx, job: &Job, now: i64) -> StoreResult<Option<DeliveryRecord>> {
+                let Some(delivery_id) = job.delivery_id else {
+                    return Err(StoreError::Corrupt(format!("job {} has no delivery", job.id)));
+                };
+                Self::lock_letter(tx, job.letter_id).await?;
+                let row: Option<DeliveryRow> = sqlx::query_as(sql(concat!(
+                    "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, updated_at = $2 \
+                     WHERE id = $1 AND status IN ('queued', 'sending') RETURNING ", delivery_cols!()
+                )))
+                .bind(delivery_id)
+                .bind(now)
+                .fetch_optional(&mut **tx)
+                .await?;
+                let Some(row) = row else {
+                    sqlx::query(sql("DELETE FROM jobs WHERE id = $1")).bind(job.id).execute(&mut **tx).await?;
+                    return Ok(None);
+                };
+                let delivery = DeliveryRecord::try_from(row)?;
+                if delivery.attempts == 1 {
+                    let authority_id: Uuid = sqlx::query_scalar(sql(
+                        "UPDATE letters SET status = CASE WHEN status = 'accepted' THEN 'dispatched' ELSE status END, \
+                         updated_at = $2 WHERE id = $1 RETURNING authority_id",
+                    ))
+                    .bind(job.letter_id)
+                    .bind(now)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                    let data = serde_json::json!({ "delivery_id": delivery.id, "channel": delivery.channel });
+                    Self::append_event(tx, job.letter_id, authority_id, EventKind::Dispatched, data, now).await?;
+                }
+                Ok(Some(delivery))
+            }
+
+            /// A delivery's start in `tx`, a relaxed transaction of its own, committed.
+            async fn commit_delivery_start_alone(mut tx: Tx, job: &Job, now: i64) -> StoreResult<Option<DeliveryRecord>> {
+                let started = Self::start_delivery_rows(&mut tx, job, now).await?;
+                tx.commit().await?;
+                Ok(started)
+            }
+
+            /// A delivery's outcome in `tx`, which the caller commits.
+            async fn finish_delivery_rows(tx: &mut Tx, job: &Job, outcome: &DeliveryOutcome, now: i64) -> StoreResult<()> {
+                let delivery_id = job.delivery_id.unwrap_or_default();
+                Self::lock_letter(tx, job.letter_id).await?;
+                match outcome {
+                    DeliveryOutcome::Retry { at, error } => {
+                        sqlx::query(sql("UPDATE jobs SET available_at = $2, locked_by = NULL, last_error = $3 WHERE id = $1"))
+                            .bind(job.id)
+                            .bind(at)
+                            .bind(error)
+                            .execute(&mut **tx)
+                            .await?;
+                        sqlx::query(sql("UPDATE deliveries SET last_error = $2, updated_at = $3 WHERE id = $1"))
+                            .bind(delivery_id)
+                            .bind(error)
+                            .bind(now)
+                            .execute(&mut **tx)
+                            .await?;
+                    }
+                    DeliveryOutcome::Delivered { transport, provider_ref } => {
+                        let settled: Option<(String, String)> = sqlx::query_as(sql(
+                            "UPDATE deliveries SET status = 'delivered', transport = $2, provider_ref = $3, last_error = NULL, \
+                             updated_at = $4 WHERE id = $1 AND status IN ('sending', 'cancelled') RETURNING channel, purpose",
+                        ))
+                        .bind(delivery_id)
+                        .bind(transport)
+                        .bind(provider_ref)
+                        .bind(now)
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                        if let Some((channel, purpose)) = settled {
+                            let data = serde_json::json!({
+                                "delivery_id": delivery_id, "channel": channel, "purpose": purpose,
+                                "transport": transport, "provider_ref": provider_ref,
+                            });
+                            let (status, kind) = (LetterStatus::Delivered, EventKind::Delivered);
+                            Self::settle_letter(tx, job.letter_id, &purpose, status, kind, data, now).await?;
+                        }
+                    }
+                    DeliveryOutcome::Sent { transport, provider_ref, callback } => {
+                        let channel: Option<String> = sqlx::query_scalar(sql(
+                            "UPDATE deliveries SET status = 'sent', transport = $2, provider_ref = $3, last_error = NULL, \
+                             updated_at = $4 WHERE id = $1 AND status = 'sending' RETURNING channel",
+                        ))
+                        .bind(delivery_id)
+                        .bind(transport)
+                        .bind(provider_ref)
+                        .bind(now)
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                        if let Some(channel) = channel {
+                            let authority_id: Uuid =
+                                sqlx::query_scalar(sql("SELECT authority_id FROM letters WHERE id = $1"))
+                                    .bind(job.letter_id)
+                                    .fetch_one(&mut **tx)
+                                    .await?;
+                            let data = serde_json::json!({
+                                "delivery_id": delivery_id, "channel": channel,
+                                "transport": transport, "provider_ref": provider_ref,
+                            });
+                            Self::append_event(tx, job.letter_id, authority_id, EventKind::Sent, data, now).await?;
+                            if let Some(task) = callback {
+                                Self::insert_callback(tx, authority_id, job.letter_id, Some(delivery_id), task, now)
+                                    .await?;
+                            }
+                        }
+                    }
+                    DeliveryOutcome::Failed { error } => {
+                        let settled: Option<(String, String)> = sqlx::query_as(sql(
+                            "UPDATE deliveries SET status = 'failed', last_error = $2, updated_at = $3 \
+                             WHERE id = $1 AND status = 'sending' RETURNING channel, purpose",
+                        ))
+                        .bind(delivery_id)
+                        .bind(error)
+                        .bind(now)
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                        if let Some((channel, purpose)) = settled {
+                            let data = serde_json::json!({
+                                "delivery_id": delivery_id, "channel": channel, "purpose": purpose, "error": error,
+                            });
+                            let (status, kind) = (LetterStatus::Failed, EventKind::Failed);
+                            Self::settle_letter(tx, job.letter_id, &purpose, status, kind, data, now).await?;
+                        }
+                    }
+                }
+                if !matches!(outcome, DeliveryOutcome::Retry { .. }) {
+                    sqlx::query(sql("DELETE FROM jobs WHERE id = $1")).bind(job.id).execute(&mut **tx).await?;
+                }
+                Ok(())
+            }
+
+            /// A delivery's outcome in `tx`, a relaxed transaction of its own, committed.
+            async fn commit_delivery_finish_alone(mut tx: Tx, job: &Job, outcome: &DeliveryOutcome, now: i64) -> StoreResult<()> {
+                Self::finish_delivery_rows(&mut tx, job, outcome, now).await?;
+                tx.commit().await?;
+                Ok(())
             }
         }
 
@@ -1036,38 +1183,14 @@ macro_rules! common_store_impl {
             }
 
             async fn start_delivery(&self, job: &Job, now: i64) -> StoreResult<Option<DeliveryWork>> {
-                let Some(delivery_id) = job.delivery_id else {
+                // checked before queueing too, so such a job never spoils a commit group
+                if job.delivery_id.is_none() {
                     return Err(StoreError::Corrupt(format!("job {} has no delivery", job.id)));
-                };
-                let mut tx = self.begin_relaxed().await?;
-                Self::lock_letter(&mut tx, job.letter_id).await?;
-                let row: Option<DeliveryRow> = sqlx::query_as(sql(concat!(
-                    "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, updated_at = $2 \
-                     WHERE id = $1 AND status IN ('queued', 'sending') RETURNING ", delivery_cols!()
-                )))
-                .bind(delivery_id)
-                .bind(now)
-                .fetch_optional(&mut *tx)
-                .await?;
-                let Some(row) = row else {
-                    sqlx::query(sql("DELETE FROM jobs WHERE id = $1")).bind(job.id).execute(&mut *tx).await?;
-                    tx.commit().await?;
+                }
+                // each backend decides how starts are committed (SQLite: in groups)
+                let Some(delivery) = self.commit_delivery_start(job, now).await? else {
                     return Ok(None);
                 };
-                let delivery = DeliveryRecord::try_from(row)?;
-                if delivery.attempts == 1 {
-                    let authority_id: Uuid = sqlx::query_scalar(sql(
-                        "UPDATE letters SET status = CASE WHEN status = 'accepted' THEN 'dispatched' ELSE status END, \
-                         updated_at = $2 WHERE id = $1 RETURNING authority_id",
-                    ))
-                    .bind(job.letter_id)
-                    .bind(now)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    let data = serde_json::json!({ "delivery_id": delivery.id, "channel": delivery.channel });
-                    Self::append_event(&mut tx, job.letter_id, authority_id, EventKind::Dispatched, data, now).await?;
-                }
-                tx.commit().await?;
 
                 let letter = self
                     .load_letter(job.letter_id)
@@ -1106,96 +1229,8 @@ macro_rules! common_store_impl {
             }
 
             async fn finish_delivery(&self, job: &Job, outcome: &DeliveryOutcome, now: i64) -> StoreResult<()> {
-                let delivery_id = job.delivery_id.unwrap_or_default();
-                let mut tx = self.begin_relaxed().await?;
-                Self::lock_letter(&mut tx, job.letter_id).await?;
-                match outcome {
-                    DeliveryOutcome::Retry { at, error } => {
-                        sqlx::query(sql("UPDATE jobs SET available_at = $2, locked_by = NULL, last_error = $3 WHERE id = $1"))
-                            .bind(job.id)
-                            .bind(at)
-                            .bind(error)
-                            .execute(&mut *tx)
-                            .await?;
-                        sqlx::query(sql("UPDATE deliveries SET last_error = $2, updated_at = $3 WHERE id = $1"))
-                            .bind(delivery_id)
-                            .bind(error)
-                            .bind(now)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                    DeliveryOutcome::Delivered { transport, provider_ref } => {
-                        let settled: Option<(String, String)> = sqlx::query_as(sql(
-                            "UPDATE deliveries SET status = 'delivered', transport = $2, provider_ref = $3, last_error = NULL, \
-                             updated_at = $4 WHERE id = $1 AND status IN ('sending', 'cancelled') RETURNING channel, purpose",
-                        ))
-                        .bind(delivery_id)
-                        .bind(transport)
-                        .bind(provider_ref)
-                        .bind(now)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                        if let Some((channel, purpose)) = settled {
-                            let data = serde_json::json!({
-                                "delivery_id": delivery_id, "channel": channel, "purpose": purpose,
-                                "transport": transport, "provider_ref": provider_ref,
-                            });
-                            let (status, kind) = (LetterStatus::Delivered, EventKind::Delivered);
-                            Self::settle_letter(&mut tx, job.letter_id, &purpose, status, kind, data, now).await?;
-                        }
-                    }
-                    DeliveryOutcome::Sent { transport, provider_ref, callback } => {
-                        let channel: Option<String> = sqlx::query_scalar(sql(
-                            "UPDATE deliveries SET status = 'sent', transport = $2, provider_ref = $3, last_error = NULL, \
-                             updated_at = $4 WHERE id = $1 AND status = 'sending' RETURNING channel",
-                        ))
-                        .bind(delivery_id)
-                        .bind(transport)
-                        .bind(provider_ref)
-                        .bind(now)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                        if let Some(channel) = channel {
-                            let authority_id: Uuid =
-                                sqlx::query_scalar(sql("SELECT authority_id FROM letters WHERE id = $1"))
-                                    .bind(job.letter_id)
-                                    .fetch_one(&mut *tx)
-                                    .await?;
-                            let data = serde_json::json!({
-                                "delivery_id": delivery_id, "channel": channel,
-                                "transport": transport, "provider_ref": provider_ref,
-                            });
-                            Self::append_event(&mut tx, job.letter_id, authority_id, EventKind::Sent, data, now).await?;
-                            if let Some(task) = callback {
-                                Self::insert_callback(&mut tx, authority_id, job.letter_id, Some(delivery_id), task, now)
-                                    .await?;
-                            }
-                        }
-                    }
-                    DeliveryOutcome::Failed { error } => {
-                        let settled: Option<(String, String)> = sqlx::query_as(sql(
-                            "UPDATE deliveries SET status = 'failed', last_error = $2, updated_at = $3 \
-                             WHERE id = $1 AND status = 'sending' RETURNING channel, purpose",
-                        ))
-                        .bind(delivery_id)
-                        .bind(error)
-                        .bind(now)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                        if let Some((channel, purpose)) = settled {
-                            let data = serde_json::json!({
-                                "delivery_id": delivery_id, "channel": channel, "purpose": purpose, "error": error,
-                            });
-                            let (status, kind) = (LetterStatus::Failed, EventKind::Failed);
-                            Self::settle_letter(&mut tx, job.letter_id, &purpose, status, kind, data, now).await?;
-                        }
-                    }
-                }
-                if !matches!(outcome, DeliveryOutcome::Retry { .. }) {
-                    sqlx::query(sql("DELETE FROM jobs WHERE id = $1")).bind(job.id).execute(&mut *tx).await?;
-                }
-                tx.commit().await?;
-                Ok(())
+                // each backend decides how finishes are committed (SQLite: in groups)
+                self.commit_delivery_finish(job, outcome, now).await
             }
 
             async fn delivery(&self, id: Uuid) -> StoreResult<Option<DeliveryRecord>> {

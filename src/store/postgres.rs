@@ -31,6 +31,9 @@ impl PgStore {
         Ok(Self { pool, cpr_sealer: Default::default() })
     }
 
+    /// `SELECT … FOR UPDATE` orders concurrent transactions on a letter (see `lock_letter`).
+    const ROW_LOCKS: bool = true;
+
     fn writer(&self) -> &PgPool {
         &self.pool
     }
@@ -63,6 +66,25 @@ impl PgStore {
         now: i64,
     ) -> super::StoreResult<bool> {
         Self::commit_escalation_alone(self.pool.begin().await?, job, plan, now).await
+    }
+
+    /// Each delivery start in its own relaxed transaction, for the same reason.
+    async fn commit_delivery_start(
+        &self,
+        job: &super::Job,
+        now: i64,
+    ) -> super::StoreResult<Option<super::DeliveryRecord>> {
+        Self::commit_delivery_start_alone(self.begin_relaxed().await?, job, now).await
+    }
+
+    /// Each delivery outcome in its own relaxed transaction, for the same reason.
+    async fn commit_delivery_finish(
+        &self,
+        job: &super::Job,
+        outcome: &super::DeliveryOutcome,
+        now: i64,
+    ) -> super::StoreResult<()> {
+        Self::commit_delivery_finish_alone(self.begin_relaxed().await?, job, outcome, now).await
     }
 
     fn reader(&self) -> &PgPool {

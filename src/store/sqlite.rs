@@ -19,10 +19,12 @@ use super::web::web_store_impl;
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
-    /// New letters on their way to the group-commit task (started on first use).
-    letter_queue: std::sync::OnceLock<tokio::sync::mpsc::Sender<PendingLetter>>,
-    /// Escalations on their way to their group-commit task (started on first use).
-    escalation_queue: std::sync::OnceLock<tokio::sync::mpsc::Sender<PendingEscalation>>,
+    /// New letters, escalations and the engine's delivery starts and finishes, each kind on its
+    /// way to its own group-commit task (started on first use).
+    letters: GroupCommit<LetterWork>,
+    escalations: GroupCommit<EscalationWork>,
+    delivery_starts: GroupCommit<DeliveryStart>,
+    delivery_finishes: GroupCommit<DeliveryFinish>,
     cpr_sealer: tokio::sync::OnceCell<crate::domain::cpr_seal::CprSealer>,
 }
 
@@ -68,11 +70,16 @@ impl SqliteStore {
         Ok(Self {
             writer,
             reader,
-            letter_queue: Default::default(),
-            escalation_queue: Default::default(),
+            letters: Default::default(),
+            escalations: Default::default(),
+            delivery_starts: Default::default(),
+            delivery_finishes: Default::default(),
             cpr_sealer: Default::default(),
         })
     }
+
+    /// No row locks: one writer connection does every write in turn.
+    const ROW_LOCKS: bool = false;
 
     fn writer(&self) -> &SqlitePool {
         &self.writer
@@ -88,128 +95,50 @@ impl SqliteStore {
     /// last moments, which the leases then redo, so a delivery may be made again (at least
     /// once). Letters, evidence and citizens' choices are always committed with FULL.
     async fn begin_relaxed(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
-        let mut conn = self.writer.acquire().await?;
-        // the level cannot change inside a transaction; the pool sets FULL again on release
-        sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
-        // what `Pool::begin` does with a connection it acquired
-        sqlx::Transaction::begin(conn, None).await
+        begin_on(&self.writer, Durability::Relaxed).await
     }
 
     /// Group commit: a letter waits for the writer together with the letters that arrived
     /// meanwhile, and they are committed in one transaction — one fsync for the lot instead of
-    /// one each, which is what limits SQLite with `synchronous=FULL`. Nobody waits for a timer:
-    /// a letter arriving at an idle writer is committed at once. Answers only after the commit.
+    /// one each, which is what limits SQLite with `synchronous=FULL`. Answers only after the commit.
     async fn commit_letter(
         &self,
         letter: &super::NewLetter,
         sealed_cpr: String,
     ) -> Result<super::LetterRecord, sqlx::Error> {
-        let queue = self.letter_queue.get_or_init(|| {
-            let (queue, pending) = tokio::sync::mpsc::channel(LETTER_QUEUE);
-            tokio::spawn(Self::commit_letter_groups(self.writer.clone(), pending));
-            queue
-        });
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        let pending = PendingLetter { letter: letter.clone(), sealed_cpr, reply };
-        queue.send(pending).await.map_err(|_| sqlx::Error::PoolClosed)?;
-        answer.await.map_err(|_| sqlx::Error::PoolClosed)?
+        self.letters.commit(&self.writer, LetterWork { letter: letter.clone(), sealed_cpr }).await
     }
 
-    async fn commit_letter_groups(pool: SqlitePool, mut pending: tokio::sync::mpsc::Receiver<PendingLetter>) {
-        let mut group = Vec::with_capacity(LETTER_GROUP);
-        while pending.recv_many(&mut group, LETTER_GROUP).await > 0 {
-            let answers = Self::commit_letter_group(&pool, &group).await;
-            for (letter, answer) in group.drain(..).zip(answers) {
-                // the request may have gone (client hung up): the letter is stored all the same
-                let _ = letter.reply.send(answer);
-            }
-        }
-    }
-
-    async fn commit_letter_group(
-        pool: &SqlitePool,
-        group: &[PendingLetter],
-    ) -> Vec<Result<super::LetterRecord, sqlx::Error>> {
-        if group.len() > 1 {
-            let together = async {
-                let mut tx = pool.begin().await?;
-                let mut letters = Vec::with_capacity(group.len());
-                for p in group {
-                    letters.push(Self::insert_letter_rows(&mut tx, &p.letter, &p.sealed_cpr).await?);
-                }
-                tx.commit().await?;
-                Ok::<_, sqlx::Error>(letters)
-            };
-            if let Ok(letters) = together.await {
-                return letters.into_iter().map(Ok).collect();
-            }
-            // one letter failed (say, an idempotency key raced) or the commit did: nothing of
-            // the group is stored, so each letter goes again alone and gets its own answer
-        }
-        let mut answers = Vec::with_capacity(group.len());
-        for p in group {
-            answers.push(Self::commit_letter_alone(pool, &p.letter, &p.sealed_cpr).await);
-        }
-        answers
-    }
-
-    /// Group commit for escalations, as for letters: the escalations waiting for the writer are
-    /// applied in one transaction, one fsync for the lot, each checked against its letter
-    /// inside it exactly as it would be alone. Answers only after the commit.
+    /// Group commit for escalations, as for letters, each checked against its letter inside
+    /// the group's transaction exactly as it would be alone.
     async fn commit_escalation(
         &self,
         job: &super::Job,
         plan: &super::EscalationPlan,
         now: i64,
     ) -> super::StoreResult<bool> {
-        let queue = self.escalation_queue.get_or_init(|| {
-            let (queue, pending) = tokio::sync::mpsc::channel(ESCALATION_QUEUE);
-            tokio::spawn(Self::commit_escalation_groups(self.writer.clone(), pending));
-            queue
-        });
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        let pending = PendingEscalation { job: job.clone(), plan: plan.clone(), now, reply };
-        queue.send(pending).await.map_err(|_| sqlx::Error::PoolClosed)?;
-        answer.await.map_err(|_| sqlx::Error::PoolClosed)?
+        self.escalations.commit(&self.writer, EscalationWork { job: job.clone(), plan: plan.clone(), now }).await
     }
 
-    async fn commit_escalation_groups(pool: SqlitePool, mut pending: tokio::sync::mpsc::Receiver<PendingEscalation>) {
-        let mut group = Vec::with_capacity(ESCALATION_GROUP);
-        while pending.recv_many(&mut group, ESCALATION_GROUP).await > 0 {
-            let answers = Self::commit_escalation_group(&pool, &group).await;
-            tracing::debug!(escalations = group.len(), "escalations committed together");
-            for (escalation, answer) in group.drain(..).zip(answers) {
-                // the engine's task may have been stopped: the escalation is stored all the same
-                let _ = escalation.reply.send(answer);
-            }
-        }
+    /// Group commit for the engine's delivery starts (relaxed, see `begin_relaxed`): they would
+    /// otherwise take the single writer once per delivery, between the letters' groups.
+    async fn commit_delivery_start(
+        &self,
+        job: &super::Job,
+        now: i64,
+    ) -> super::StoreResult<Option<super::DeliveryRecord>> {
+        self.delivery_starts.commit(&self.writer, DeliveryStart { job: job.clone(), now }).await
     }
 
-    async fn commit_escalation_group(pool: &SqlitePool, group: &[PendingEscalation]) -> Vec<super::StoreResult<bool>> {
-        if group.len() > 1 {
-            let together = async {
-                let mut tx = pool.begin().await?;
-                let mut applied = Vec::with_capacity(group.len());
-                for p in group {
-                    applied.push(Self::apply_escalation_rows(&mut tx, &p.job, &p.plan, p.now).await?);
-                }
-                tx.commit().await?;
-                Ok::<_, super::StoreError>(applied)
-            };
-            if let Ok(applied) = together.await {
-                return applied.into_iter().map(Ok).collect();
-            }
-            // one escalation failed or the commit did: nothing of the group is stored, so each
-            // goes again alone and gets its own answer
-        }
-        let mut answers = Vec::with_capacity(group.len());
-        for p in group {
-            answers.push(match pool.begin().await {
-                Ok(tx) => Self::commit_escalation_alone(tx, &p.job, &p.plan, p.now).await,
-                Err(e) => Err(e.into()),
-            });
-        }
-        answers
+    /// Group commit for the engine's delivery outcomes (relaxed), for the same reason.
+    async fn commit_delivery_finish(
+        &self,
+        job: &super::Job,
+        outcome: &super::DeliveryOutcome,
+        now: i64,
+    ) -> super::StoreResult<()> {
+        let finish = DeliveryFinish { job: job.clone(), outcome: outcome.clone(), now };
+        self.delivery_finishes.commit(&self.writer, finish).await
     }
 
     /// `VACUUM INTO` writes a transactionally consistent copy (everything committed when it
@@ -264,27 +193,204 @@ fn to_sqlite_placeholders(pg: &str) -> String {
     out
 }
 
-/// Letters waiting for the group-commit task, at most; then `insert_letter` waits (back pressure).
-const LETTER_QUEUE: usize = 1024;
-/// Letters in one transaction, at most.
-const LETTER_GROUP: usize = 128;
+/// How a transaction on the writer waits for the disk.
+#[derive(Clone, Copy)]
+enum Durability {
+    /// `synchronous=FULL`, the connection's own setting: survives power loss.
+    Full,
+    /// `synchronous=NORMAL`, for the engine's bookkeeping (see `SqliteStore::begin_relaxed`).
+    Relaxed,
+}
 
-/// Escalations waiting for their group-commit task, at most; then `apply_escalation` waits.
-const ESCALATION_QUEUE: usize = 1024;
-/// Escalations in one transaction, at most.
-const ESCALATION_GROUP: usize = 128;
+async fn begin_on(pool: &SqlitePool, durability: Durability) -> Result<Tx, sqlx::Error> {
+    match durability {
+        Durability::Full => pool.begin().await,
+        Durability::Relaxed => {
+            let mut conn = pool.acquire().await?;
+            // the level cannot change inside a transaction; the pool sets FULL again on release
+            sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
+            // what `Pool::begin` does with a connection it acquired
+            sqlx::Transaction::begin(conn, None).await
+        }
+    }
+}
 
-struct PendingEscalation {
+/// Work waiting for the writer that can share a transaction with other work of its kind.
+trait GroupWork: Send + Sync + 'static {
+    type Output: Send + 'static;
+    type Error: From<sqlx::Error> + Send + 'static;
+    /// For the log.
+    const KIND: &'static str;
+    const DURABILITY: Durability;
+    /// This work's rows in `tx`, which the caller commits.
+    fn apply(&self, tx: &mut Tx) -> impl Future<Output = Result<Self::Output, Self::Error>> + Send;
+    /// This work in a transaction of its own (begun with `DURABILITY`), committed.
+    fn commit_alone(&self, pool: &SqlitePool) -> impl Future<Output = Result<Self::Output, Self::Error>> + Send;
+}
+
+/// Group commit: work waits for the writer together with the work of its kind that arrived
+/// meanwhile, and the lot is committed in one transaction (up to `GROUP`), one commit (with
+/// FULL, one fsync) instead of one each. Nobody waits for a timer: work arriving at an idle
+/// writer is committed at once. Each is answered only after the commit that holds it. If
+/// anything in the group fails, nothing of it is stored and each goes again alone, so each
+/// gets its own answer.
+struct GroupCommit<W: GroupWork> {
+    queue: std::sync::OnceLock<tokio::sync::mpsc::Sender<Pending<W>>>,
+}
+
+struct Pending<W: GroupWork> {
+    work: W,
+    reply: tokio::sync::oneshot::Sender<Result<W::Output, W::Error>>,
+}
+
+impl<W: GroupWork> Default for GroupCommit<W> {
+    fn default() -> Self {
+        Self { queue: std::sync::OnceLock::new() }
+    }
+}
+
+impl<W: GroupWork> GroupCommit<W> {
+    async fn commit(&self, pool: &SqlitePool, work: W) -> Result<W::Output, W::Error> {
+        let queue = self.queue.get_or_init(|| {
+            let (queue, pending) = tokio::sync::mpsc::channel(QUEUE);
+            tokio::spawn(Self::commit_groups(pool.clone(), pending));
+            queue
+        });
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        queue.send(Pending { work, reply }).await.map_err(|_| sqlx::Error::PoolClosed)?;
+        answer.await.map_err(|_| sqlx::Error::PoolClosed)?
+    }
+
+    async fn commit_groups(pool: SqlitePool, mut pending: tokio::sync::mpsc::Receiver<Pending<W>>) {
+        let mut group = Vec::with_capacity(GROUP);
+        while pending.recv_many(&mut group, GROUP).await > 0 {
+            let answers = Self::commit_group(&pool, &group).await;
+            tracing::debug!(kind = W::KIND, count = group.len(), "committed together");
+            for (p, answer) in group.drain(..).zip(answers) {
+                // the caller may have gone (a client hung up, an engine task was stopped): the
+                // work is stored all the same
+                let _ = p.reply.send(answer);
+            }
+        }
+    }
+
+    async fn commit_group(pool: &SqlitePool, group: &[Pending<W>]) -> Vec<Result<W::Output, W::Error>> {
+        if group.len() > 1 {
+            let together = async {
+                let mut tx = begin_on(pool, W::DURABILITY).await?;
+                let mut outputs = Vec::with_capacity(group.len());
+                for p in group {
+                    outputs.push(p.work.apply(&mut tx).await?);
+                }
+                tx.commit().await?;
+                Ok::<_, W::Error>(outputs)
+            };
+            if let Ok(outputs) = together.await {
+                return outputs.into_iter().map(Ok).collect();
+            }
+            // one failed (say, an idempotency key raced) or the commit did: nothing of the
+            // group is stored, so each goes again alone and gets its own answer
+        }
+        let mut answers = Vec::with_capacity(group.len());
+        for p in group {
+            answers.push(p.work.commit_alone(pool).await);
+        }
+        answers
+    }
+}
+
+/// Work waiting for a group-commit task, at most per kind; then the caller waits (back pressure).
+const QUEUE: usize = 1024;
+/// Work in one transaction, at most.
+const GROUP: usize = 128;
+
+/// A new letter (FULL: a letter answered 201 survives power loss).
+struct LetterWork {
+    letter: super::NewLetter,
+    sealed_cpr: String,
+}
+
+impl GroupWork for LetterWork {
+    type Output = super::LetterRecord;
+    type Error = sqlx::Error;
+    const KIND: &'static str = "letters";
+    const DURABILITY: Durability = Durability::Full;
+
+    async fn apply(&self, tx: &mut Tx) -> Result<super::LetterRecord, sqlx::Error> {
+        SqliteStore::insert_letter_rows(tx, &self.letter, &self.sealed_cpr).await
+    }
+
+    async fn commit_alone(&self, pool: &SqlitePool) -> Result<super::LetterRecord, sqlx::Error> {
+        SqliteStore::commit_letter_alone(pool, &self.letter, &self.sealed_cpr).await
+    }
+}
+
+/// An escalation (FULL, as every change of a letter a citizen or caseworker sees).
+struct EscalationWork {
     job: super::Job,
     plan: super::EscalationPlan,
     now: i64,
-    reply: tokio::sync::oneshot::Sender<super::StoreResult<bool>>,
 }
 
-struct PendingLetter {
-    letter: super::NewLetter,
-    sealed_cpr: String,
-    reply: tokio::sync::oneshot::Sender<Result<super::LetterRecord, sqlx::Error>>,
+impl GroupWork for EscalationWork {
+    type Output = bool;
+    type Error = super::StoreError;
+    const KIND: &'static str = "escalations";
+    const DURABILITY: Durability = Durability::Full;
+
+    async fn apply(&self, tx: &mut Tx) -> super::StoreResult<bool> {
+        SqliteStore::apply_escalation_rows(tx, &self.job, &self.plan, self.now).await
+    }
+
+    async fn commit_alone(&self, pool: &SqlitePool) -> super::StoreResult<bool> {
+        let tx = begin_on(pool, Self::DURABILITY).await?;
+        SqliteStore::commit_escalation_alone(tx, &self.job, &self.plan, self.now).await
+    }
+}
+
+/// A delivery being handed to its transport (relaxed: engine bookkeeping the leases redo).
+struct DeliveryStart {
+    job: super::Job,
+    now: i64,
+}
+
+impl GroupWork for DeliveryStart {
+    type Output = Option<super::DeliveryRecord>;
+    type Error = super::StoreError;
+    const KIND: &'static str = "delivery starts";
+    const DURABILITY: Durability = Durability::Relaxed;
+
+    async fn apply(&self, tx: &mut Tx) -> super::StoreResult<Option<super::DeliveryRecord>> {
+        SqliteStore::start_delivery_rows(tx, &self.job, self.now).await
+    }
+
+    async fn commit_alone(&self, pool: &SqlitePool) -> super::StoreResult<Option<super::DeliveryRecord>> {
+        let tx = begin_on(pool, Self::DURABILITY).await?;
+        SqliteStore::commit_delivery_start_alone(tx, &self.job, self.now).await
+    }
+}
+
+/// What a delivery's transport reported (relaxed, as its start).
+struct DeliveryFinish {
+    job: super::Job,
+    outcome: super::DeliveryOutcome,
+    now: i64,
+}
+
+impl GroupWork for DeliveryFinish {
+    type Output = ();
+    type Error = super::StoreError;
+    const KIND: &'static str = "delivery finishes";
+    const DURABILITY: Durability = Durability::Relaxed;
+
+    async fn apply(&self, tx: &mut Tx) -> super::StoreResult<()> {
+        SqliteStore::finish_delivery_rows(tx, &self.job, &self.outcome, self.now).await
+    }
+
+    async fn commit_alone(&self, pool: &SqlitePool) -> super::StoreResult<()> {
+        let tx = begin_on(pool, Self::DURABILITY).await?;
+        SqliteStore::commit_delivery_finish_alone(tx, &self.job, &self.outcome, self.now).await
+    }
 }
 
 // a read transaction in WAL mode is a snapshot already
@@ -297,8 +403,125 @@ audit_store_impl!(SqliteStore);
 
 #[cfg(test)]
 mod tests {
+    use crate::domain::letter::ContactPoint;
+    use crate::domain::{ChannelKind, DeliveryStatus, Importance};
+    use crate::store::{Authority, DeliveryOutcome, NewLetter, Recipient, Store};
+    use std::sync::Arc;
+    use uuid::Uuid;
+
     #[test]
     fn placeholders_are_numbered_for_sqlite() {
         assert_eq!(super::to_sqlite_placeholders("a = $1 AND b = $12 OR c = $1"), "a = ?1 AND b = ?12 OR c = ?1");
+    }
+
+    fn letter(authority_id: Uuid, i: usize, now: i64) -> NewLetter {
+        NewLetter {
+            id: Uuid::now_v7(),
+            authority_id,
+            citizen_id: Uuid::now_v7(),
+            cpr: "0101901234".into(),
+            cpr_hash: format!("hash-{i}"),
+            recipient: Recipient { cpr_masked: "010190-****".into(), name: None, address: None },
+            subject: "Afgørelse".into(),
+            body: "Tekst".into(),
+            importance: Importance::Normal,
+            category: None,
+            respond_by: None,
+            reference: None,
+            contact: ContactPoint::default(),
+            documents: vec![],
+            idempotency_key: None,
+            request_hash: None,
+            channel: ChannelKind::DigitalPost,
+            delivery_id: Uuid::now_v7(),
+            job_id: Uuid::now_v7(),
+            notices: vec![],
+            escalation_timer: None,
+            max_attempts: 5,
+            now,
+        }
+    }
+
+    /// Starts and finishes arriving together share commit groups; each is applied once, and
+    /// one that fails fails alone (the others of its group go again and are stored).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn delivery_starts_and_finishes_side_by_side_are_applied_once_and_fail_alone() {
+        const LETTERS: usize = 40;
+        let dir = std::env::temp_dir().join(format!("budbringer-groups-{}", Uuid::now_v7()));
+        let store =
+            super::SqliteStore::connect(&format!("sqlite://{}", dir.join("db.sqlite").display())).await.unwrap();
+        let store: Arc<dyn Store> = Arc::new(store);
+        store.migrate().await.unwrap();
+        let authority = Authority {
+            id: Uuid::now_v7(),
+            name: "Test".into(),
+            cvr: "29189730".into(),
+            created_at: 0,
+            office_hours: None,
+            closing_days: sqlx::types::Json(Vec::new()),
+            time_zone: None,
+        };
+        store.create_authority(&authority).await.unwrap();
+        let now = 5_000_000;
+        for i in 0..LETTERS {
+            store.insert_letter(&letter(authority.id, i, now)).await.unwrap();
+        }
+        let jobs = store.claim_jobs("w1", now, 60_000, 1000).await.unwrap();
+        assert_eq!(jobs.len(), LETTERS);
+        // a job naming a letter that does not exist: its start fails after its delivery's row
+        // was changed, so it must roll back alone
+        let failing = jobs[7].clone();
+        let failing_delivery = failing.delivery_id.unwrap();
+        let jobs: Vec<_> = jobs
+            .into_iter()
+            .map(|mut j| {
+                if j.id == failing.id {
+                    j.letter_id = Uuid::now_v7();
+                }
+                j
+            })
+            .collect();
+
+        let mut tasks = tokio::task::JoinSet::new();
+        for job in jobs.clone() {
+            let store = Arc::clone(&store);
+            tasks.spawn(async move {
+                let started = store.start_delivery(&job, now).await.map(|w| w.map(|w| w.delivery.attempts));
+                (job, started.map_err(|e| e.to_string()))
+            });
+        }
+        let mut started = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            let (job, answer) = done.unwrap();
+            if job.id == failing.id {
+                assert!(answer.is_err(), "the failing start reports its error: {answer:?}");
+            } else {
+                assert_eq!(answer, Ok(Some(1)), "a start beside a failing one is applied");
+                started.push(job);
+            }
+        }
+        let untouched = store.delivery(failing_delivery).await.unwrap().unwrap();
+        assert_eq!((untouched.status, untouched.attempts), (DeliveryStatus::Queued, 0), "nothing of it is stored");
+
+        let mut tasks = tokio::task::JoinSet::new();
+        for job in started {
+            let store = Arc::clone(&store);
+            tasks.spawn(async move {
+                let outcome = DeliveryOutcome::Delivered { transport: "file".into(), provider_ref: None };
+                let finished = store.finish_delivery(&job, &outcome, now + 1).await;
+                (job, finished.map_err(|e| e.to_string()))
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            let (job, answer) = done.unwrap();
+            assert_eq!(answer, Ok(()));
+            let kinds: Vec<String> = store.timeline(job.letter_id).await.unwrap().into_iter().map(|e| e.kind).collect();
+            assert_eq!(kinds, ["accepted", "dispatched", "delivered"], "each applied exactly once");
+        }
+        // the finished jobs are gone; the failed start's job comes back when its lease ends
+        let again = store.claim_jobs("w2", now + 60_000, 60_000, 1000).await.unwrap();
+        assert_eq!(again.iter().map(|j| j.id).collect::<Vec<_>>(), [failing.id]);
+        store.close().await;
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
