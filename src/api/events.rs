@@ -10,6 +10,7 @@ use super::extract::Caller;
 use super::model::{EventPage, EventView, ProblemDoc};
 use super::query::{bad_value, page_limit, unknown_parameter};
 use crate::app::AppState;
+use crate::store::FeedCursor;
 
 pub fn router() -> axum::Router<AppState> {
     axum::Router::new().route("/v1/events", get(list_events))
@@ -37,14 +38,14 @@ pub async fn list_events(
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<EventPage>, ApiError> {
     let mut errors = Vec::new();
-    let mut after = 0i64;
+    let mut after = FeedCursor::default();
     let mut limit = 100u32;
     for (name, value) in &params {
         let bad = |expected: &str| bad_value(name, expected);
         match name.as_str() {
-            "after" => match value.parse::<i64>() {
-                Ok(n) if n >= 0 => after = n,
-                _ => errors.push(bad("cursor")),
+            "after" => match FeedCursor::parse(value) {
+                Some(cursor) => after = cursor,
+                None => errors.push(bad("cursor")),
             },
             "limit" => match page_limit(name, value, state.settings.api.max_page_size) {
                 Ok(n) => limit = n,
@@ -56,7 +57,6 @@ pub async fn list_events(
     if !errors.is_empty() {
         return Err(ApiError::Invalid(errors));
     }
-    let events = state.store.events_after(caller.authority.id, after, limit).await?;
-    let next_cursor = events.last().map(|e| e.seq).unwrap_or(after).to_string();
-    Ok(Json(EventPage { events: events.into_iter().map(EventView::from).collect(), next_cursor }))
+    let (events, next) = state.store.events_after(caller.authority.id, after, limit).await?;
+    Ok(Json(EventPage { events: events.into_iter().map(EventView::from).collect(), next_cursor: next.to_string() }))
 }

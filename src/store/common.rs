@@ -59,6 +59,9 @@ macro_rules! common_store_impl {
         lock = $lock:literal,
         skip_locked = $skip_locked:literal,
         visible = $visible:literal,
+        feed_after = $feed_after:literal,
+        feed_order = $feed_order:literal,
+        feed_xid = $feed_xid:literal,
         snapshot = $snapshot:literal
     ) => {
         use $crate::domain::letter::PostalAddress;
@@ -1142,16 +1145,24 @@ macro_rules! common_store_impl {
                 }
             }
 
-            async fn events_after(&self, authority_id: Uuid, after: i64, limit: u32) -> StoreResult<Vec<EventRecord>> {
-                Ok(sqlx::query_as(sql(concat!(
-                    "SELECT seq, id, letter_id, kind, data, created_at FROM events \
-                     WHERE authority_id = $1 AND seq > $2", $visible, " ORDER BY seq LIMIT $3"
+            async fn events_after(
+                &self,
+                authority_id: Uuid,
+                after: FeedCursor,
+                limit: u32,
+            ) -> StoreResult<(Vec<EventRecord>, FeedCursor)> {
+                let rows: Vec<FeedRow> = sqlx::query_as(sql(concat!(
+                    "SELECT seq, id, letter_id, kind, data, created_at, ", $feed_xid, " AS feed_xid FROM events \
+                     WHERE authority_id = $1 AND ", $feed_after, $visible, " ORDER BY ", $feed_order, " LIMIT $4"
                 )))
                 .bind(authority_id)
-                .bind(after)
+                .bind(after.xid)
+                .bind(after.seq)
                 .bind(i64::from(limit))
                 .fetch_all(self.reader())
-                .await?)
+                .await?;
+                let next = rows.last().map(|r| FeedCursor { xid: r.feed_xid, seq: r.event.seq }).unwrap_or(after);
+                Ok((rows.into_iter().map(|r| r.event).collect(), next))
             }
 
             async fn claim_jobs(&self, worker: &str, now: i64, lease_ms: i64, limit: u32) -> StoreResult<Vec<Job>> {

@@ -144,8 +144,14 @@ pub trait Store:
     async fn timeline(&self, letter_id: Uuid) -> StoreResult<Vec<EventRecord>>;
     async fn list_letters(&self, authority_id: Uuid, filter: &LetterFilter) -> StoreResult<Vec<LetterRecord>>;
     async fn cancel_letter(&self, authority_id: Uuid, id: Uuid, now: i64) -> StoreResult<CancelOutcome>;
-    /// Events of one authority after a cursor, only those no running transaction can precede.
-    async fn events_after(&self, authority_id: Uuid, after: i64, limit: u32) -> StoreResult<Vec<EventRecord>>;
+    /// Events of one authority after a cursor, in feed order, only those no running
+    /// transaction can precede; with the cursor after the last of them (`after` when none).
+    async fn events_after(
+        &self,
+        authority_id: Uuid,
+        after: FeedCursor,
+        limit: u32,
+    ) -> StoreResult<(Vec<EventRecord>, FeedCursor)>;
 
     /// Reserve due jobs for `worker` until `now + lease_ms`.
     async fn claim_jobs(&self, worker: &str, now: i64, lease_ms: i64, limit: u32) -> StoreResult<Vec<Job>>;

@@ -281,6 +281,44 @@ pub struct EventRecord {
     pub created_at: i64,
 }
 
+/// A place in an authority's event feed. On PostgreSQL the feed runs in the order of the
+/// writing transactions' ids, then `seq`: sequence values are taken before commit, so a
+/// transaction that began earlier can commit an event with a *lower* `seq` after a later one
+/// was already handed out; ordered by transaction id, and showing only transactions older
+/// than any still running, nothing can appear behind a cursor. SQLite has one writer, so its
+/// `seq` order is commit order and `xid` is 0.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FeedCursor {
+    pub xid: i64,
+    pub seq: i64,
+}
+
+impl FeedCursor {
+    /// `seq` alone (SQLite, and cursors handed out before the feed was ordered by
+    /// transaction), or `xid.seq`.
+    pub fn parse(text: &str) -> Option<FeedCursor> {
+        let number = |t: &str| t.parse::<i64>().ok().filter(|n| *n >= 0 && t.bytes().all(|b| b.is_ascii_digit()));
+        match text.split_once('.') {
+            Some((xid, seq)) => Some(FeedCursor { xid: number(xid)?, seq: number(seq)? }),
+            None => Some(FeedCursor { xid: 0, seq: number(text)? }),
+        }
+    }
+}
+
+impl std::fmt::Display for FeedCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.xid == 0 { write!(f, "{}", self.seq) } else { write!(f, "{}.{}", self.xid, self.seq) }
+    }
+}
+
+/// An event with its place in the feed.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FeedRow {
+    #[sqlx(flatten)]
+    pub event: EventRecord,
+    pub feed_xid: i64,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct LetterFilter {
     pub status: Option<LetterStatus>,

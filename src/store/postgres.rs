@@ -104,6 +104,7 @@ impl PgStore {
             (5, "report roll-ups", include_str!("../../migrations/postgres/0005_report_rollups.sql")),
             (6, "audit log", include_str!("../../migrations/postgres/0006_audit_log.sql")),
             (7, "retention", include_str!("../../migrations/postgres/0007_retention_webhook_secrets.sql")),
+            (8, "event feed order", include_str!("../../migrations/postgres/0008_event_feed_order.sql")),
         ]))
     }
 }
@@ -118,6 +119,13 @@ common_store_impl!(
     lock = " FOR UPDATE",
     skip_locked = " FOR UPDATE SKIP LOCKED",
     visible = " AND xid < pg_snapshot_xmin(pg_current_snapshot())",
+    // in the order of the writing transactions (see `FeedCursor`); a cursor of `seq` alone,
+    // handed out before, starts at that event's transaction
+    feed_after = "(xid, seq) > ((CASE WHEN $2 = 0 \
+                  THEN COALESCE((SELECT e.xid::text FROM events e WHERE e.seq = $3), '0') \
+                  ELSE $2::text END)::xid8, $3)",
+    feed_order = "xid, seq",
+    feed_xid = "xid::text::bigint",
     snapshot = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
 );
 web_store_impl!(PgStore);

@@ -394,7 +394,18 @@ impl GroupWork for DeliveryFinish {
 }
 
 // a read transaction in WAL mode is a snapshot already
-common_store_impl!(SqliteStore, sqlx::Sqlite, lock = "", skip_locked = "", visible = "", snapshot = "");
+common_store_impl!(
+    SqliteStore,
+    sqlx::Sqlite,
+    lock = "",
+    skip_locked = "",
+    visible = "",
+    // one writer: `seq` order is commit order ($2, the cursor's xid, is always 0 here)
+    feed_after = "seq > $3",
+    feed_order = "seq",
+    feed_xid = "0",
+    snapshot = ""
+);
 web_store_impl!(SqliteStore);
 citizen_pages_store_impl!(SqliteStore);
 staff_pages_store_impl!(SqliteStore);
