@@ -694,3 +694,22 @@ pub enum CodeCheck {
     /// No live code: never sent, expired, used, or too many wrong tries.
     NoLiveCode,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::FeedCursor;
+
+    #[test]
+    fn feed_cursors_read_back_what_they_write() {
+        for cursor in [FeedCursor { xid: 0, seq: 0 }, FeedCursor { xid: 0, seq: 42 }, FeedCursor { xid: 7811, seq: 42 }]
+        {
+            assert_eq!(FeedCursor::parse(&cursor.to_string()), Some(cursor));
+        }
+        // SQLite's cursors (and PostgreSQL's from before) are the seq alone
+        assert_eq!(FeedCursor { xid: 0, seq: 42 }.to_string(), "42");
+        assert_eq!(FeedCursor { xid: 7811, seq: 42 }.to_string(), "7811.42");
+        for bad in ["", "-1", "+5", " 5", "5.", ".5", "1.2.3", "x", "99999999999999999999"] {
+            assert_eq!(FeedCursor::parse(bad), None, "{bad:?}");
+        }
+    }
+}
