@@ -101,12 +101,19 @@ pub fn canonical_json(value: &serde_json::Value) -> String {
 
 /// Replace anything that looks like a CPR number (exactly ten digits, or six, a dash and
 /// four) with `[redacted]`: the audit log holds ids only, and this keeps a slip at a call
-/// site from writing a CPR number into a log that can never be changed.
+/// site from writing a CPR number into a log that can never be changed. A UUID is kept whole,
+/// even when its last group happens to hold ten digits in a row.
 pub fn redact_cpr_like(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < chars.len() {
+        let boundary_before = i == 0 || !chars[i - 1].is_ascii_hexdigit();
+        if boundary_before && is_uuid_at(&chars[i..]) {
+            out.extend(&chars[i..i + UUID_LEN]);
+            i += UUID_LEN;
+            continue;
+        }
         let boundary_before = i == 0 || !chars[i - 1].is_ascii_digit();
         if boundary_before && let Some(len) = cpr_like_at(&chars[i..]) {
             out.push_str("[redacted]");
@@ -117,6 +124,18 @@ pub fn redact_cpr_like(text: &str) -> String {
         }
     }
     out
+}
+
+const UUID_LEN: usize = 36;
+
+/// Whether a UUID (8-4-4-4-12 hex digits) starts here, not followed by another hex digit.
+fn is_uuid_at(rest: &[char]) -> bool {
+    let Some(candidate) = rest.get(..UUID_LEN) else { return false };
+    let shaped = candidate
+        .iter()
+        .enumerate()
+        .all(|(i, c)| if matches!(i, 8 | 13 | 18 | 23) { *c == '-' } else { c.is_ascii_hexdigit() });
+    shaped && rest.get(UUID_LEN).is_none_or(|c| !c.is_ascii_hexdigit())
 }
 
 /// The length of a CPR-like run starting here, if it is one and no digit follows it.
@@ -468,9 +487,23 @@ mod tests {
         assert_eq!(redact_cpr_like("010190-1234"), "[redacted]");
         assert_eq!(redact_cpr_like(r#"{"x":"0101901234"}"#), r#"{"x":"[redacted]"}"#);
         // ids, millisecond timestamps and short numbers stay
-        for kept in ["1764061200000", "12345", "0195a1b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b", "123456789012"] {
+        for kept in [
+            "1764061200000",
+            "12345",
+            "0195a1b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b",
+            "123456789012",
+            // a UUID whose last group holds ten digits in a row (seen in a test run)
+            "01a205a0-4d2c-729b-af43-9768003544f8",
+            "01a205a0-4d2c-729b-af43-ab9768003544",
+            r#"{"subject":"01a205a0-4d2c-729b-af43-9768003544f8"}"#,
+        ] {
             assert_eq!(redact_cpr_like(kept), kept);
         }
+        // next to a UUID, a CPR number is still found
+        assert_eq!(
+            redact_cpr_like("01a205a0-4d2c-729b-af43-9768003544f8 0101901234"),
+            "01a205a0-4d2c-729b-af43-9768003544f8 [redacted]"
+        );
         let row = next_record(
             None,
             1,
