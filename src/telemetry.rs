@@ -20,30 +20,30 @@ use tracing_subscriber::registry::LookupSpan;
 
 use crate::config::TelemetrySettings;
 
-/// A span as it is being recorded, kept in the span's extensions.
-struct Open {
+/// What a span says, apart from its times.
+#[derive(Debug, Clone)]
+struct SpanData {
     trace_id: [u8; 16],
     span_id: [u8; 8],
     parent_span_id: Option<[u8; 8]>,
     name: String,
     kind: i32,
     error: bool,
-    start: SystemTime,
     attributes: Vec<(String, Value)>,
+}
+
+/// A span as it is being recorded, kept in the span's extensions.
+struct Open {
+    data: SpanData,
+    start: SystemTime,
 }
 
 /// A finished span, ready for the collector.
 #[derive(Debug, Clone)]
 pub struct Finished {
-    trace_id: [u8; 16],
-    span_id: [u8; 8],
-    parent_span_id: Option<[u8; 8]>,
-    name: String,
-    kind: i32,
-    error: bool,
+    data: SpanData,
     start_ns: u128,
     end_ns: u128,
-    attributes: Vec<(String, Value)>,
 }
 
 /// OTLP `SpanKind`.
@@ -120,21 +120,22 @@ where
         let Some(span) = ctx.span(id) else { return };
         let mut fields = Fields::default();
         attrs.record(&mut fields);
-        let parent = span.parent().and_then(|p| p.extensions().get::<Open>().map(|o| (o.trace_id, o.span_id)));
+        let parent =
+            span.parent().and_then(|p| p.extensions().get::<Open>().map(|o| (o.data.trace_id, o.data.span_id)));
         let (trace_id, parent_span_id) = match parent.or_else(|| fields.traceparent.as_deref().and_then(traceparent)) {
             Some((trace_id, parent)) => (trace_id, Some(parent)),
             None => (rand::random(), None),
         };
-        let open = Open {
+        let data = SpanData {
             trace_id,
             span_id: rand::random(),
             parent_span_id,
             name: fields.name.unwrap_or_else(|| attrs.metadata().name().to_owned()),
             kind: fields.kind.unwrap_or(KIND_INTERNAL),
             error: fields.error,
-            start: SystemTime::now(),
             attributes: fields.attributes,
         };
+        let open = Open { data, start: SystemTime::now() };
         span.extensions_mut().insert(open);
     }
 
@@ -143,12 +144,12 @@ where
         let mut fields = Fields::default();
         values.record(&mut fields);
         let mut extensions = span.extensions_mut();
-        if let Some(open) = extensions.get_mut::<Open>() {
+        if let Some(Open { data, .. }) = extensions.get_mut::<Open>() {
             if let Some(name) = fields.name {
-                open.name = name;
+                data.name = name;
             }
-            open.error |= fields.error;
-            open.attributes.extend(fields.attributes);
+            data.error |= fields.error;
+            data.attributes.extend(fields.attributes);
         }
     }
 
@@ -156,17 +157,7 @@ where
         let Some(span) = ctx.span(&id) else { return };
         let Some(open) = span.extensions_mut().remove::<Open>() else { return };
         let nanos = |t: SystemTime| t.duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
-        let finished = Finished {
-            trace_id: open.trace_id,
-            span_id: open.span_id,
-            parent_span_id: open.parent_span_id,
-            name: open.name,
-            kind: open.kind,
-            error: open.error,
-            start_ns: nanos(open.start),
-            end_ns: nanos(SystemTime::now()),
-            attributes: open.attributes,
-        };
+        let finished = Finished { data: open.data, start_ns: nanos(open.start), end_ns: nanos(SystemTime::now()) };
         if self.queue.try_send(finished).is_err() {
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
@@ -212,14 +203,14 @@ fn any_value(value: &Value) -> Value {
 pub fn export_request(service_name: &str, spans: &[Finished]) -> Value {
     let spans: Vec<Value> = spans
         .iter()
-        .map(|s| {
+        .map(|Finished { data: s, start_ns, end_ns }| {
             let mut span = json!({
                 "traceId": hex(&s.trace_id),
                 "spanId": hex(&s.span_id),
                 "name": s.name,
                 "kind": s.kind,
-                "startTimeUnixNano": s.start_ns.to_string(),
-                "endTimeUnixNano": s.end_ns.to_string(),
+                "startTimeUnixNano": start_ns.to_string(),
+                "endTimeUnixNano": end_ns.to_string(),
                 "attributes": s.attributes.iter()
                     .map(|(key, value)| json!({ "key": key, "value": any_value(value) }))
                     .collect::<Vec<_>>(),
@@ -366,17 +357,16 @@ mod tests {
 
     #[test]
     fn spans_are_written_in_otlp_json() {
-        let span = Finished {
+        let data = SpanData {
             trace_id: [1; 16],
             span_id: [2; 8],
             parent_span_id: Some([3; 8]),
             name: "POST /v1/letters".into(),
             kind: KIND_SERVER,
             error: false,
-            start_ns: 1_700_000_000_000_000_000,
-            end_ns: 1_700_000_000_500_000_000,
             attributes: vec![("http.response.status_code".into(), json!(201)), ("ok".into(), json!(true))],
         };
+        let span = Finished { data, start_ns: 1_700_000_000_000_000_000, end_ns: 1_700_000_000_500_000_000 };
         let body = export_request("budbringer", &[span]);
         let s = &body["resourceSpans"][0]["scopeSpans"][0]["spans"][0];
         assert_eq!(s["traceId"], "01010101010101010101010101010101");

@@ -132,15 +132,11 @@ impl Engine {
         let sent = self.channels.deliver(&work).await;
         self.metrics.transport_latency(channel.as_str(), started.elapsed().as_secs_f64());
         let outcome = match sent {
-            Ok(receipt) if receipt.confirmed => {
-                self.metrics.delivery(channel.as_str(), "delivered");
-                DeliveryOutcome::Delivered {
-                    transport: receipt.transport.to_owned(),
-                    provider_ref: receipt.provider_ref,
-                }
-            }
+            Ok(receipt) if receipt.confirmed => DeliveryOutcome::Delivered {
+                transport: receipt.transport.to_owned(),
+                provider_ref: receipt.provider_ref,
+            },
             Ok(receipt) => {
-                self.metrics.delivery(channel.as_str(), "sent");
                 let callback = self.channels.callback_task(&work, &receipt, self.clock.now());
                 DeliveryOutcome::Sent {
                     transport: receipt.transport.to_owned(),
@@ -149,12 +145,10 @@ impl Engine {
                 }
             }
             Err(e) if e.is_permanent() || job.attempts >= job.max_attempts => {
-                self.metrics.delivery(channel.as_str(), "failed");
                 tracing::warn!(delivery_id = %work.delivery.id, error = %e, "delivery failed");
                 DeliveryOutcome::Failed { error: e.to_string() }
             }
             Err(e) => {
-                self.metrics.delivery(channel.as_str(), "retry");
                 let wait = backoff::delay(
                     job.attempts,
                     Duration::from_millis(self.settings.retry_base_ms),
@@ -165,13 +159,8 @@ impl Engine {
             }
         };
         let span = tracing::Span::current();
-        let outcome_name = match &outcome {
-            DeliveryOutcome::Delivered { .. } => "delivered",
-            DeliveryOutcome::Sent { .. } => "sent",
-            DeliveryOutcome::Retry { .. } => "retry",
-            DeliveryOutcome::Failed { .. } => "failed",
-        };
-        span.record("delivery.outcome", outcome_name);
+        self.metrics.delivery(channel.as_str(), outcome.name());
+        span.record("delivery.outcome", outcome.name());
         if matches!(outcome, DeliveryOutcome::Failed { .. }) {
             span.record("otel.status_code", "error");
         }

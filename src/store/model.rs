@@ -378,6 +378,18 @@ pub enum DeliveryOutcome {
     Failed { error: String },
 }
 
+impl DeliveryOutcome {
+    /// For metrics and traces.
+    pub fn name(&self) -> &'static str {
+        match self {
+            DeliveryOutcome::Delivered { .. } => "delivered",
+            DeliveryOutcome::Sent { .. } => "sent",
+            DeliveryOutcome::Retry { .. } => "retry",
+            DeliveryOutcome::Failed { .. } => "failed",
+        }
+    }
+}
+
 /// What a provider reports, later, about a message it took (SMS delivery report, print job
 /// state, Digital Post status receipt).
 #[derive(Debug, Clone)]
