@@ -17,7 +17,8 @@ use crate::domain::letter::{DocumentInput as DomainDocument, FieldError, LetterI
 use crate::domain::routing::route;
 use crate::domain::secret::{keyed_hash, sha256_hex};
 use crate::store::{
-    AccessEntry, CancelOutcome, Inserted, LetterFilter, NewDelivery, NewDocumentRecord, NewLetter, Recipient, Timer,
+    AccessEntry, CancelOutcome, CreatedLetter, Inserted, LetterFilter, NewDelivery, NewDocumentRecord, NewLetter,
+    Recipient, Timer,
 };
 
 pub fn router() -> axum::Router<AppState> {
@@ -160,17 +161,20 @@ pub async fn create_letter(
         max_attempts: i64::from(state.settings.engine.max_attempts),
         now: now.as_millisecond(),
     };
-    let (letter, replayed) = match state.store.insert_letter(&new).await? {
-        Inserted::Created(letter) => {
+    let (view, replayed) = match state.store.insert_letter(&new).await? {
+        Inserted::Created(created) => {
             state.metrics.letter_accepted();
             state.engine_wake.notify_one();
             state.webhook_wake.notify_one();
-            (letter, false)
+            // the letter as stored, without reading it back
+            let CreatedLetter { letter, documents, deliveries, timeline } = created;
+            (LetterView::new(letter, documents, deliveries, timeline), false)
         }
-        Inserted::Existing { letter, request_hash } if request_hash == new.request_hash => (letter, true),
+        Inserted::Existing { letter, request_hash } if request_hash == new.request_hash => {
+            (letter_view(&state, letter).await?, true)
+        }
         Inserted::Existing { .. } => return Err(ApiError::IdempotencyMismatch),
     };
-    let view = letter_view(&state, letter).await?;
     let location = format!("{}/v1/letters/{}", state.settings.public_url(), view.id);
     let mut response = (StatusCode::CREATED, Json(view)).into_response();
     if let Ok(value) = HeaderValue::from_str(&location) {

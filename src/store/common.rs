@@ -49,6 +49,22 @@ pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     e.as_database_error().is_some_and(|d| d.is_unique_violation())
 }
 
+/// `rows` in chunks of a power of two rows, at most `max`, largest first: a multi-row
+/// statement's text depends on its number of rows, and these few shapes serve every group
+/// size and stay in the connection's statement cache (`max` must be a power of two).
+pub(crate) fn statement_chunks<T>(rows: &[T], max: usize) -> impl Iterator<Item = &[T]> {
+    let mut rest = rows;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let take = max.min(1 << rest.len().ilog2());
+        let (chunk, tail) = rest.split_at(take);
+        rest = tail;
+        Some(chunk)
+    })
+}
+
 /// Expands the shared part of `impl Store` for one backend.
 /// `$lock`: appended to a SELECT that must lock rows; `$skip_locked`: appended to claim
 /// subqueries; `$visible`: condition limiting the event feed to settled transactions.
@@ -129,29 +145,67 @@ macro_rules! common_store_impl {
                 data: serde_json::Value,
                 now: i64,
             ) -> StoreResult<()> {
-                let seq: i64 = sqlx::query_scalar(sql(
-                    "INSERT INTO events (id, letter_id, authority_id, kind, data, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq",
-                ))
-                .bind(Uuid::now_v7())
-                .bind(letter_id)
-                .bind(authority_id)
-                .bind(kind.as_str())
-                .bind(Json(data))
-                .bind(now)
-                .fetch_one(&mut **tx)
-                .await?;
-                sqlx::query(sql(
-                    "INSERT INTO webhook_messages (webhook_id, event_seq, letter_id, state, available_at, attempts, created_at) \
-                     SELECT id, $1, $2, 'pending', $3, 0, $3 FROM webhooks WHERE authority_id = $4",
-                ))
-                .bind(seq)
-                .bind(letter_id)
-                .bind(now)
-                .bind(authority_id)
-                .execute(&mut **tx)
-                .await?;
+                Self::append_events(tx, vec![NewEvent { letter_id, authority_id, kind, data, now }]).await?;
                 Ok(())
+            }
+
+            /// Events in `tx`, in the given order, each queued for every webhook of its
+            /// authority: one multi-row statement for the events and one for the messages
+            /// (in chunks), whatever their number.
+            async fn append_events(tx: &mut Tx, events: Vec<NewEvent>) -> Result<Vec<EventRecord>, sqlx::Error> {
+                use $crate::store::common::statement_chunks;
+                let records: Vec<(Uuid, EventRecord)> = events
+                    .into_iter()
+                    .map(|e| {
+                        let record = EventRecord {
+                            seq: 0,
+                            id: Uuid::now_v7(),
+                            letter_id: e.letter_id,
+                            kind: e.kind.as_str().to_owned(),
+                            data: Json(e.data),
+                            created_at: e.now,
+                        };
+                        (e.authority_id, record)
+                    })
+                    .collect();
+                let mut seqs: std::collections::HashMap<Uuid, i64> = std::collections::HashMap::with_capacity(records.len());
+                for chunk in statement_chunks(&records, 128) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO events (id, letter_id, authority_id, kind, data, created_at) ",
+                    );
+                    q.push_values(chunk, |mut row, (authority_id, e)| {
+                        row.push_bind(e.id)
+                            .push_bind(e.letter_id)
+                            .push_bind(*authority_id)
+                            .push_bind(&e.kind)
+                            .push_bind(&e.data)
+                            .push_bind(e.created_at);
+                    });
+                    q.push(" RETURNING id, seq");
+                    let rows: Vec<(Uuid, i64)> = q.build_query_as().fetch_all(&mut **tx).await?;
+                    let chunk_seqs: Vec<i64> = rows.iter().map(|(_, seq)| *seq).collect();
+                    seqs.extend(rows);
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO webhook_messages (webhook_id, event_seq, letter_id, state, available_at, attempts, \
+                         created_at) SELECT w.id, e.seq, e.letter_id, 'pending', e.created_at, 0, e.created_at \
+                         FROM events e JOIN webhooks w ON w.authority_id = e.authority_id WHERE e.seq IN (",
+                    );
+                    let mut list = q.separated(", ");
+                    for seq in chunk_seqs {
+                        list.push_bind(seq);
+                    }
+                    q.push(") ORDER BY e.seq, w.id");
+                    q.build().execute(&mut **tx).await?;
+                }
+                records
+                    .into_iter()
+                    .map(|(_, mut record)| {
+                        record.seq = *seqs
+                            .get(&record.id)
+                            .ok_or_else(|| sqlx::Error::Protocol("an event's seq was not returned".into()))?;
+                        Ok(record)
+                    })
+                    .collect()
             }
 
             /// Record `kind` for a delivery's outcome, in `tx`; when the delivery carries the
@@ -226,6 +280,26 @@ macro_rules! common_store_impl {
                     .bind(letter_id)
                     .execute(&mut **tx)
                     .await?;
+                Ok(())
+            }
+
+            /// `lock_letter` for several letters, taken in id order (as every group takes them).
+            async fn lock_letters(tx: &mut Tx, mut letter_ids: Vec<Uuid>) -> StoreResult<()> {
+                if !Self::ROW_LOCKS || letter_ids.is_empty() {
+                    return Ok(());
+                }
+                letter_ids.sort();
+                letter_ids.dedup();
+                for chunk in $crate::store::common::statement_chunks(&letter_ids, 128) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new("SELECT id FROM letters WHERE id IN (");
+                    let mut list = q.separated(", ");
+                    for id in chunk {
+                        list.push_bind(*id);
+                    }
+                    q.push(") ORDER BY id");
+                    q.push($lock);
+                    q.build().execute(&mut **tx).await?;
+                }
                 Ok(())
             }
 
@@ -319,7 +393,7 @@ macro_rules! common_store_impl {
                 found.map(|f| Ok((LetterRecord::try_from(f.row)?, f.request_hash))).transpose()
             }
 
-            async fn try_insert_letter(&self, l: &NewLetter) -> Result<LetterRecord, sqlx::Error> {
+            async fn try_insert_letter(&self, l: &NewLetter) -> Result<CreatedLetter, sqlx::Error> {
                 let sealed_cpr = self.seal_cpr(&l.cpr).await.map_err(into_sqlx)?;
                 // each backend decides how letters are committed (SQLite: in groups)
                 self.commit_letter(l, sealed_cpr).await
@@ -330,126 +404,279 @@ macro_rules! common_store_impl {
                 pool: &sqlx::Pool<$db>,
                 l: &NewLetter,
                 sealed_cpr: &str,
-            ) -> Result<LetterRecord, sqlx::Error> {
+            ) -> Result<CreatedLetter, sqlx::Error> {
                 let mut tx = pool.begin().await?;
                 let letter = Self::insert_letter_rows(&mut tx, l, sealed_cpr).await?;
                 tx.commit().await?;
                 Ok(letter)
             }
 
-            /// A letter's rows (citizen, letter, documents, deliveries, jobs, timer, `accepted`
-            /// event) in `tx`, which the caller commits.
+            /// A letter's rows in `tx`, which the caller commits.
             async fn insert_letter_rows(
                 tx: &mut Tx,
                 l: &NewLetter,
                 sealed_cpr: &str,
-            ) -> Result<LetterRecord, sqlx::Error> {
-                let citizen_id: Uuid = sqlx::query_scalar(sql(
-                    "INSERT INTO citizens (id, cpr_hash, cpr, created_at) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (cpr_hash) DO UPDATE SET cpr = excluded.cpr RETURNING id",
-                ))
-                .bind(l.citizen_id)
-                .bind(&l.cpr_hash)
-                .bind(sealed_cpr)
-                .bind(l.now)
-                .fetch_one(&mut **tx)
-                .await?;
-                sqlx::query(sql(
-                    "INSERT INTO letters (id, authority_id, citizen_id, recipient, subject, body, importance, respond_by, \
-                     deadline, reference, contact, status, idempotency_key, request_hash, created_at, updated_at, category) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, 'accepted', $11, $12, $13, $13, $14)",
-                ))
-                .bind(l.id)
-                .bind(l.authority_id)
-                .bind(citizen_id)
-                .bind(Json(&l.recipient))
-                .bind(&l.subject)
-                .bind(&l.body)
-                .bind(l.importance.as_str())
-                .bind(&l.respond_by)
-                .bind(&l.reference)
-                .bind(Json(&l.contact))
-                .bind(&l.idempotency_key)
-                .bind(&l.request_hash)
-                .bind(l.now)
-                .bind(&l.category)
-                .execute(&mut **tx)
-                .await?;
-                for (position, d) in l.documents.iter().enumerate() {
-                    sqlx::query(sql(
-                        "INSERT INTO documents (id, letter_id, position, filename, media_type, size, sha256, content) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                    ))
-                    .bind(d.id)
-                    .bind(l.id)
-                    .bind(position as i64)
-                    .bind(&d.filename)
-                    .bind(&d.media_type)
-                    .bind(d.content.len() as i64)
-                    .bind(&d.sha256)
-                    .bind(&d.content)
-                    .execute(&mut **tx)
-                    .await?;
+            ) -> Result<CreatedLetter, sqlx::Error> {
+                let mut created = Self::insert_letters_rows(tx, &[(l, sealed_cpr)]).await?;
+                created.pop().ok_or_else(|| sqlx::Error::Protocol("no letter was inserted".into()))
+            }
+
+            /// Letters' rows (citizens, letters, documents, deliveries, jobs, timers, `accepted`
+            /// events and their webhook messages) in `tx`, which the caller commits: one
+            /// multi-row statement per table (in chunks, see `statement_chunks`), not one per
+            /// row, since every statement is a round trip to the database. Answers in the
+            /// order of `letters`, each as a read right after the commit would show it.
+            async fn insert_letters_rows(
+                tx: &mut Tx,
+                letters: &[(&NewLetter, &str)],
+            ) -> Result<Vec<CreatedLetter>, sqlx::Error> {
+                use std::collections::HashMap;
+                use $crate::store::common::statement_chunks;
+
+                // citizens: once each (PostgreSQL refuses to upsert one row twice in a statement),
+                // in key order (concurrent groups then take their rows in the same order)
+                let mut citizens: Vec<(&NewLetter, &str)> = letters.to_vec();
+                citizens.sort_by(|a, b| a.0.cpr_hash.cmp(&b.0.cpr_hash));
+                citizens.dedup_by(|a, b| a.0.cpr_hash == b.0.cpr_hash);
+                let mut citizen_ids: HashMap<String, Uuid> = HashMap::with_capacity(citizens.len());
+                for chunk in statement_chunks(&citizens, 128) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO citizens (id, cpr_hash, cpr, created_at) ");
+                    q.push_values(chunk, |mut row, (l, sealed_cpr)| {
+                        row.push_bind(l.citizen_id).push_bind(&l.cpr_hash).push_bind(*sealed_cpr).push_bind(l.now);
+                    });
+                    q.push(" ON CONFLICT (cpr_hash) DO UPDATE SET cpr = excluded.cpr RETURNING id, cpr_hash");
+                    let rows: Vec<(Uuid, String)> = q.build_query_as().fetch_all(&mut **tx).await?;
+                    citizen_ids.extend(rows.into_iter().map(|(id, hash)| (hash, id)));
                 }
-                let letter_delivery =
-                    NewDelivery { channel: l.channel, delivery_id: l.delivery_id, job_id: l.job_id, helper: None };
-                let all = std::iter::once((&letter_delivery, "letter")).chain(l.notices.iter().map(|n| (n, "notice")));
-                for (d, purpose) in all {
-                    sqlx::query(sql(
-                        "INSERT INTO deliveries (id, letter_id, channel, purpose, status, attempts, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, 'queued', 0, $5, $5)",
-                    ))
-                    .bind(d.delivery_id)
-                    .bind(l.id)
-                    .bind(d.channel.as_str())
-                    .bind(purpose)
-                    .bind(l.now)
-                    .execute(&mut **tx)
-                    .await?;
-                    sqlx::query(sql(
-                        "INSERT INTO jobs (id, kind, letter_id, delivery_id, available_at, attempts, max_attempts, created_at) \
-                         VALUES ($1, 'deliver', $2, $3, $4, 0, $5, $4)",
-                    ))
-                    .bind(d.job_id)
-                    .bind(l.id)
-                    .bind(d.delivery_id)
-                    .bind(l.now)
-                    .bind(l.max_attempts)
-                    .execute(&mut **tx)
-                    .await?;
+                let citizen_of = |l: &NewLetter| {
+                    citizen_ids
+                        .get(&l.cpr_hash)
+                        .copied()
+                        .ok_or_else(|| sqlx::Error::Protocol("a citizen row was not returned".into()))
+                };
+
+                for chunk in statement_chunks(letters, 128) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO letters (id, authority_id, citizen_id, recipient, subject, body, importance, \
+                         respond_by, deadline, reference, contact, status, idempotency_key, request_hash, created_at, \
+                         updated_at, category) ",
+                    );
+                    let mut missing = None;
+                    q.push_values(chunk, |mut row, (l, _)| {
+                        let citizen_id = citizen_of(l).unwrap_or_else(|e| {
+                            missing = Some(e);
+                            Uuid::nil()
+                        });
+                        row.push_bind(l.id)
+                            .push_bind(l.authority_id)
+                            .push_bind(citizen_id)
+                            .push_bind(Json(&l.recipient))
+                            .push_bind(&l.subject)
+                            .push_bind(&l.body)
+                            .push_bind(l.importance.as_str())
+                            .push_bind(&l.respond_by)
+                            .push_bind(&l.respond_by)
+                            .push_bind(&l.reference)
+                            .push_bind(Json(&l.contact))
+                            .push_bind("accepted")
+                            .push_bind(&l.idempotency_key)
+                            .push_bind(&l.request_hash)
+                            .push_bind(l.now)
+                            .push_bind(l.now)
+                            .push_bind(&l.category);
+                    });
+                    if let Some(e) = missing {
+                        return Err(e);
+                    }
+                    q.build().execute(&mut **tx).await?;
                 }
-                if let Some(timer) = &l.escalation_timer {
-                    Self::insert_timer(tx, l.id, timer, l.now).await.map_err(into_sqlx)?;
+
+                let documents: Vec<(&NewLetter, usize, &NewDocumentRecord)> = letters
+                    .iter()
+                    .flat_map(|(l, _)| l.documents.iter().enumerate().map(move |(i, d)| (*l, i, d)))
+                    .collect();
+                // documents carry their content: fewer per statement
+                for chunk in statement_chunks(&documents, 16) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO documents (id, letter_id, position, filename, media_type, size, sha256, content) ",
+                    );
+                    q.push_values(chunk, |mut row, (l, position, d)| {
+                        row.push_bind(d.id)
+                            .push_bind(l.id)
+                            .push_bind(*position as i64)
+                            .push_bind(&d.filename)
+                            .push_bind(&d.media_type)
+                            .push_bind(d.content.len() as i64)
+                            .push_bind(&d.sha256)
+                            .push_bind(&d.content);
+                    });
+                    q.build().execute(&mut **tx).await?;
                 }
-                let data = serde_json::json!({
-                    "importance": l.importance,
-                    "respond_by": l.respond_by,
-                    "channel": l.channel,
-                    "delivery_id": l.delivery_id,
-                    "notices": l.notices.iter().map(|n| serde_json::json!({ "channel": n.channel, "delivery_id": n.delivery_id })).collect::<Vec<_>>(),
-                    "documents": l.documents.len(),
-                });
-                Self::append_event(tx, l.id, l.authority_id, EventKind::Accepted, data, l.now)
-                    .await
-                    .map_err(into_sqlx)?;
-                Ok(LetterRecord {
-                    id: l.id,
-                    authority_id: l.authority_id,
-                    citizen_id,
-                    recipient: l.recipient.clone(),
-                    subject: l.subject.clone(),
-                    body: l.body.clone(),
-                    importance: l.importance,
-                    category: l.category.clone(),
-                    respond_by: l.respond_by.clone(),
-                    deadline: l.respond_by.clone(),
-                    reference: l.reference.clone(),
-                    contact: l.contact.clone(),
-                    status: LetterStatus::Accepted,
-                    created_at: l.now,
-                    updated_at: l.now,
-                    content_deleted_at: None,
-                })
+
+                // each letter's own delivery, then its notices
+                let letter_deliveries: Vec<NewDelivery> = letters
+                    .iter()
+                    .map(|(l, _)| NewDelivery { channel: l.channel, delivery_id: l.delivery_id, job_id: l.job_id, helper: None })
+                    .collect();
+                let deliveries: Vec<(&NewLetter, &NewDelivery, &str)> = letters
+                    .iter()
+                    .zip(&letter_deliveries)
+                    .flat_map(|((l, _), own)| {
+                        std::iter::once((*l, own, "letter")).chain(l.notices.iter().map(move |n| (*l, n, "notice")))
+                    })
+                    .collect();
+                for chunk in statement_chunks(&deliveries, 128) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO deliveries (id, letter_id, channel, purpose, status, attempts, created_at, updated_at) ",
+                    );
+                    q.push_values(chunk, |mut row, (l, d, purpose)| {
+                        row.push_bind(d.delivery_id)
+                            .push_bind(l.id)
+                            .push_bind(d.channel.as_str())
+                            .push_bind(*purpose)
+                            .push_bind("queued")
+                            .push_bind(0_i64)
+                            .push_bind(l.now)
+                            .push_bind(l.now);
+                    });
+                    q.build().execute(&mut **tx).await?;
+                }
+
+                // a delivery job for each delivery, and the first escalation timer
+                struct NewJob {
+                    id: Uuid,
+                    kind: &'static str,
+                    letter_id: Uuid,
+                    delivery_id: Option<Uuid>,
+                    step: Option<i64>,
+                    available_at: i64,
+                    max_attempts: i64,
+                    created_at: i64,
+                }
+                let jobs: Vec<NewJob> = deliveries
+                    .iter()
+                    .map(|(l, d, _)| NewJob {
+                        id: d.job_id,
+                        kind: "deliver",
+                        letter_id: l.id,
+                        delivery_id: Some(d.delivery_id),
+                        step: None,
+                        available_at: l.now,
+                        max_attempts: l.max_attempts,
+                        created_at: l.now,
+                    })
+                    .chain(letters.iter().filter_map(|(l, _)| {
+                        l.escalation_timer.as_ref().map(|timer| NewJob {
+                            id: timer.job_id,
+                            kind: "escalate",
+                            letter_id: l.id,
+                            delivery_id: None,
+                            step: Some(timer.step),
+                            available_at: timer.due_at,
+                            max_attempts: 1000,
+                            created_at: l.now,
+                        })
+                    }))
+                    .collect();
+                for chunk in statement_chunks(&jobs, 128) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO jobs (id, kind, letter_id, delivery_id, step, available_at, attempts, max_attempts, \
+                         created_at) ",
+                    );
+                    q.push_values(chunk, |mut row, j| {
+                        row.push_bind(j.id)
+                            .push_bind(j.kind)
+                            .push_bind(j.letter_id)
+                            .push_bind(j.delivery_id)
+                            .push_bind(j.step)
+                            .push_bind(j.available_at)
+                            .push_bind(0_i64)
+                            .push_bind(j.max_attempts)
+                            .push_bind(j.created_at);
+                    });
+                    q.build().execute(&mut **tx).await?;
+                }
+
+                // the `accepted` events, with a message for each of the authority's webhooks
+                let events: Vec<NewEvent> = letters
+                    .iter()
+                    .map(|(l, _)| NewEvent {
+                        letter_id: l.id,
+                        authority_id: l.authority_id,
+                        kind: EventKind::Accepted,
+                        data: serde_json::json!({
+                            "importance": l.importance,
+                            "respond_by": l.respond_by,
+                            "channel": l.channel,
+                            "delivery_id": l.delivery_id,
+                            "notices": l.notices.iter().map(|n| serde_json::json!({ "channel": n.channel, "delivery_id": n.delivery_id })).collect::<Vec<_>>(),
+                            "documents": l.documents.len(),
+                        }),
+                        now: l.now,
+                    })
+                    .collect();
+                let events = Self::append_events(tx, events).await?;
+
+                letters
+                    .iter()
+                    .zip(events)
+                    .map(|((l, _), event)| {
+                        let mut deliveries: Vec<DeliveryRecord> = std::iter::once((l.channel, l.delivery_id, "letter"))
+                            .chain(l.notices.iter().map(|n| (n.channel, n.delivery_id, "notice")))
+                            .map(|(channel, id, purpose)| DeliveryRecord {
+                                id,
+                                letter_id: l.id,
+                                channel,
+                                purpose: purpose.to_owned(),
+                                helper: None,
+                                status: $crate::domain::DeliveryStatus::Queued,
+                                transport: None,
+                                provider_ref: None,
+                                attempts: 0,
+                                last_error: None,
+                                created_at: l.now,
+                                updated_at: l.now,
+                            })
+                            .collect();
+                        // as `deliveries()` reads them
+                        deliveries.sort_by_key(|d| d.id);
+                        Ok(CreatedLetter {
+                            letter: LetterRecord {
+                                id: l.id,
+                                authority_id: l.authority_id,
+                                citizen_id: citizen_of(l)?,
+                                recipient: l.recipient.clone(),
+                                subject: l.subject.clone(),
+                                body: l.body.clone(),
+                                importance: l.importance,
+                                category: l.category.clone(),
+                                respond_by: l.respond_by.clone(),
+                                deadline: l.respond_by.clone(),
+                                reference: l.reference.clone(),
+                                contact: l.contact.clone(),
+                                status: LetterStatus::Accepted,
+                                created_at: l.now,
+                                updated_at: l.now,
+                                content_deleted_at: None,
+                            },
+                            documents: l
+                                .documents
+                                .iter()
+                                .enumerate()
+                                .map(|(position, d)| DocumentMeta {
+                                    id: d.id,
+                                    position: position as i64,
+                                    filename: d.filename.clone(),
+                                    media_type: d.media_type.clone(),
+                                    size: d.content.len() as i64,
+                                    sha256: d.sha256.clone(),
+                                })
+                                .collect(),
+                            deliveries,
+                            timeline: vec![event],
+                        })
+                    })
+                    .collect()
             }
 
             async fn load_letter(&self, id: Uuid) -> StoreResult<Option<LetterRecord>> {
@@ -555,36 +782,8 @@ macro_rules! common_store_impl {
             /// (first time: the letter is dispatched, with its event). `None` when the delivery
             /// was cancelled meanwhile, and only the job goes.
             async fn start_delivery_rows(tx: &mut Tx, job: &Job, now: i64) -> StoreResult<Option<DeliveryRecord>> {
-                let Some(delivery_id) = job.delivery_id else {
-                    return Err(StoreError::Corrupt(format!("job {} has no delivery", job.id)));
-                };
-                Self::lock_letter(tx, job.letter_id).await?;
-                let row: Option<DeliveryRow> = sqlx::query_as(sql(concat!(
-                    "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, updated_at = $2 \
-                     WHERE id = $1 AND status IN ('queued', 'sending') RETURNING ", delivery_cols!()
-                )))
-                .bind(delivery_id)
-                .bind(now)
-                .fetch_optional(&mut **tx)
-                .await?;
-                let Some(row) = row else {
-                    sqlx::query(sql("DELETE FROM jobs WHERE id = $1")).bind(job.id).execute(&mut **tx).await?;
-                    return Ok(None);
-                };
-                let delivery = DeliveryRecord::try_from(row)?;
-                if delivery.attempts == 1 {
-                    let authority_id: Uuid = sqlx::query_scalar(sql(
-                        "UPDATE letters SET status = CASE WHEN status = 'accepted' THEN 'dispatched' ELSE status END, \
-                         updated_at = $2 WHERE id = $1 RETURNING authority_id",
-                    ))
-                    .bind(job.letter_id)
-                    .bind(now)
-                    .fetch_one(&mut **tx)
-                    .await?;
-                    let data = serde_json::json!({ "delivery_id": delivery.id, "channel": delivery.channel });
-                    Self::append_event(tx, job.letter_id, authority_id, EventKind::Dispatched, data, now).await?;
-                }
-                Ok(Some(delivery))
+                let mut started = Self::start_deliveries_rows(tx, &[(job, now)]).await?;
+                Ok(started.pop().flatten())
             }
 
             /// A delivery's start in `tx`, a relaxed transaction of its own, committed.
@@ -594,10 +793,193 @@ macro_rules! common_store_impl {
                 Ok(started)
             }
 
+            /// The delivery starts of a commit group in `tx`, answers in the group's order:
+            /// one statement per table for the lot (a group of one is a single start).
+            async fn start_deliveries_rows(
+                tx: &mut Tx,
+                starts: &[(&Job, i64)],
+            ) -> StoreResult<Vec<Option<DeliveryRecord>>> {
+                use std::collections::HashMap;
+                use $crate::store::common::statement_chunks;
+                let mut with_delivery = Vec::with_capacity(starts.len());
+                for (job, now) in starts {
+                    let delivery_id =
+                        job.delivery_id.ok_or_else(|| StoreError::Corrupt(format!("job {} has no delivery", job.id)))?;
+                    with_delivery.push((*job, delivery_id, *now));
+                }
+                Self::lock_letters(tx, starts.iter().map(|(job, _)| job.letter_id).collect()).await?;
+                let mut started: HashMap<Uuid, DeliveryRecord> = HashMap::with_capacity(starts.len());
+                for chunk in statement_chunks(&with_delivery, 128) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, updated_at = v.column2 FROM (",
+                    );
+                    q.push_values(chunk, |mut row, (_, delivery_id, now)| {
+                        row.push_bind(*delivery_id).push_bind(*now);
+                    });
+                    q.push(concat!(
+                        ") AS v WHERE deliveries.id = v.column1 AND deliveries.status IN ('queued', 'sending') RETURNING ",
+                        delivery_cols!()
+                    ));
+                    let rows: Vec<DeliveryRow> = q.build_query_as().fetch_all(&mut **tx).await?;
+                    for row in rows {
+                        let delivery = DeliveryRecord::try_from(row)?;
+                        started.insert(delivery.id, delivery);
+                    }
+                }
+                // a delivery no longer waiting (cancelled, settled): its job is done
+                let done: Vec<Uuid> = with_delivery
+                    .iter()
+                    .filter(|(_, delivery_id, _)| !started.contains_key(delivery_id))
+                    .map(|(job, _, _)| job.id)
+                    .collect();
+                Self::delete_jobs(tx, &done).await?;
+                // a first attempt dispatches its letter
+                let firsts: Vec<(&Job, &DeliveryRecord, i64)> = with_delivery
+                    .iter()
+                    .filter_map(|(job, delivery_id, now)| started.get(delivery_id).map(|d| (*job, d, *now)))
+                    .filter(|(_, d, _)| d.attempts == 1)
+                    .collect();
+                let mut letters: Vec<(Uuid, i64, &str)> = firsts.iter().map(|(job, _, now)| (job.letter_id, *now, "")).collect();
+                letters.sort_by_key(|(id, _, _)| *id);
+                letters.dedup_by_key(|(id, _, _)| *id);
+                let authorities = Self::update_letters_status(tx, &letters, "status = 'accepted'", "dispatched").await?;
+                let events = firsts
+                    .iter()
+                    .map(|(job, d, now)| {
+                        let authority_id = authorities.get(&job.letter_id).copied().ok_or_else(|| {
+                            StoreError::Corrupt(format!("delivery {} has no letter", d.id))
+                        })?;
+                        let data = serde_json::json!({ "delivery_id": d.id, "channel": d.channel });
+                        Ok(NewEvent { letter_id: job.letter_id, authority_id, kind: EventKind::Dispatched, data, now: *now })
+                    })
+                    .collect::<StoreResult<Vec<_>>>()?;
+                Self::append_events(tx, events).await?;
+                Ok(with_delivery.iter().map(|(_, delivery_id, _)| started.get(delivery_id).cloned()).collect())
+            }
+
+            /// The delivery outcomes of a commit group in `tx`, with one statement per table
+            /// for the delivered ones (the common case); the others go one by one.
+            async fn finish_deliveries_rows(
+                tx: &mut Tx,
+                finishes: &[(&Job, &DeliveryOutcome, i64)],
+            ) -> StoreResult<()> {
+                use std::collections::HashMap;
+                use $crate::store::common::statement_chunks;
+                Self::lock_letters(tx, finishes.iter().map(|(job, _, _)| job.letter_id).collect()).await?;
+                let mut delivered = Vec::with_capacity(finishes.len());
+                for (job, outcome, now) in finishes {
+                    match outcome {
+                        DeliveryOutcome::Delivered { transport, provider_ref } => {
+                            delivered.push((*job, job.delivery_id.unwrap_or_default(), transport, provider_ref, *now))
+                        }
+                        other => Self::finish_undelivered_rows(tx, job, other, *now).await?,
+                    }
+                }
+                if delivered.is_empty() {
+                    return Ok(());
+                }
+                let mut settled: HashMap<Uuid, (String, String)> = HashMap::with_capacity(delivered.len());
+                for chunk in statement_chunks(&delivered, 128) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "UPDATE deliveries SET status = 'delivered', transport = v.column2, provider_ref = v.column3, \
+                         last_error = NULL, updated_at = v.column4 FROM (",
+                    );
+                    q.push_values(chunk, |mut row, (_, delivery_id, transport, provider_ref, now)| {
+                        row.push_bind(*delivery_id).push_bind(transport.as_str()).push_bind(provider_ref.as_deref()).push_bind(*now);
+                    });
+                    q.push(
+                        ") AS v WHERE deliveries.id = v.column1 AND deliveries.status IN ('sending', 'cancelled') \
+                         RETURNING id, channel, purpose",
+                    );
+                    let rows: Vec<(Uuid, String, String)> = q.build_query_as().fetch_all(&mut **tx).await?;
+                    settled.extend(rows.into_iter().map(|(id, channel, purpose)| (id, (channel, purpose))));
+                }
+                let settled_in_order: Vec<_> = delivered
+                    .iter()
+                    .filter_map(|(job, delivery_id, transport, provider_ref, now)| {
+                        settled.get(delivery_id).map(|(channel, purpose)| (*job, *delivery_id, channel, purpose, *transport, *provider_ref, *now))
+                    })
+                    .collect();
+                // a letter is delivered when the delivery carrying it is (not a notice)
+                let mut letters: Vec<(Uuid, i64, &str)> = settled_in_order
+                    .iter()
+                    .map(|(job, _, _, purpose, _, _, now)| (job.letter_id, *now, if purpose.as_str() == "letter" { "delivered" } else { "" }))
+                    .collect();
+                // one row per letter, the delivered one first where there is one
+                letters.sort_by(|a, b| a.0.cmp(&b.0).then(b.2.cmp(a.2)));
+                letters.dedup_by_key(|(id, _, _)| *id);
+                let authorities = Self::update_letters_status(tx, &letters, "status IN ('accepted', 'dispatched')", "").await?;
+                let events = settled_in_order
+                    .iter()
+                    .map(|(job, delivery_id, channel, purpose, transport, provider_ref, now)| {
+                        let authority_id = authorities.get(&job.letter_id).copied().ok_or_else(|| {
+                            StoreError::Corrupt(format!("delivery {delivery_id} has no letter"))
+                        })?;
+                        let data = serde_json::json!({
+                            "delivery_id": delivery_id, "channel": channel, "purpose": purpose,
+                            "transport": transport, "provider_ref": provider_ref,
+                        });
+                        Ok(NewEvent { letter_id: job.letter_id, authority_id, kind: EventKind::Delivered, data, now: *now })
+                    })
+                    .collect::<StoreResult<Vec<_>>>()?;
+                Self::append_events(tx, events).await?;
+                let jobs: Vec<Uuid> = delivered.iter().map(|(job, ..)| job.id).collect();
+                Self::delete_jobs(tx, &jobs).await?;
+                Ok(())
+            }
+
+            /// Letters' status and `updated_at` in `tx`, each row `(letter, now, status)`: the
+            /// row's status (or `fixed` where the row's is empty) when the letter's status
+            /// matches `when`, else unchanged. Answers each letter's authority.
+            async fn update_letters_status(
+                tx: &mut Tx,
+                letters: &[(Uuid, i64, &str)],
+                when: &'static str,
+                fixed: &'static str,
+            ) -> StoreResult<std::collections::HashMap<Uuid, Uuid>> {
+                use $crate::store::common::statement_chunks;
+                let mut authorities = std::collections::HashMap::with_capacity(letters.len());
+                for chunk in statement_chunks(letters, 128) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new("UPDATE letters SET status = CASE WHEN ");
+                    q.push(when);
+                    q.push(" AND COALESCE(NULLIF(v.column3, ''), ");
+                    q.push_bind(fixed);
+                    q.push(") <> '' THEN COALESCE(NULLIF(v.column3, ''), ");
+                    q.push_bind(fixed);
+                    q.push(") ELSE status END, updated_at = v.column2 FROM (");
+                    q.push_values(chunk, |mut row, (id, now, status)| {
+                        row.push_bind(*id).push_bind(*now).push_bind(*status);
+                    });
+                    q.push(") AS v WHERE letters.id = v.column1 RETURNING id, authority_id");
+                    let rows: Vec<(Uuid, Uuid)> = q.build_query_as().fetch_all(&mut **tx).await?;
+                    authorities.extend(rows);
+                }
+                Ok(authorities)
+            }
+
+            /// Jobs that are done, in `tx`.
+            async fn delete_jobs(tx: &mut Tx, ids: &[Uuid]) -> StoreResult<()> {
+                use $crate::store::common::statement_chunks;
+                for chunk in statement_chunks(ids, 128) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new("DELETE FROM jobs WHERE id IN (");
+                    let mut list = q.separated(", ");
+                    for id in chunk {
+                        list.push_bind(*id);
+                    }
+                    q.push(")");
+                    q.build().execute(&mut **tx).await?;
+                }
+                Ok(())
+            }
+
             /// A delivery's outcome in `tx`, which the caller commits.
             async fn finish_delivery_rows(tx: &mut Tx, job: &Job, outcome: &DeliveryOutcome, now: i64) -> StoreResult<()> {
+                Self::finish_deliveries_rows(tx, &[(job, outcome, now)]).await
+            }
+
+            /// An outcome other than `Delivered` in `tx`, its letter locked already.
+            async fn finish_undelivered_rows(tx: &mut Tx, job: &Job, outcome: &DeliveryOutcome, now: i64) -> StoreResult<()> {
                 let delivery_id = job.delivery_id.unwrap_or_default();
-                Self::lock_letter(tx, job.letter_id).await?;
                 match outcome {
                     DeliveryOutcome::Retry { at, error } => {
                         sqlx::query(sql("UPDATE jobs SET available_at = $2, locked_by = NULL, last_error = $3 WHERE id = $1"))
@@ -613,25 +995,8 @@ macro_rules! common_store_impl {
                             .execute(&mut **tx)
                             .await?;
                     }
-                    DeliveryOutcome::Delivered { transport, provider_ref } => {
-                        let settled: Option<(String, String)> = sqlx::query_as(sql(
-                            "UPDATE deliveries SET status = 'delivered', transport = $2, provider_ref = $3, last_error = NULL, \
-                             updated_at = $4 WHERE id = $1 AND status IN ('sending', 'cancelled') RETURNING channel, purpose",
-                        ))
-                        .bind(delivery_id)
-                        .bind(transport)
-                        .bind(provider_ref)
-                        .bind(now)
-                        .fetch_optional(&mut **tx)
-                        .await?;
-                        if let Some((channel, purpose)) = settled {
-                            let data = serde_json::json!({
-                                "delivery_id": delivery_id, "channel": channel, "purpose": purpose,
-                                "transport": transport, "provider_ref": provider_ref,
-                            });
-                            let (status, kind) = (LetterStatus::Delivered, EventKind::Delivered);
-                            Self::settle_letter(tx, job.letter_id, &purpose, status, kind, data, now).await?;
-                        }
+                    DeliveryOutcome::Delivered { .. } => {
+                        return Err(StoreError::Corrupt("a delivered outcome goes with the others".into()));
                     }
                     DeliveryOutcome::Sent { transport, provider_ref, callback } => {
                         let channel: Option<String> = sqlx::query_scalar(sql(
@@ -983,7 +1348,7 @@ macro_rules! common_store_impl {
                     }
                 }
                 match self.try_insert_letter(l).await {
-                    Ok(letter) => Ok(Inserted::Created(letter)),
+                    Ok(created) => Ok(Inserted::Created(created)),
                     // a concurrent request with the same key won the race
                     Err(e) if is_unique_violation(&e) && l.idempotency_key.is_some() => {
                         let key = l.idempotency_key.as_deref().unwrap_or_default();
@@ -1203,28 +1568,25 @@ macro_rules! common_store_impl {
                     return Ok(None);
                 };
 
-                let letter = self
-                    .load_letter(job.letter_id)
-                    .await?
-                    .ok_or_else(|| StoreError::Corrupt(format!("delivery {} has no letter", delivery.id)))?;
-                let authority = self
-                    .authority(letter.authority_id)
-                    .await?
-                    .ok_or_else(|| StoreError::Corrupt(format!("letter {} has no authority", letter.id)))?;
-                let mut citizen: CitizenContact =
-                    sqlx::query_as(sql(
-                        "SELECT cpr, phone, email, language, large_print, exempt_from_digital_post FROM citizens WHERE id = $1",
-                    ))
-                        .bind(letter.citizen_id)
-                        .fetch_one(self.reader())
-                        .await?;
-                citizen.cpr = self.open_cpr(&citizen.cpr).await?;
+                // side by side on the read connections: each read is a round trip
                 let documents = sqlx::query_as(sql(
                     "SELECT id, filename, media_type, content FROM documents WHERE letter_id = $1 ORDER BY position",
                 ))
-                .bind(letter.id)
-                .fetch_all(self.reader())
-                .await?;
+                .bind(job.letter_id)
+                .fetch_all(self.reader());
+                let (letter, documents) = tokio::try_join!(self.load_letter(job.letter_id), async { Ok::<_, StoreError>(documents.await?) })?;
+                let letter =
+                    letter.ok_or_else(|| StoreError::Corrupt(format!("delivery {} has no letter", delivery.id)))?;
+                let citizen = sqlx::query_as::<_, CitizenContact>(sql(
+                    "SELECT cpr, phone, email, language, large_print, exempt_from_digital_post FROM citizens WHERE id = $1",
+                ))
+                .bind(letter.citizen_id)
+                .fetch_one(self.reader());
+                let (authority, mut citizen) =
+                    tokio::try_join!(self.authority(letter.authority_id), async { Ok::<_, StoreError>(citizen.await?) })?;
+                let authority =
+                    authority.ok_or_else(|| StoreError::Corrupt(format!("letter {} has no authority", letter.id)))?;
+                citizen.cpr = self.open_cpr(&citizen.cpr).await?;
                 // a helper's delivery: their contact and address stand in for the citizen's
                 let (mut letter, mut citizen) = (letter, citizen);
                 let for_helper = delivery.helper.as_ref().map(|h| {

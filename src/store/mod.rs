@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod citizen_pages;
 mod common;
+mod group_commit;
 mod migrations;
 pub mod model;
 pub mod postgres;

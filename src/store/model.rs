@@ -113,12 +113,22 @@ pub struct NewLetter {
 
 #[derive(Debug, Clone)]
 pub enum Inserted {
-    Created(LetterRecord),
+    Created(CreatedLetter),
     /// An earlier request used the same idempotency key.
     Existing {
         letter: LetterRecord,
         request_hash: Option<String>,
     },
+}
+
+/// A letter just stored, with its documents, deliveries and `accepted` event, as a read
+/// right after the commit would show them.
+#[derive(Debug, Clone)]
+pub struct CreatedLetter {
+    pub letter: LetterRecord,
+    pub documents: Vec<DocumentMeta>,
+    pub deliveries: Vec<DeliveryRecord>,
+    pub timeline: Vec<EventRecord>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -269,6 +279,16 @@ impl TryFrom<DeliveryRow> for DeliveryRecord {
             updated_at: r.updated_at,
         })
     }
+}
+
+/// An event to append (see `append_events`).
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub letter_id: Uuid,
+    pub authority_id: Uuid,
+    pub kind: crate::domain::EventKind,
+    pub data: serde_json::Value,
+    pub now: i64,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -8,14 +8,25 @@ use std::time::Duration;
 use super::audit::audit_store_impl;
 use super::citizen_pages::citizen_pages_store_impl;
 use super::common::common_store_impl;
+use super::group_commit::{GroupCommit, group_works};
 use super::retention::retention_store_impl;
 use super::staff_pages::staff_pages_store_impl;
 use super::web::web_store_impl;
 
 pub struct PgStore {
     pool: PgPool,
+    /// New letters and the engine's delivery starts and finishes, each kind on its way to
+    /// its group-commit tasks (started on first use).
+    letters: GroupCommit<LetterWork>,
+    delivery_starts: GroupCommit<DeliveryStart>,
+    delivery_finishes: GroupCommit<DeliveryFinish>,
     cpr_sealer: tokio::sync::OnceCell<crate::domain::cpr_seal::CprSealer>,
 }
+
+/// Groups of a kind in flight at once: PostgreSQL commits transactions side by side (and
+/// flushes its WAL for them together), so a few groups overlap, each with fewer round trips
+/// than its letters would take one by one.
+const COMMITTERS: usize = 4;
 
 impl PgStore {
     const BACKEND: super::Backend = super::Backend::Postgres;
@@ -28,7 +39,13 @@ impl PgStore {
     pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
         let pool =
             PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(10)).connect(url).await?;
-        Ok(Self { pool, cpr_sealer: Default::default() })
+        Ok(Self {
+            pool,
+            letters: GroupCommit::new(COMMITTERS),
+            delivery_starts: GroupCommit::new(COMMITTERS),
+            delivery_finishes: GroupCommit::new(COMMITTERS),
+            cpr_sealer: Default::default(),
+        })
     }
 
     /// `SELECT … FOR UPDATE` orders concurrent transactions on a letter (see `lock_letter`).
@@ -43,22 +60,20 @@ impl PgStore {
     /// the leases then redo (at least once); it never corrupts. Letters, evidence and citizens'
     /// choices are always committed with the server's own setting.
     async fn begin_relaxed(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
-        Ok(tx)
+        begin_relaxed_on(&self.pool).await
     }
 
-    /// Each letter in its own transaction: PostgreSQL commits several connections' transactions
-    /// side by side and flushes its WAL for them together.
+    /// Letters in groups, as on SQLite, with several groups in flight (`COMMITTERS`).
     async fn commit_letter(
         &self,
         letter: &super::NewLetter,
         sealed_cpr: String,
-    ) -> Result<super::LetterRecord, sqlx::Error> {
-        Self::commit_letter_alone(&self.pool, letter, &sealed_cpr).await
+    ) -> Result<super::CreatedLetter, sqlx::Error> {
+        self.letters.commit(&self.pool, LetterWork { letter: letter.clone(), sealed_cpr }).await
     }
 
-    /// Each escalation in its own transaction, for the same reason.
+    /// Each escalation in its own transaction: PostgreSQL commits several connections'
+    /// transactions side by side.
     async fn commit_escalation(
         &self,
         job: &super::Job,
@@ -68,23 +83,24 @@ impl PgStore {
         Self::commit_escalation_alone(self.pool.begin().await?, job, plan, now).await
     }
 
-    /// Each delivery start in its own relaxed transaction, for the same reason.
+    /// Delivery starts in relaxed groups (letters locked in id order within each).
     async fn commit_delivery_start(
         &self,
         job: &super::Job,
         now: i64,
     ) -> super::StoreResult<Option<super::DeliveryRecord>> {
-        Self::commit_delivery_start_alone(self.begin_relaxed().await?, job, now).await
+        self.delivery_starts.commit(&self.pool, DeliveryStart { job: job.clone(), now }).await
     }
 
-    /// Each delivery outcome in its own relaxed transaction, for the same reason.
+    /// Delivery outcomes in relaxed groups, as the starts.
     async fn commit_delivery_finish(
         &self,
         job: &super::Job,
         outcome: &super::DeliveryOutcome,
         now: i64,
     ) -> super::StoreResult<()> {
-        Self::commit_delivery_finish_alone(self.begin_relaxed().await?, job, outcome, now).await
+        let finish = DeliveryFinish { job: job.clone(), outcome: outcome.clone(), now };
+        self.delivery_finishes.commit(&self.pool, finish).await
     }
 
     fn reader(&self) -> &PgPool {
@@ -112,6 +128,19 @@ impl PgStore {
 fn sql(pg: &'static str) -> &'static str {
     pg
 }
+
+async fn begin_full(pool: &PgPool) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+    pool.begin().await
+}
+
+/// See `PgStore::begin_relaxed`.
+async fn begin_relaxed_on(pool: &PgPool) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
+    Ok(tx)
+}
+
+group_works!(PgStore, sqlx::Postgres, full = begin_full, relaxed = begin_relaxed_on);
 
 common_store_impl!(
     PgStore,

@@ -12,6 +12,7 @@ use std::time::Duration;
 use super::audit::audit_store_impl;
 use super::citizen_pages::citizen_pages_store_impl;
 use super::common::common_store_impl;
+use super::group_commit::{GroupCommit, GroupWork, group_works};
 use super::retention::retention_store_impl;
 use super::staff_pages::staff_pages_store_impl;
 use super::web::web_store_impl;
@@ -60,7 +61,8 @@ impl SqliteStore {
                 })
             })
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.clone())
+            // room for the multi-row statements of group commits (a few shapes per table)
+            .connect_with(options.clone().statement_cache_capacity(400))
             .await?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
@@ -70,10 +72,11 @@ impl SqliteStore {
         Ok(Self {
             writer,
             reader,
-            letters: Default::default(),
-            escalations: Default::default(),
-            delivery_starts: Default::default(),
-            delivery_finishes: Default::default(),
+            // one writer: one group at a time
+            letters: GroupCommit::new(1),
+            escalations: GroupCommit::new(1),
+            delivery_starts: GroupCommit::new(1),
+            delivery_finishes: GroupCommit::new(1),
             cpr_sealer: Default::default(),
         })
     }
@@ -105,7 +108,7 @@ impl SqliteStore {
         &self,
         letter: &super::NewLetter,
         sealed_cpr: String,
-    ) -> Result<super::LetterRecord, sqlx::Error> {
+    ) -> Result<super::CreatedLetter, sqlx::Error> {
         self.letters.commit(&self.writer, LetterWork { letter: letter.clone(), sealed_cpr }).await
     }
 
@@ -215,115 +218,15 @@ async fn begin_on(pool: &SqlitePool, durability: Durability) -> Result<Tx, sqlx:
     }
 }
 
-/// Work waiting for the writer that can share a transaction with other work of its kind.
-trait GroupWork: Send + Sync + 'static {
-    type Output: Send + 'static;
-    type Error: From<sqlx::Error> + Send + 'static;
-    /// For the log.
-    const KIND: &'static str;
-    const DURABILITY: Durability;
-    /// This work's rows in `tx`, which the caller commits.
-    fn apply(&self, tx: &mut Tx) -> impl Future<Output = Result<Self::Output, Self::Error>> + Send;
-    /// This work in a transaction of its own (begun with `DURABILITY`), committed.
-    fn commit_alone(&self, pool: &SqlitePool) -> impl Future<Output = Result<Self::Output, Self::Error>> + Send;
+async fn begin_full(pool: &SqlitePool) -> Result<Tx, sqlx::Error> {
+    begin_on(pool, Durability::Full).await
 }
 
-/// Group commit: work waits for the writer together with the work of its kind that arrived
-/// meanwhile, and the lot is committed in one transaction (up to `GROUP`), one commit (with
-/// FULL, one fsync) instead of one each. Nobody waits for a timer: work arriving at an idle
-/// writer is committed at once. Each is answered only after the commit that holds it. If
-/// anything in the group fails, nothing of it is stored and each goes again alone, so each
-/// gets its own answer.
-struct GroupCommit<W: GroupWork> {
-    queue: std::sync::OnceLock<tokio::sync::mpsc::Sender<Pending<W>>>,
+async fn begin_relaxed_on(pool: &SqlitePool) -> Result<Tx, sqlx::Error> {
+    begin_on(pool, Durability::Relaxed).await
 }
 
-struct Pending<W: GroupWork> {
-    work: W,
-    reply: tokio::sync::oneshot::Sender<Result<W::Output, W::Error>>,
-}
-
-impl<W: GroupWork> Default for GroupCommit<W> {
-    fn default() -> Self {
-        Self { queue: std::sync::OnceLock::new() }
-    }
-}
-
-impl<W: GroupWork> GroupCommit<W> {
-    async fn commit(&self, pool: &SqlitePool, work: W) -> Result<W::Output, W::Error> {
-        let queue = self.queue.get_or_init(|| {
-            let (queue, pending) = tokio::sync::mpsc::channel(QUEUE);
-            tokio::spawn(Self::commit_groups(pool.clone(), pending));
-            queue
-        });
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        queue.send(Pending { work, reply }).await.map_err(|_| sqlx::Error::PoolClosed)?;
-        answer.await.map_err(|_| sqlx::Error::PoolClosed)?
-    }
-
-    async fn commit_groups(pool: SqlitePool, mut pending: tokio::sync::mpsc::Receiver<Pending<W>>) {
-        let mut group = Vec::with_capacity(GROUP);
-        while pending.recv_many(&mut group, GROUP).await > 0 {
-            let answers = Self::commit_group(&pool, &group).await;
-            tracing::debug!(kind = W::KIND, count = group.len(), "committed together");
-            for (p, answer) in group.drain(..).zip(answers) {
-                // the caller may have gone (a client hung up, an engine task was stopped): the
-                // work is stored all the same
-                let _ = p.reply.send(answer);
-            }
-        }
-    }
-
-    async fn commit_group(pool: &SqlitePool, group: &[Pending<W>]) -> Vec<Result<W::Output, W::Error>> {
-        if group.len() > 1 {
-            let together = async {
-                let mut tx = begin_on(pool, W::DURABILITY).await?;
-                let mut outputs = Vec::with_capacity(group.len());
-                for p in group {
-                    outputs.push(p.work.apply(&mut tx).await?);
-                }
-                tx.commit().await?;
-                Ok::<_, W::Error>(outputs)
-            };
-            if let Ok(outputs) = together.await {
-                return outputs.into_iter().map(Ok).collect();
-            }
-            // one failed (say, an idempotency key raced) or the commit did: nothing of the
-            // group is stored, so each goes again alone and gets its own answer
-        }
-        let mut answers = Vec::with_capacity(group.len());
-        for p in group {
-            answers.push(p.work.commit_alone(pool).await);
-        }
-        answers
-    }
-}
-
-/// Work waiting for a group-commit task, at most per kind; then the caller waits (back pressure).
-const QUEUE: usize = 1024;
-/// Work in one transaction, at most.
-const GROUP: usize = 128;
-
-/// A new letter (FULL: a letter answered 201 survives power loss).
-struct LetterWork {
-    letter: super::NewLetter,
-    sealed_cpr: String,
-}
-
-impl GroupWork for LetterWork {
-    type Output = super::LetterRecord;
-    type Error = sqlx::Error;
-    const KIND: &'static str = "letters";
-    const DURABILITY: Durability = Durability::Full;
-
-    async fn apply(&self, tx: &mut Tx) -> Result<super::LetterRecord, sqlx::Error> {
-        SqliteStore::insert_letter_rows(tx, &self.letter, &self.sealed_cpr).await
-    }
-
-    async fn commit_alone(&self, pool: &SqlitePool) -> Result<super::LetterRecord, sqlx::Error> {
-        SqliteStore::commit_letter_alone(pool, &self.letter, &self.sealed_cpr).await
-    }
-}
+group_works!(SqliteStore, sqlx::Sqlite, full = begin_full, relaxed = begin_relaxed_on);
 
 /// An escalation (FULL, as every change of a letter a citizen or caseworker sees).
 struct EscalationWork {
@@ -333,63 +236,26 @@ struct EscalationWork {
 }
 
 impl GroupWork for EscalationWork {
+    type Db = sqlx::Sqlite;
     type Output = bool;
     type Error = super::StoreError;
     const KIND: &'static str = "escalations";
-    const DURABILITY: Durability = Durability::Full;
 
-    async fn apply(&self, tx: &mut Tx) -> super::StoreResult<bool> {
-        SqliteStore::apply_escalation_rows(tx, &self.job, &self.plan, self.now).await
+    async fn begin(pool: &SqlitePool) -> Result<Tx, sqlx::Error> {
+        begin_full(pool).await
+    }
+
+    async fn apply_all(tx: &mut Tx, group: &[&Self]) -> super::StoreResult<Vec<bool>> {
+        let mut applied = Vec::with_capacity(group.len());
+        for w in group {
+            applied.push(SqliteStore::apply_escalation_rows(tx, &w.job, &w.plan, w.now).await?);
+        }
+        Ok(applied)
     }
 
     async fn commit_alone(&self, pool: &SqlitePool) -> super::StoreResult<bool> {
-        let tx = begin_on(pool, Self::DURABILITY).await?;
+        let tx = begin_full(pool).await?;
         SqliteStore::commit_escalation_alone(tx, &self.job, &self.plan, self.now).await
-    }
-}
-
-/// A delivery being handed to its transport (relaxed: engine bookkeeping the leases redo).
-struct DeliveryStart {
-    job: super::Job,
-    now: i64,
-}
-
-impl GroupWork for DeliveryStart {
-    type Output = Option<super::DeliveryRecord>;
-    type Error = super::StoreError;
-    const KIND: &'static str = "delivery starts";
-    const DURABILITY: Durability = Durability::Relaxed;
-
-    async fn apply(&self, tx: &mut Tx) -> super::StoreResult<Option<super::DeliveryRecord>> {
-        SqliteStore::start_delivery_rows(tx, &self.job, self.now).await
-    }
-
-    async fn commit_alone(&self, pool: &SqlitePool) -> super::StoreResult<Option<super::DeliveryRecord>> {
-        let tx = begin_on(pool, Self::DURABILITY).await?;
-        SqliteStore::commit_delivery_start_alone(tx, &self.job, self.now).await
-    }
-}
-
-/// What a delivery's transport reported (relaxed, as its start).
-struct DeliveryFinish {
-    job: super::Job,
-    outcome: super::DeliveryOutcome,
-    now: i64,
-}
-
-impl GroupWork for DeliveryFinish {
-    type Output = ();
-    type Error = super::StoreError;
-    const KIND: &'static str = "delivery finishes";
-    const DURABILITY: Durability = Durability::Relaxed;
-
-    async fn apply(&self, tx: &mut Tx) -> super::StoreResult<()> {
-        SqliteStore::finish_delivery_rows(tx, &self.job, &self.outcome, self.now).await
-    }
-
-    async fn commit_alone(&self, pool: &SqlitePool) -> super::StoreResult<()> {
-        let tx = begin_on(pool, Self::DURABILITY).await?;
-        SqliteStore::commit_delivery_finish_alone(tx, &self.job, &self.outcome, self.now).await
     }
 }
 
@@ -451,6 +317,131 @@ mod tests {
             max_attempts: 5,
             now,
         }
+    }
+
+    /// Letters arriving together are written with one statement per table: each answer is
+    /// what a read after the commit shows, a citizen with several letters in one group is one
+    /// row, every event gets its webhook message, and a letter that fails (a reused
+    /// idempotency key) fails alone.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn letters_committed_together_are_stored_as_they_are_answered() {
+        use crate::store::{Inserted, NewDelivery, NewDocumentRecord, Timer, Webhook};
+        const LETTERS: usize = 60;
+        let dir = std::env::temp_dir().join(format!("budbringer-letter-groups-{}", Uuid::now_v7()));
+        let url = format!("sqlite://{}", dir.join("db.sqlite").display());
+        let store = super::SqliteStore::connect(&url).await.unwrap();
+        let store: Arc<dyn Store> = Arc::new(store);
+        store.migrate().await.unwrap();
+        let authority = Authority {
+            id: Uuid::now_v7(),
+            name: "Test".into(),
+            cvr: "29189730".into(),
+            created_at: 0,
+            office_hours: None,
+            closing_days: sqlx::types::Json(Vec::new()),
+            time_zone: None,
+        };
+        store.create_authority(&authority).await.unwrap();
+        for n in 0..2 {
+            store
+                .add_webhook(&Webhook::new(authority.id, format!("https://example.org/{n}"), "s".into(), 0))
+                .await
+                .unwrap();
+        }
+        let now = 5_000_000;
+        let letters: Vec<NewLetter> = (0..LETTERS)
+            .map(|i| {
+                // ten citizens, six letters each; every third letter with documents, a notice
+                // and an escalation timer
+                let mut l = letter(authority.id, i % 10, now + i as i64);
+                if i % 3 == 0 {
+                    l.documents = (0..2)
+                        .map(|d| NewDocumentRecord {
+                            id: Uuid::now_v7(),
+                            filename: format!("bilag-{d}.pdf"),
+                            media_type: "application/pdf".into(),
+                            sha256: format!("sha-{i}-{d}"),
+                            content: vec![d as u8; 10 + i],
+                        })
+                        .collect();
+                    l.notices = vec![NewDelivery {
+                        channel: ChannelKind::Sms,
+                        delivery_id: Uuid::now_v7(),
+                        job_id: Uuid::now_v7(),
+                        helper: None,
+                    }];
+                    l.escalation_timer = Some(Timer { job_id: Uuid::now_v7(), step: 0, due_at: now + 86_400_000 });
+                }
+                l.idempotency_key = Some(format!("key-{i}"));
+                l
+            })
+            .collect();
+        // the last one reuses the first one's key
+        let mut reused = letter(authority.id, 0, now);
+        reused.idempotency_key = Some("key-0".into());
+
+        let mut tasks = tokio::task::JoinSet::new();
+        for l in letters.iter().cloned().chain([reused.clone()]) {
+            let store = Arc::clone(&store);
+            tasks.spawn(async move { (l.id, store.insert_letter(&l).await.unwrap()) });
+        }
+        let mut created = std::collections::HashMap::new();
+        let mut existing = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            match done.unwrap() {
+                (id, Inserted::Created(c)) => {
+                    created.insert(id, c);
+                }
+                (id, Inserted::Existing { letter, .. }) => existing.push((id, letter.id)),
+            }
+        }
+        // whichever of the two with key-0 came first was stored; the other got it back
+        assert_eq!(created.len(), LETTERS, "{existing:?}");
+        assert_eq!(existing.len(), 1);
+        let (loser, winner) = existing[0];
+        assert_ne!(loser, winner);
+        assert!(created.contains_key(&winner));
+
+        let mut citizens = std::collections::HashMap::new();
+        for c in created.values() {
+            let id = c.letter.id;
+            let stored = store.letter(authority.id, id).await.unwrap().unwrap();
+            assert_eq!(format!("{stored:?}"), format!("{:?}", c.letter));
+            assert_eq!(format!("{:?}", store.documents(id).await.unwrap()), format!("{:?}", c.documents));
+            assert_eq!(format!("{:?}", store.deliveries(id).await.unwrap()), format!("{:?}", c.deliveries));
+            assert_eq!(format!("{:?}", store.timeline(id).await.unwrap()), format!("{:?}", c.timeline));
+            assert_eq!(c.timeline.len(), 1);
+            let cpr_hash = letters.iter().chain([&reused]).find(|l| l.id == id).unwrap().cpr_hash.clone();
+            assert_eq!(
+                *citizens.entry(cpr_hash).or_insert(c.letter.citizen_id),
+                c.letter.citizen_id,
+                "one row per citizen"
+            );
+        }
+        assert_eq!(citizens.len(), 10);
+
+        let check = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let count = |sql: &'static str| {
+            let check = check.clone();
+            async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&check).await.unwrap() }
+        };
+        let with_extras = created.values().filter(|c| !c.documents.is_empty()).count() as i64;
+        assert!(with_extras >= 19);
+        assert_eq!(count("SELECT count(*) FROM citizens").await, 10);
+        assert_eq!(count("SELECT count(*) FROM documents").await, 2 * with_extras);
+        assert_eq!(count("SELECT count(*) FROM deliveries").await, LETTERS as i64 + with_extras);
+        assert_eq!(count("SELECT count(*) FROM jobs WHERE kind = 'deliver'").await, LETTERS as i64 + with_extras);
+        assert_eq!(count("SELECT count(*) FROM jobs WHERE kind = 'escalate'").await, with_extras);
+        assert_eq!(count("SELECT count(*) FROM events").await, LETTERS as i64);
+        // two webhooks: a message for each event and webhook, pointing at its own event
+        assert_eq!(count("SELECT count(*) FROM webhook_messages").await, 2 * LETTERS as i64);
+        assert_eq!(
+            count("SELECT count(*) FROM webhook_messages m JOIN events e ON e.seq = m.event_seq AND e.letter_id = m.letter_id").await,
+            2 * LETTERS as i64
+        );
+        check.close().await;
+        store.close().await;
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     /// Starts and finishes arriving together share commit groups; each is applied once, and

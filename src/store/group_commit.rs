@@ -1,0 +1,212 @@
+//! Group commit: work waits for a committer together with the work of its kind that arrived
+//! meanwhile, and the lot is written in one transaction (up to `GROUP`) with one statement per
+//! table where the kind knows how (`GroupWork::apply_all`): one commit (on SQLite with FULL,
+//! one fsync) and a few round trips instead of many each. Nobody waits for a timer: work
+//! arriving at an idle committer is committed at once. Each is answered only after the commit
+//! that holds it. If anything in the group fails, nothing of it is stored and each goes again
+//! alone, so each gets its own answer.
+
+use sqlx::{Database, Pool, Transaction};
+use std::sync::Arc;
+
+/// Work that can share a transaction with other work of its kind.
+pub(crate) trait GroupWork: Send + Sync + Sized + 'static {
+    type Db: Database;
+    type Output: Send + 'static;
+    type Error: From<sqlx::Error> + Send + 'static;
+    /// For the log.
+    const KIND: &'static str;
+    /// A transaction for a group (or for this work alone), with the kind's durability.
+    fn begin(pool: &Pool<Self::Db>)
+    -> impl Future<Output = Result<Transaction<'static, Self::Db>, sqlx::Error>> + Send;
+    /// A group's rows in `tx`, which the caller commits; answers in the group's order.
+    fn apply_all<'a>(
+        tx: &'a mut Transaction<'static, Self::Db>,
+        group: &'a [&'a Self],
+    ) -> impl Future<Output = Result<Vec<Self::Output>, Self::Error>> + Send + 'a;
+    /// This work in a transaction of its own, committed.
+    fn commit_alone(&self, pool: &Pool<Self::Db>) -> impl Future<Output = Result<Self::Output, Self::Error>> + Send;
+}
+
+pub(crate) struct GroupCommit<W: GroupWork> {
+    queue: std::sync::OnceLock<tokio::sync::mpsc::Sender<Pending<W>>>,
+    /// Groups in flight at once: 1 where the database has one writer (SQLite), more where
+    /// it commits transactions side by side (PostgreSQL).
+    committers: usize,
+}
+
+struct Pending<W: GroupWork> {
+    work: W,
+    reply: tokio::sync::oneshot::Sender<Result<W::Output, W::Error>>,
+}
+
+/// Work waiting for the committers, at most per kind; then the caller waits (back pressure).
+const QUEUE: usize = 1024;
+/// Work in one transaction, at most.
+pub(crate) const GROUP: usize = 128;
+
+impl<W: GroupWork> GroupCommit<W> {
+    pub(crate) fn new(committers: usize) -> Self {
+        Self { queue: std::sync::OnceLock::new(), committers: committers.max(1) }
+    }
+
+    /// `work` committed in a group (the committers start on first use).
+    pub(crate) async fn commit(&self, pool: &Pool<W::Db>, work: W) -> Result<W::Output, W::Error> {
+        let queue = self.queue.get_or_init(|| {
+            let (queue, pending) = tokio::sync::mpsc::channel(QUEUE);
+            let pending = Arc::new(tokio::sync::Mutex::new(pending));
+            for _ in 0..self.committers {
+                tokio::spawn(Self::commit_groups(pool.clone(), Arc::clone(&pending)));
+            }
+            queue
+        });
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        queue.send(Pending { work, reply }).await.map_err(|_| sqlx::Error::PoolClosed)?;
+        answer.await.map_err(|_| sqlx::Error::PoolClosed)?
+    }
+
+    async fn commit_groups(
+        pool: Pool<W::Db>,
+        pending: Arc<tokio::sync::Mutex<tokio::sync::mpsc::Receiver<Pending<W>>>>,
+    ) {
+        let mut group = Vec::with_capacity(GROUP);
+        loop {
+            // one committer takes what has gathered while the others commit theirs
+            let received = pending.lock().await.recv_many(&mut group, GROUP).await;
+            if received == 0 {
+                return;
+            }
+            let answers = Self::commit_group(&pool, &group).await;
+            tracing::debug!(kind = W::KIND, count = group.len(), "committed together");
+            for (p, answer) in group.drain(..).zip(answers) {
+                // the caller may have gone (a client hung up, an engine task was stopped): the
+                // work is stored all the same
+                let _ = p.reply.send(answer);
+            }
+        }
+    }
+
+    async fn commit_group(pool: &Pool<W::Db>, group: &[Pending<W>]) -> Vec<Result<W::Output, W::Error>> {
+        if group.len() > 1 {
+            let works: Vec<&W> = group.iter().map(|p| &p.work).collect();
+            let together = async {
+                let mut tx = W::begin(pool).await?;
+                let outputs = W::apply_all(&mut tx, &works).await?;
+                tx.commit().await?;
+                Ok::<_, W::Error>(outputs)
+            };
+            if let Ok(outputs) = together.await {
+                return outputs.into_iter().map(Ok).collect();
+            }
+            // one failed (say, an idempotency key raced) or the commit did: nothing of the
+            // group is stored, so each goes again alone and gets its own answer
+        }
+        let mut answers = Vec::with_capacity(group.len());
+        for p in group {
+            answers.push(p.work.commit_alone(pool).await);
+        }
+        answers
+    }
+}
+
+/// The kinds of work both backends commit in groups — new letters, delivery starts and
+/// delivery finishes — for one store. `$full` and `$relaxed` begin a transaction that is
+/// durable on commit, or engine bookkeeping (see `begin_relaxed`).
+macro_rules! group_works {
+    ($store:ty, $db:ty, full = $full:path, relaxed = $relaxed:path) => {
+        /// A new letter (durable: a letter answered 201 survives power loss).
+        struct LetterWork {
+            letter: $crate::store::NewLetter,
+            sealed_cpr: String,
+        }
+
+        impl $crate::store::group_commit::GroupWork for LetterWork {
+            type Db = $db;
+            type Output = $crate::store::CreatedLetter;
+            type Error = sqlx::Error;
+            const KIND: &'static str = "letters";
+
+            async fn begin(pool: &sqlx::Pool<$db>) -> Result<sqlx::Transaction<'static, $db>, sqlx::Error> {
+                $full(pool).await
+            }
+
+            async fn apply_all(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                group: &[&Self],
+            ) -> Result<Vec<$crate::store::CreatedLetter>, sqlx::Error> {
+                let letters: Vec<_> = group.iter().map(|w| (&w.letter, w.sealed_cpr.as_str())).collect();
+                <$store>::insert_letters_rows(tx, &letters).await
+            }
+
+            async fn commit_alone(&self, pool: &sqlx::Pool<$db>) -> Result<$crate::store::CreatedLetter, sqlx::Error> {
+                <$store>::commit_letter_alone(pool, &self.letter, &self.sealed_cpr).await
+            }
+        }
+
+        /// A delivery being handed to its transport (relaxed: engine bookkeeping the leases redo).
+        struct DeliveryStart {
+            job: $crate::store::Job,
+            now: i64,
+        }
+
+        impl $crate::store::group_commit::GroupWork for DeliveryStart {
+            type Db = $db;
+            type Output = Option<$crate::store::DeliveryRecord>;
+            type Error = $crate::store::StoreError;
+            const KIND: &'static str = "delivery starts";
+
+            async fn begin(pool: &sqlx::Pool<$db>) -> Result<sqlx::Transaction<'static, $db>, sqlx::Error> {
+                $relaxed(pool).await
+            }
+
+            async fn apply_all(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                group: &[&Self],
+            ) -> $crate::store::StoreResult<Vec<Option<$crate::store::DeliveryRecord>>> {
+                let starts: Vec<_> = group.iter().map(|w| (&w.job, w.now)).collect();
+                <$store>::start_deliveries_rows(tx, &starts).await
+            }
+
+            async fn commit_alone(
+                &self,
+                pool: &sqlx::Pool<$db>,
+            ) -> $crate::store::StoreResult<Option<$crate::store::DeliveryRecord>> {
+                let tx = $relaxed(pool).await?;
+                <$store>::commit_delivery_start_alone(tx, &self.job, self.now).await
+            }
+        }
+
+        /// What a delivery's transport reported (relaxed, as its start).
+        struct DeliveryFinish {
+            job: $crate::store::Job,
+            outcome: $crate::store::DeliveryOutcome,
+            now: i64,
+        }
+
+        impl $crate::store::group_commit::GroupWork for DeliveryFinish {
+            type Db = $db;
+            type Output = ();
+            type Error = $crate::store::StoreError;
+            const KIND: &'static str = "delivery finishes";
+
+            async fn begin(pool: &sqlx::Pool<$db>) -> Result<sqlx::Transaction<'static, $db>, sqlx::Error> {
+                $relaxed(pool).await
+            }
+
+            async fn apply_all(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                group: &[&Self],
+            ) -> $crate::store::StoreResult<Vec<()>> {
+                let finishes: Vec<_> = group.iter().map(|w| (&w.job, &w.outcome, w.now)).collect();
+                <$store>::finish_deliveries_rows(tx, &finishes).await?;
+                Ok(vec![(); group.len()])
+            }
+
+            async fn commit_alone(&self, pool: &sqlx::Pool<$db>) -> $crate::store::StoreResult<()> {
+                let tx = $relaxed(pool).await?;
+                <$store>::commit_delivery_finish_alone(tx, &self.job, &self.outcome, self.now).await
+            }
+        }
+    };
+}
+pub(crate) use group_works;
