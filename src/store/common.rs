@@ -1342,14 +1342,12 @@ macro_rules! common_store_impl {
             }
 
             async fn insert_letter(&self, l: &NewLetter) -> StoreResult<Inserted> {
-                if let Some(key) = &l.idempotency_key {
-                    if let Some((letter, request_hash)) = self.letter_by_idempotency_key(l.authority_id, key).await? {
-                        return Ok(Inserted::Existing { letter, request_hash });
-                    }
-                }
+                // insert first, look up only when the key is taken: a repeated request is rare,
+                // and the lookup would cost every new letter a read (on PostgreSQL, a prepared
+                // plan made while the table was empty can even scan the authority's letters)
                 match self.try_insert_letter(l).await {
                     Ok(created) => Ok(Inserted::Created(created)),
-                    // a concurrent request with the same key won the race
+                    // an earlier request, or a concurrent one, with the same key
                     Err(e) if is_unique_violation(&e) && l.idempotency_key.is_some() => {
                         let key = l.idempotency_key.as_deref().unwrap_or_default();
                         match self.letter_by_idempotency_key(l.authority_id, key).await? {
