@@ -319,18 +319,12 @@ mod tests {
         }
     }
 
-    /// Letters arriving together are written with one statement per table: each answer is
-    /// what a read after the commit shows, a citizen with several letters in one group is one
-    /// row, every event gets its webhook message, and a letter that fails (a reused
-    /// idempotency key) fails alone.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn letters_committed_together_are_stored_as_they_are_answered() {
-        use crate::store::{Inserted, NewDelivery, NewDocumentRecord, Timer, Webhook};
-        const LETTERS: usize = 60;
-        let dir = std::env::temp_dir().join(format!("budbringer-letter-groups-{}", Uuid::now_v7()));
+    /// A fresh store in a temporary directory, migrated, with one authority; the URL opens
+    /// the same database beside it.
+    async fn store_with_authority() -> (Arc<dyn Store>, Authority, std::path::PathBuf, String) {
+        let dir = std::env::temp_dir().join(format!("budbringer-groups-{}", Uuid::now_v7()));
         let url = format!("sqlite://{}", dir.join("db.sqlite").display());
-        let store = super::SqliteStore::connect(&url).await.unwrap();
-        let store: Arc<dyn Store> = Arc::new(store);
+        let store: Arc<dyn Store> = Arc::new(super::SqliteStore::connect(&url).await.unwrap());
         store.migrate().await.unwrap();
         let authority = Authority {
             id: Uuid::now_v7(),
@@ -342,6 +336,18 @@ mod tests {
             time_zone: None,
         };
         store.create_authority(&authority).await.unwrap();
+        (store, authority, dir, url)
+    }
+
+    /// Letters arriving together are written with one statement per table: each answer is
+    /// what a read after the commit shows, a citizen with several letters in one group is one
+    /// row, every event gets its webhook message, and a letter that fails (a reused
+    /// idempotency key) fails alone.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn letters_committed_together_are_stored_as_they_are_answered() {
+        use crate::store::{Inserted, NewDelivery, NewDocumentRecord, Timer, Webhook};
+        const LETTERS: usize = 60;
+        let (store, authority, dir, url) = store_with_authority().await;
         for n in 0..2 {
             store
                 .add_webhook(&Webhook::new(authority.id, format!("https://example.org/{n}"), "s".into(), 0))
@@ -449,21 +455,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn delivery_starts_and_finishes_side_by_side_are_applied_once_and_fail_alone() {
         const LETTERS: usize = 40;
-        let dir = std::env::temp_dir().join(format!("budbringer-groups-{}", Uuid::now_v7()));
-        let store =
-            super::SqliteStore::connect(&format!("sqlite://{}", dir.join("db.sqlite").display())).await.unwrap();
-        let store: Arc<dyn Store> = Arc::new(store);
-        store.migrate().await.unwrap();
-        let authority = Authority {
-            id: Uuid::now_v7(),
-            name: "Test".into(),
-            cvr: "29189730".into(),
-            created_at: 0,
-            office_hours: None,
-            closing_days: sqlx::types::Json(Vec::new()),
-            time_zone: None,
-        };
-        store.create_authority(&authority).await.unwrap();
+        let (store, authority, dir, _) = store_with_authority().await;
         let now = 5_000_000;
         for i in 0..LETTERS {
             store.insert_letter(&letter(authority.id, i, now)).await.unwrap();
