@@ -399,28 +399,6 @@ macro_rules! common_store_impl {
                 self.commit_letter(l, sealed_cpr).await
             }
 
-            /// One letter in a transaction of its own.
-            async fn commit_letter_alone(
-                pool: &sqlx::Pool<$db>,
-                l: &NewLetter,
-                sealed_cpr: &str,
-            ) -> Result<CreatedLetter, sqlx::Error> {
-                let mut tx = pool.begin().await?;
-                let letter = Self::insert_letter_rows(&mut tx, l, sealed_cpr).await?;
-                tx.commit().await?;
-                Ok(letter)
-            }
-
-            /// A letter's rows in `tx`, which the caller commits.
-            async fn insert_letter_rows(
-                tx: &mut Tx,
-                l: &NewLetter,
-                sealed_cpr: &str,
-            ) -> Result<CreatedLetter, sqlx::Error> {
-                let mut created = Self::insert_letters_rows(tx, &[(l, sealed_cpr)]).await?;
-                created.pop().ok_or_else(|| sqlx::Error::Protocol("no letter was inserted".into()))
-            }
-
             /// Letters' rows (citizens, letters, documents, deliveries, jobs, timers, `accepted`
             /// events and their webhook messages) in `tx`, which the caller commits: one
             /// multi-row statement per table (in chunks, see `statement_chunks`), not one per
@@ -771,28 +749,6 @@ macro_rules! common_store_impl {
                 Ok(true)
             }
 
-            /// One escalation in `tx`, a transaction of its own, committed.
-            async fn commit_escalation_alone(mut tx: Tx, job: &Job, plan: &EscalationPlan, now: i64) -> StoreResult<bool> {
-                let applied = Self::apply_escalation_rows(&mut tx, job, plan, now).await?;
-                tx.commit().await?;
-                Ok(applied)
-            }
-
-            /// A delivery's start in `tx`, which the caller commits: the delivery is being sent
-            /// (first time: the letter is dispatched, with its event). `None` when the delivery
-            /// was cancelled meanwhile, and only the job goes.
-            async fn start_delivery_rows(tx: &mut Tx, job: &Job, now: i64) -> StoreResult<Option<DeliveryRecord>> {
-                let mut started = Self::start_deliveries_rows(tx, &[(job, now)]).await?;
-                Ok(started.pop().flatten())
-            }
-
-            /// A delivery's start in `tx`, a relaxed transaction of its own, committed.
-            async fn commit_delivery_start_alone(mut tx: Tx, job: &Job, now: i64) -> StoreResult<Option<DeliveryRecord>> {
-                let started = Self::start_delivery_rows(&mut tx, job, now).await?;
-                tx.commit().await?;
-                Ok(started)
-            }
-
             /// The delivery starts of a commit group in `tx`, answers in the group's order:
             /// one statement per table for the lot (a group of one is a single start).
             async fn start_deliveries_rows(
@@ -972,11 +928,6 @@ macro_rules! common_store_impl {
                 Ok(())
             }
 
-            /// A delivery's outcome in `tx`, which the caller commits.
-            async fn finish_delivery_rows(tx: &mut Tx, job: &Job, outcome: &DeliveryOutcome, now: i64) -> StoreResult<()> {
-                Self::finish_deliveries_rows(tx, &[(job, outcome, now)]).await
-            }
-
             /// An outcome other than `Delivered` in `tx`, its letter locked already.
             async fn finish_undelivered_rows(tx: &mut Tx, job: &Job, outcome: &DeliveryOutcome, now: i64) -> StoreResult<()> {
                 let delivery_id = job.delivery_id.unwrap_or_default();
@@ -1048,13 +999,6 @@ macro_rules! common_store_impl {
                 if !matches!(outcome, DeliveryOutcome::Retry { .. }) {
                     sqlx::query(sql("DELETE FROM jobs WHERE id = $1")).bind(job.id).execute(&mut **tx).await?;
                 }
-                Ok(())
-            }
-
-            /// A delivery's outcome in `tx`, a relaxed transaction of its own, committed.
-            async fn commit_delivery_finish_alone(mut tx: Tx, job: &Job, outcome: &DeliveryOutcome, now: i64) -> StoreResult<()> {
-                Self::finish_delivery_rows(&mut tx, job, outcome, now).await?;
-                tx.commit().await?;
                 Ok(())
             }
         }

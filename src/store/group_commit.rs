@@ -24,8 +24,18 @@ pub(crate) trait GroupWork: Send + Sync + Sized + 'static {
         tx: &'a mut Transaction<'static, Self::Db>,
         group: &'a [&'a Self],
     ) -> impl Future<Output = Result<Vec<Self::Output>, Self::Error>> + Send + 'a;
-    /// This work in a transaction of its own, committed.
-    fn commit_alone(&self, pool: &Pool<Self::Db>) -> impl Future<Output = Result<Self::Output, Self::Error>> + Send;
+    /// This work in a transaction of its own, committed: a group of one.
+    fn commit_alone(&self, pool: &Pool<Self::Db>) -> impl Future<Output = Result<Self::Output, Self::Error>> + Send {
+        async move {
+            let mut tx = Self::begin(pool).await?;
+            let one = [self];
+            let mut outputs = Self::apply_all(&mut tx, &one).await?;
+            tx.commit().await?;
+            outputs
+                .pop()
+                .ok_or_else(|| sqlx::Error::Protocol(format!("a group of one {} gave no answer", Self::KIND)).into())
+        }
+    }
 }
 
 pub(crate) struct GroupCommit<W: GroupWork> {
@@ -43,7 +53,7 @@ struct Pending<W: GroupWork> {
 /// Work waiting for the committers, at most per kind; then the caller waits (back pressure).
 const QUEUE: usize = 1024;
 /// Work in one transaction, at most.
-pub(crate) const GROUP: usize = 128;
+const GROUP: usize = 128;
 
 impl<W: GroupWork> GroupCommit<W> {
     pub(crate) fn new(committers: usize) -> Self {
@@ -137,10 +147,6 @@ macro_rules! group_works {
                 let letters: Vec<_> = group.iter().map(|w| (&w.letter, w.sealed_cpr.as_str())).collect();
                 <$store>::insert_letters_rows(tx, &letters).await
             }
-
-            async fn commit_alone(&self, pool: &sqlx::Pool<$db>) -> Result<$crate::store::CreatedLetter, sqlx::Error> {
-                <$store>::commit_letter_alone(pool, &self.letter, &self.sealed_cpr).await
-            }
         }
 
         /// A delivery being handed to its transport (relaxed: engine bookkeeping the leases redo).
@@ -165,14 +171,6 @@ macro_rules! group_works {
             ) -> $crate::store::StoreResult<Vec<Option<$crate::store::DeliveryRecord>>> {
                 let starts: Vec<_> = group.iter().map(|w| (&w.job, w.now)).collect();
                 <$store>::start_deliveries_rows(tx, &starts).await
-            }
-
-            async fn commit_alone(
-                &self,
-                pool: &sqlx::Pool<$db>,
-            ) -> $crate::store::StoreResult<Option<$crate::store::DeliveryRecord>> {
-                let tx = $relaxed(pool).await?;
-                <$store>::commit_delivery_start_alone(tx, &self.job, self.now).await
             }
         }
 
@@ -201,10 +199,37 @@ macro_rules! group_works {
                 <$store>::finish_deliveries_rows(tx, &finishes).await?;
                 Ok(vec![(); group.len()])
             }
+        }
 
-            async fn commit_alone(&self, pool: &sqlx::Pool<$db>) -> $crate::store::StoreResult<()> {
-                let tx = $relaxed(pool).await?;
-                <$store>::commit_delivery_finish_alone(tx, &self.job, &self.outcome, self.now).await
+        impl $store {
+            /// A letter committed in a group with the letters that arrived meanwhile (durable;
+            /// answered only after the commit).
+            async fn commit_letter(
+                &self,
+                letter: &$crate::store::NewLetter,
+                sealed_cpr: String,
+            ) -> Result<$crate::store::CreatedLetter, sqlx::Error> {
+                self.letters.commit(self.writer(), LetterWork { letter: letter.clone(), sealed_cpr }).await
+            }
+
+            /// A delivery's start, committed in a relaxed group (see `begin_relaxed`).
+            async fn commit_delivery_start(
+                &self,
+                job: &$crate::store::Job,
+                now: i64,
+            ) -> $crate::store::StoreResult<Option<$crate::store::DeliveryRecord>> {
+                self.delivery_starts.commit(self.writer(), DeliveryStart { job: job.clone(), now }).await
+            }
+
+            /// A delivery's outcome, committed in a relaxed group as the starts.
+            async fn commit_delivery_finish(
+                &self,
+                job: &$crate::store::Job,
+                outcome: &$crate::store::DeliveryOutcome,
+                now: i64,
+            ) -> $crate::store::StoreResult<()> {
+                let finish = DeliveryFinish { job: job.clone(), outcome: outcome.clone(), now };
+                self.delivery_finishes.commit(self.writer(), finish).await
             }
         }
     };

@@ -63,15 +63,6 @@ impl PgStore {
         begin_relaxed_on(&self.pool).await
     }
 
-    /// Letters in groups, as on SQLite, with several groups in flight (`COMMITTERS`).
-    async fn commit_letter(
-        &self,
-        letter: &super::NewLetter,
-        sealed_cpr: String,
-    ) -> Result<super::CreatedLetter, sqlx::Error> {
-        self.letters.commit(&self.pool, LetterWork { letter: letter.clone(), sealed_cpr }).await
-    }
-
     /// Each escalation in its own transaction: PostgreSQL commits several connections'
     /// transactions side by side.
     async fn commit_escalation(
@@ -80,27 +71,10 @@ impl PgStore {
         plan: &super::EscalationPlan,
         now: i64,
     ) -> super::StoreResult<bool> {
-        Self::commit_escalation_alone(self.pool.begin().await?, job, plan, now).await
-    }
-
-    /// Delivery starts in relaxed groups (letters locked in id order within each).
-    async fn commit_delivery_start(
-        &self,
-        job: &super::Job,
-        now: i64,
-    ) -> super::StoreResult<Option<super::DeliveryRecord>> {
-        self.delivery_starts.commit(&self.pool, DeliveryStart { job: job.clone(), now }).await
-    }
-
-    /// Delivery outcomes in relaxed groups, as the starts.
-    async fn commit_delivery_finish(
-        &self,
-        job: &super::Job,
-        outcome: &super::DeliveryOutcome,
-        now: i64,
-    ) -> super::StoreResult<()> {
-        let finish = DeliveryFinish { job: job.clone(), outcome: outcome.clone(), now };
-        self.delivery_finishes.commit(&self.pool, finish).await
+        let mut tx = self.pool.begin().await?;
+        let applied = Self::apply_escalation_rows(&mut tx, job, plan, now).await?;
+        tx.commit().await?;
+        Ok(applied)
     }
 
     fn reader(&self) -> &PgPool {

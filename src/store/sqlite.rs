@@ -101,17 +101,6 @@ impl SqliteStore {
         begin_on(&self.writer, Durability::Relaxed).await
     }
 
-    /// Group commit: a letter waits for the writer together with the letters that arrived
-    /// meanwhile, and they are committed in one transaction — one fsync for the lot instead of
-    /// one each, which is what limits SQLite with `synchronous=FULL`. Answers only after the commit.
-    async fn commit_letter(
-        &self,
-        letter: &super::NewLetter,
-        sealed_cpr: String,
-    ) -> Result<super::CreatedLetter, sqlx::Error> {
-        self.letters.commit(&self.writer, LetterWork { letter: letter.clone(), sealed_cpr }).await
-    }
-
     /// Group commit for escalations, as for letters, each checked against its letter inside
     /// the group's transaction exactly as it would be alone.
     async fn commit_escalation(
@@ -121,27 +110,6 @@ impl SqliteStore {
         now: i64,
     ) -> super::StoreResult<bool> {
         self.escalations.commit(&self.writer, EscalationWork { job: job.clone(), plan: plan.clone(), now }).await
-    }
-
-    /// Group commit for the engine's delivery starts (relaxed, see `begin_relaxed`): they would
-    /// otherwise take the single writer once per delivery, between the letters' groups.
-    async fn commit_delivery_start(
-        &self,
-        job: &super::Job,
-        now: i64,
-    ) -> super::StoreResult<Option<super::DeliveryRecord>> {
-        self.delivery_starts.commit(&self.writer, DeliveryStart { job: job.clone(), now }).await
-    }
-
-    /// Group commit for the engine's delivery outcomes (relaxed), for the same reason.
-    async fn commit_delivery_finish(
-        &self,
-        job: &super::Job,
-        outcome: &super::DeliveryOutcome,
-        now: i64,
-    ) -> super::StoreResult<()> {
-        let finish = DeliveryFinish { job: job.clone(), outcome: outcome.clone(), now };
-        self.delivery_finishes.commit(&self.writer, finish).await
     }
 
     /// `VACUUM INTO` writes a transactionally consistent copy (everything committed when it
@@ -251,11 +219,6 @@ impl GroupWork for EscalationWork {
             applied.push(SqliteStore::apply_escalation_rows(tx, &w.job, &w.plan, w.now).await?);
         }
         Ok(applied)
-    }
-
-    async fn commit_alone(&self, pool: &SqlitePool) -> super::StoreResult<bool> {
-        let tx = begin_full(pool).await?;
-        SqliteStore::commit_escalation_alone(tx, &self.job, &self.plan, self.now).await
     }
 }
 
