@@ -201,8 +201,13 @@ pub struct EngineSettings {
     pub lease_secs: u64,
     /// How often to look for due work when nothing woke the engine.
     pub poll_interval_ms: u64,
-    /// Jobs worked on at once.
+    /// Deliveries (and one-time code texts) worked on at once: what the transports see.
     pub concurrency: usize,
+    /// Escalations worked on at once, beside the deliveries. An escalation sends nothing
+    /// itself (it queues deliveries), so many can wait for the same commit: a sweep of due
+    /// timers is committed in large groups.
+    #[serde(default = "default_escalation_concurrency")]
+    pub escalation_concurrency: usize,
     /// Attempts before a delivery is failed permanently.
     pub max_attempts: u32,
     /// First retry delay; doubled per attempt up to `retry_max_secs`, with jitter.
@@ -224,6 +229,10 @@ pub struct WebhookSettings {
     /// long, so the receiver can switch without refusing a message.
     #[serde(default = "default_secret_overlap_hours")]
     pub secret_overlap_hours: u64,
+}
+
+fn default_escalation_concurrency() -> usize {
+    128
 }
 
 fn default_secret_overlap_hours() -> u64 {
@@ -253,6 +262,7 @@ impl Default for Settings {
                 lease_secs: 60,
                 poll_interval_ms: 1000,
                 concurrency: 16,
+                escalation_concurrency: default_escalation_concurrency(),
                 max_attempts: 12,
                 retry_base_ms: 1000,
                 retry_max_secs: 3600,

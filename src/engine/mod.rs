@@ -37,22 +37,32 @@ pub struct Engine {
 
 impl Engine {
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        // deliveries hold the transports' slots; escalations only read and queue work, so
+        // they run beside them in a larger set of their own and are committed in large groups
         let mut inflight = JoinSet::new();
+        let mut escalating = JoinSet::new();
         let lease_ms = i64::try_from(self.settings.lease_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
         let poll = Duration::from_millis(self.settings.poll_interval_ms);
         // a claim is a write transaction (on SQLite an fsync): under load, claim once half the
         // slots are free rather than once per finished job
         let claim_at = (self.settings.concurrency / 2).max(1);
+        let escalation_slots = self.settings.escalation_concurrency.max(1);
         tracing::info!(worker = %self.worker_id, "engine started");
         while !*shutdown.borrow() {
-            let free = self.settings.concurrency.saturating_sub(inflight.len());
-            if free >= claim_at {
+            // a claim may hold either kind: no more than both sets have room for
+            let free = self
+                .settings
+                .concurrency
+                .saturating_sub(inflight.len())
+                .min(escalation_slots.saturating_sub(escalating.len()));
+            if free >= claim_at.min(escalation_slots) {
                 let now = self.clock.now_ms();
                 match self.store.claim_jobs(&self.worker_id, now, lease_ms, free as u32).await {
                     Ok(jobs) if !jobs.is_empty() => {
                         for job in jobs {
                             let engine = Arc::clone(&self);
-                            inflight.spawn(async move { engine.process(job).await });
+                            let set = if job.kind == "escalate" { &mut escalating } else { &mut inflight };
+                            set.spawn(async move { engine.process(job).await });
                         }
                         continue;
                     }
@@ -65,16 +75,22 @@ impl Engine {
                 _ = tokio::time::sleep(poll) => {}
                 _ = shutdown.changed() => {}
                 Some(_) = inflight.join_next(), if !inflight.is_empty() => {}
+                Some(_) = escalating.join_next(), if !escalating.is_empty() => {}
             }
         }
-        self.drain(inflight).await;
+        self.drain(inflight, escalating).await;
     }
 
-    async fn drain(&self, mut inflight: JoinSet<()>) {
+    async fn drain(&self, mut inflight: JoinSet<()>, mut escalating: JoinSet<()>) {
         let grace = Duration::from_secs(self.settings.shutdown_grace_secs);
-        let finished = tokio::time::timeout(grace, async { while inflight.join_next().await.is_some() {} }).await;
+        let finished = tokio::time::timeout(grace, async {
+            while inflight.join_next().await.is_some() {}
+            while escalating.join_next().await.is_some() {}
+        })
+        .await;
         if finished.is_err() {
             inflight.abort_all();
+            escalating.abort_all();
         }
         match self.store.release_jobs(&self.worker_id).await {
             Ok(0) => {}
@@ -183,13 +199,8 @@ impl Engine {
         if ctx.evidence_at.is_some() || ctx.letter.status == crate::domain::LetterStatus::Cancelled {
             return self.store.drop_job(job.id).await;
         }
-        let own =
-            self.store.policy(ctx.letter.authority_id, ctx.letter.importance, ctx.letter.category.as_deref()).await?;
-        let policy = own.as_ref().unwrap_or_else(|| self.policies.for_importance(ctx.letter.importance));
-        let calendar = match self.store.authority(ctx.letter.authority_id).await? {
-            Some(authority) => authority.calendar(&self.calendar),
-            None => self.calendar.clone(),
-        };
+        let policy = ctx.own_policy.as_ref().unwrap_or_else(|| self.policies.for_importance(ctx.letter.importance));
+        let calendar = self.calendar.clone().with_closing_days(ctx.closing_days.iter().copied());
         let step = usize::try_from(job.step.unwrap_or(0)).unwrap_or(usize::MAX);
         let today = now.to_zoned(calendar.time_zone().clone()).date();
         let letter = &ctx.letter;

@@ -65,6 +65,55 @@ pub(crate) fn statement_chunks<T>(rows: &[T], max: usize) -> impl Iterator<Item 
     })
 }
 
+/// A row of `jobs` to insert: a delivery's job or an escalation timer.
+pub(crate) struct NewJobRow {
+    pub id: uuid::Uuid,
+    pub kind: &'static str,
+    pub letter_id: uuid::Uuid,
+    pub delivery_id: Option<uuid::Uuid>,
+    pub step: Option<i64>,
+    pub available_at: i64,
+    pub max_attempts: i64,
+    pub created_at: i64,
+}
+
+impl NewJobRow {
+    /// An escalation timer's job.
+    pub(crate) fn timer(letter_id: uuid::Uuid, timer: &super::Timer, now: i64) -> Self {
+        Self {
+            id: timer.job_id,
+            kind: "escalate",
+            letter_id,
+            delivery_id: None,
+            step: Some(timer.step),
+            available_at: timer.due_at,
+            max_attempts: 1000,
+            created_at: now,
+        }
+    }
+}
+
+/// A queued row of `deliveries` to insert.
+pub(crate) struct NewDeliveryRow<'a> {
+    pub id: uuid::Uuid,
+    pub letter_id: uuid::Uuid,
+    pub channel: crate::domain::ChannelKind,
+    /// `letter`, `notice` or `helper`.
+    pub purpose: &'static str,
+    pub helper: Option<&'a crate::domain::routing::Helper>,
+    pub now: i64,
+}
+
+/// A row of `alerts` to insert (open).
+#[derive(Clone, Copy)]
+pub(crate) struct NewAlertRow<'a> {
+    pub authority_id: uuid::Uuid,
+    pub letter_id: Option<uuid::Uuid>,
+    pub citizen_id: Option<uuid::Uuid>,
+    pub alert: &'a super::NewAlert,
+    pub now: i64,
+}
+
 /// Expands the shared part of `impl Store` for one backend.
 /// `$lock`: appended to a SELECT that must lock rows; `$skip_locked`: appended to claim
 /// subqueries; `$visible`: condition limiting the event feed to settled transactions.
@@ -247,22 +296,83 @@ macro_rules! common_store_impl {
                 alert: &NewAlert,
                 now: i64,
             ) -> StoreResult<()> {
-                sqlx::query(sql(
-                    "INSERT INTO alerts (id, authority_id, letter_id, citizen_id, kind, status, details, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, 'open', $6, $7)",
-                ))
-                .bind(alert.id)
-                .bind(authority_id)
-                .bind(letter_id)
-                .bind(citizen_id)
-                .bind(alert.kind)
-                .bind(Json(&alert.details))
-                .bind(now)
-                .execute(&mut **tx)
-                .await?;
+                let row = $crate::store::common::NewAlertRow { authority_id, letter_id, citizen_id, alert, now };
+                Self::insert_alerts_rows(tx, &[row]).await?;
                 if let Some(letter_id) = letter_id {
-                    let data = serde_json::json!({ "alert_id": alert.id, "kind": alert.kind, "details": alert.details });
-                    Self::append_event(tx, letter_id, authority_id, EventKind::AlertRaised, data, now).await?;
+                    Self::append_events(tx, vec![Self::alert_raised_event(&row, letter_id)]).await?;
+                }
+                Ok(())
+            }
+
+            /// The `alert_raised` event of an alert on a letter.
+            fn alert_raised_event(row: &$crate::store::common::NewAlertRow<'_>, letter_id: Uuid) -> NewEvent {
+                let alert = row.alert;
+                let data = serde_json::json!({ "alert_id": alert.id, "kind": alert.kind, "details": alert.details });
+                NewEvent { letter_id, authority_id: row.authority_id, kind: EventKind::AlertRaised, data, now: row.now }
+            }
+
+            /// Open alerts in `tx`, one statement per chunk.
+            async fn insert_alerts_rows(tx: &mut Tx, rows: &[$crate::store::common::NewAlertRow<'_>]) -> Result<(), sqlx::Error> {
+                for chunk in $crate::store::common::statement_chunks(rows, 128) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO alerts (id, authority_id, letter_id, citizen_id, kind, status, details, created_at) ",
+                    );
+                    q.push_values(chunk, |mut row, a| {
+                        row.push_bind(a.alert.id)
+                            .push_bind(a.authority_id)
+                            .push_bind(a.letter_id)
+                            .push_bind(a.citizen_id)
+                            .push_bind(a.alert.kind)
+                            .push_bind("open")
+                            .push_bind(Json(&a.alert.details))
+                            .push_bind(a.now);
+                    });
+                    q.build().execute(&mut **tx).await?;
+                }
+                Ok(())
+            }
+
+            /// Queued deliveries in `tx`, one statement per chunk.
+            async fn insert_deliveries_rows(tx: &mut Tx, rows: &[$crate::store::common::NewDeliveryRow<'_>]) -> Result<(), sqlx::Error> {
+                for chunk in $crate::store::common::statement_chunks(rows, 128) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO deliveries (id, letter_id, channel, purpose, helper, status, attempts, created_at, updated_at) ",
+                    );
+                    q.push_values(chunk, |mut row, d| {
+                        row.push_bind(d.id)
+                            .push_bind(d.letter_id)
+                            .push_bind(d.channel.as_str())
+                            .push_bind(d.purpose)
+                            .push_bind(d.helper.map(Json))
+                            .push_bind("queued")
+                            .push_bind(0_i64)
+                            .push_bind(d.now)
+                            .push_bind(d.now);
+                    });
+                    q.build().execute(&mut **tx).await?;
+                }
+                Ok(())
+            }
+
+            /// Jobs in `tx`, one statement per chunk.
+            async fn insert_jobs_rows(tx: &mut Tx, rows: &[$crate::store::common::NewJobRow]) -> Result<(), sqlx::Error> {
+                for chunk in $crate::store::common::statement_chunks(rows, 128) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "INSERT INTO jobs (id, kind, letter_id, delivery_id, step, available_at, attempts, max_attempts, \
+                         created_at) ",
+                    );
+                    q.push_values(chunk, |mut row, j| {
+                        row.push_bind(j.id)
+                            .push_bind(j.kind)
+                            .push_bind(j.letter_id)
+                            .push_bind(j.delivery_id)
+                            .push_bind(j.step)
+                            .push_bind(j.available_at)
+                            .push_bind(0_i64)
+                            .push_bind(j.max_attempts)
+                            .push_bind(j.created_at);
+                    });
+                    q.build().execute(&mut **tx).await?;
                 }
                 Ok(())
             }
@@ -300,21 +410,6 @@ macro_rules! common_store_impl {
                     q.push($lock);
                     q.build().execute(&mut **tx).await?;
                 }
-                Ok(())
-            }
-
-            async fn insert_timer(tx: &mut Tx, letter_id: Uuid, timer: &Timer, now: i64) -> StoreResult<()> {
-                sqlx::query(sql(
-                    "INSERT INTO jobs (id, kind, letter_id, step, available_at, attempts, max_attempts, created_at) \
-                     VALUES ($1, 'escalate', $2, $3, $4, 0, 1000, $5)",
-                ))
-                .bind(timer.job_id)
-                .bind(letter_id)
-                .bind(timer.step)
-                .bind(timer.due_at)
-                .bind(now)
-                .execute(&mut **tx)
-                .await?;
                 Ok(())
             }
 
@@ -409,7 +504,7 @@ macro_rules! common_store_impl {
                 letters: &[(&NewLetter, &str)],
             ) -> Result<Vec<CreatedLetter>, sqlx::Error> {
                 use std::collections::HashMap;
-                use $crate::store::common::statement_chunks;
+                use $crate::store::common::{NewDeliveryRow, NewJobRow, statement_chunks};
 
                 // citizens: once each (PostgreSQL refuses to upsert one row twice in a statement),
                 // in key order (concurrent groups then take their rows in the same order)
@@ -496,44 +591,30 @@ macro_rules! common_store_impl {
                     .iter()
                     .map(|(l, _)| NewDelivery { channel: l.channel, delivery_id: l.delivery_id, job_id: l.job_id, helper: None })
                     .collect();
-                let deliveries: Vec<(&NewLetter, &NewDelivery, &str)> = letters
+                let deliveries: Vec<(&NewLetter, &NewDelivery, &'static str)> = letters
                     .iter()
                     .zip(&letter_deliveries)
                     .flat_map(|((l, _), own)| {
                         std::iter::once((*l, own, "letter")).chain(l.notices.iter().map(move |n| (*l, n, "notice")))
                     })
                     .collect();
-                for chunk in statement_chunks(&deliveries, 128) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO deliveries (id, letter_id, channel, purpose, status, attempts, created_at, updated_at) ",
-                    );
-                    q.push_values(chunk, |mut row, (l, d, purpose)| {
-                        row.push_bind(d.delivery_id)
-                            .push_bind(l.id)
-                            .push_bind(d.channel.as_str())
-                            .push_bind(*purpose)
-                            .push_bind("queued")
-                            .push_bind(0_i64)
-                            .push_bind(l.now)
-                            .push_bind(l.now);
-                    });
-                    q.build().execute(&mut **tx).await?;
-                }
+                let delivery_rows: Vec<NewDeliveryRow<'_>> = deliveries
+                    .iter()
+                    .map(|(l, d, purpose)| NewDeliveryRow {
+                        id: d.delivery_id,
+                        letter_id: l.id,
+                        channel: d.channel,
+                        purpose: *purpose,
+                        helper: None,
+                        now: l.now,
+                    })
+                    .collect();
+                Self::insert_deliveries_rows(tx, &delivery_rows).await?;
 
                 // a delivery job for each delivery, and the first escalation timer
-                struct NewJob {
-                    id: Uuid,
-                    kind: &'static str,
-                    letter_id: Uuid,
-                    delivery_id: Option<Uuid>,
-                    step: Option<i64>,
-                    available_at: i64,
-                    max_attempts: i64,
-                    created_at: i64,
-                }
-                let jobs: Vec<NewJob> = deliveries
+                let jobs: Vec<NewJobRow> = deliveries
                     .iter()
-                    .map(|(l, d, _)| NewJob {
+                    .map(|(l, d, _)| NewJobRow {
                         id: d.job_id,
                         kind: "deliver",
                         letter_id: l.id,
@@ -544,36 +625,10 @@ macro_rules! common_store_impl {
                         created_at: l.now,
                     })
                     .chain(letters.iter().filter_map(|(l, _)| {
-                        l.escalation_timer.as_ref().map(|timer| NewJob {
-                            id: timer.job_id,
-                            kind: "escalate",
-                            letter_id: l.id,
-                            delivery_id: None,
-                            step: Some(timer.step),
-                            available_at: timer.due_at,
-                            max_attempts: 1000,
-                            created_at: l.now,
-                        })
+                        l.escalation_timer.as_ref().map(|timer| NewJobRow::timer(l.id, timer, l.now))
                     }))
                     .collect();
-                for chunk in statement_chunks(&jobs, 128) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO jobs (id, kind, letter_id, delivery_id, step, available_at, attempts, max_attempts, \
-                         created_at) ",
-                    );
-                    q.push_values(chunk, |mut row, j| {
-                        row.push_bind(j.id)
-                            .push_bind(j.kind)
-                            .push_bind(j.letter_id)
-                            .push_bind(j.delivery_id)
-                            .push_bind(j.step)
-                            .push_bind(j.available_at)
-                            .push_bind(0_i64)
-                            .push_bind(j.max_attempts)
-                            .push_bind(j.created_at);
-                    });
-                    q.build().execute(&mut **tx).await?;
-                }
+                Self::insert_jobs_rows(tx, &jobs).await?;
 
                 // the `accepted` events, with a message for each of the authority's webhooks
                 let events: Vec<NewEvent> = letters
@@ -666,87 +721,128 @@ macro_rules! common_store_impl {
                 row.map(LetterRecord::try_from).transpose()
             }
 
-            /// One escalation's rows in `tx`, which the caller commits. `false`: evidence arrived
-            /// or the letter was cancelled meanwhile, and only the timer goes.
-            async fn apply_escalation_rows(tx: &mut Tx, job: &Job, plan: &EscalationPlan, now: i64) -> StoreResult<bool> {
-                let new_deadline = match &plan.deadline {
-                    $crate::domain::policy::DeadlineChange::Extended { new, .. } => Some(new.to_string()),
-                    $crate::domain::policy::DeadlineChange::Unchanged { .. } => None,
-                };
-                // the letter's row first (it locks the row, as every writer of a letter does), and
-                // only while the letter is open: no evidence, not cancelled. The deadline moves in
-                // the same statement, before the escalated messages are queued.
-                let row: Option<(Uuid, Uuid)> = sqlx::query_as(sql(
-                    "UPDATE letters SET escalation_step = $2, updated_at = $3, deadline = COALESCE($4, deadline) \
-                     WHERE id = $1 AND evidence_at IS NULL AND status <> 'cancelled' RETURNING authority_id, citizen_id",
-                ))
-                .bind(job.letter_id)
-                .bind(plan.step + 1)
-                .bind(now)
-                .bind(new_deadline)
-                .fetch_optional(&mut **tx)
-                .await?;
-                sqlx::query(sql("DELETE FROM jobs WHERE id = $1")).bind(job.id).execute(&mut **tx).await?;
-                let Some((authority_id, citizen_id)) = row else {
-                    return Ok(false);
-                };
-                let letter_id = job.letter_id;
-                for d in &plan.deliveries {
-                    let purpose = match (&d.helper, d.channel) {
-                        (Some(_), _) => "helper",
-                        (None, ChannelKind::Sms | ChannelKind::Email) => "notice",
-                        (None, _) => "letter",
-                    };
-                    sqlx::query(sql(
-                        "INSERT INTO deliveries (id, letter_id, channel, purpose, helper, status, attempts, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6, $6)",
-                    ))
-                    .bind(d.delivery_id)
-                    .bind(letter_id)
-                    .bind(d.channel.as_str())
-                    .bind(purpose)
-                    .bind(d.helper.as_ref().map(Json))
-                    .bind(now)
-                    .execute(&mut **tx)
-                    .await?;
-                    sqlx::query(sql(
-                        "INSERT INTO jobs (id, kind, letter_id, delivery_id, available_at, attempts, max_attempts, created_at) \
-                         VALUES ($1, 'deliver', $2, $3, $4, 0, $5, $4)",
-                    ))
-                    .bind(d.job_id)
-                    .bind(letter_id)
-                    .bind(d.delivery_id)
-                    .bind(now)
-                    .bind(plan.max_attempts)
-                    .execute(&mut **tx)
-                    .await?;
+            /// The escalations of a commit group in `tx`, which the caller commits; answers in
+            /// the group's order, `false` where evidence arrived or the letter was cancelled
+            /// meanwhile (then only the timer goes). One statement per table for the lot. A
+            /// letter twice in one group goes one escalation at a time, each after the other,
+            /// as alone.
+            async fn apply_escalations_rows(tx: &mut Tx, group: &[(&Job, &EscalationPlan, i64)]) -> StoreResult<Vec<bool>> {
+                let mut letters = std::collections::HashSet::with_capacity(group.len());
+                if group.iter().all(|(job, _, _)| letters.insert(job.letter_id)) {
+                    return Self::apply_escalations_of_letters(tx, group).await;
                 }
-                let deadline = match &plan.deadline {
-                    $crate::domain::policy::DeadlineChange::Extended { old, new } => {
-                        let data = serde_json::json!({
-                            "old": old.to_string(), "new": new.to_string(), "reason": "escalation", "step": plan.step,
+                let mut applied = Vec::with_capacity(group.len());
+                for one in group {
+                    applied.extend(Self::apply_escalations_of_letters(tx, std::slice::from_ref(one)).await?);
+                }
+                Ok(applied)
+            }
+
+            /// `apply_escalations_rows` for escalations of distinct letters.
+            async fn apply_escalations_of_letters(
+                tx: &mut Tx,
+                group: &[(&Job, &EscalationPlan, i64)],
+            ) -> StoreResult<Vec<bool>> {
+                use std::collections::HashMap;
+                use $crate::domain::policy::DeadlineChange;
+                use $crate::store::common::{NewAlertRow, NewDeliveryRow, NewJobRow, statement_chunks};
+                Self::lock_letters(tx, group.iter().map(|(job, _, _)| job.letter_id).collect()).await?;
+                // the letters first, and only those still open (no evidence, not cancelled): the
+                // check, the new step and the extended deadline in one statement, before the
+                // escalated messages are queued
+                let mut open: HashMap<Uuid, (Uuid, Uuid)> = HashMap::with_capacity(group.len());
+                for chunk in statement_chunks(group, 128) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "UPDATE letters SET escalation_step = v.column2, updated_at = v.column3, \
+                         deadline = COALESCE(v.column4, deadline) FROM (",
+                    );
+                    q.push_values(chunk, |mut row, (job, plan, now)| {
+                        let new_deadline = match &plan.deadline {
+                            DeadlineChange::Extended { new, .. } => Some(new.to_string()),
+                            DeadlineChange::Unchanged { .. } => None,
+                        };
+                        row.push_bind(job.letter_id).push_bind(plan.step + 1).push_bind(*now).push_bind(new_deadline);
+                    });
+                    q.push(
+                        ") AS v WHERE letters.id = v.column1 AND evidence_at IS NULL AND status <> 'cancelled' \
+                         RETURNING id, authority_id, citizen_id",
+                    );
+                    let rows: Vec<(Uuid, Uuid, Uuid)> = q.build_query_as().fetch_all(&mut **tx).await?;
+                    open.extend(rows.into_iter().map(|(id, authority_id, citizen_id)| (id, (authority_id, citizen_id))));
+                }
+                let timers: Vec<Uuid> = group.iter().map(|(job, _, _)| job.id).collect();
+                Self::delete_jobs(tx, &timers).await?;
+                let escalated: Vec<(&Job, &EscalationPlan, i64, Uuid, Uuid)> = group
+                    .iter()
+                    .filter_map(|(job, plan, now)| {
+                        open.get(&job.letter_id).map(|(authority_id, citizen_id)| (*job, *plan, *now, *authority_id, *citizen_id))
+                    })
+                    .collect();
+
+                let mut deliveries = Vec::new();
+                let mut jobs = Vec::new();
+                let mut alerts = Vec::new();
+                let mut events = Vec::new();
+                for (job, plan, now, authority_id, citizen_id) in &escalated {
+                    let (letter_id, now) = (job.letter_id, *now);
+                    for d in &plan.deliveries {
+                        let purpose = match (&d.helper, d.channel) {
+                            (Some(_), _) => "helper",
+                            (None, ChannelKind::Sms | ChannelKind::Email) => "notice",
+                            (None, _) => "letter",
+                        };
+                        let helper = d.helper.as_ref();
+                        deliveries.push(NewDeliveryRow { id: d.delivery_id, letter_id, channel: d.channel, purpose, helper, now });
+                        jobs.push(NewJobRow {
+                            id: d.job_id,
+                            kind: "deliver",
+                            letter_id,
+                            delivery_id: Some(d.delivery_id),
+                            step: None,
+                            available_at: now,
+                            max_attempts: plan.max_attempts,
+                            created_at: now,
                         });
-                        Self::append_event(tx, letter_id, authority_id, EventKind::DeadlineExtended, data, now).await?;
-                        serde_json::json!({ "extended_to": new.to_string() })
                     }
-                    $crate::domain::policy::DeadlineChange::Unchanged { reason } => {
-                        serde_json::json!({ "unchanged": reason })
+                    if let Some(timer) = &plan.next {
+                        jobs.push(NewJobRow::timer(letter_id, timer, now));
                     }
-                };
-                let channels: Vec<&str> = plan.deliveries.iter().map(|d| d.channel.as_str()).collect();
-                let deliveries: Vec<Uuid> = plan.deliveries.iter().map(|d| d.delivery_id).collect();
-                let data = serde_json::json!({
-                    "step": plan.step, "channels": channels, "deliveries": deliveries, "deadline": deadline,
-                    "next_step_at": plan.next.as_ref().map(|t| $crate::domain::event::format_ms(t.due_at)),
-                });
-                Self::append_event(tx, letter_id, authority_id, EventKind::Escalated, data, now).await?;
-                for alert in &plan.alerts {
-                    Self::raise_alert(tx, authority_id, Some(letter_id), Some(citizen_id), alert, now).await?;
+                    // the letter's events in order: the deadline, the escalation, its alerts
+                    let event = |kind, data| NewEvent { letter_id, authority_id: *authority_id, kind, data, now };
+                    let deadline = match &plan.deadline {
+                        DeadlineChange::Extended { old, new } => {
+                            let data = serde_json::json!({
+                                "old": old.to_string(), "new": new.to_string(), "reason": "escalation", "step": plan.step,
+                            });
+                            events.push(event(EventKind::DeadlineExtended, data));
+                            serde_json::json!({ "extended_to": new.to_string() })
+                        }
+                        DeadlineChange::Unchanged { reason } => serde_json::json!({ "unchanged": reason }),
+                    };
+                    let channels: Vec<&str> = plan.deliveries.iter().map(|d| d.channel.as_str()).collect();
+                    let delivery_ids: Vec<Uuid> = plan.deliveries.iter().map(|d| d.delivery_id).collect();
+                    let data = serde_json::json!({
+                        "step": plan.step, "channels": channels, "deliveries": delivery_ids, "deadline": deadline,
+                        "next_step_at": plan.next.as_ref().map(|t| $crate::domain::event::format_ms(t.due_at)),
+                    });
+                    events.push(event(EventKind::Escalated, data));
+                    for alert in &plan.alerts {
+                        let row = NewAlertRow {
+                            authority_id: *authority_id,
+                            letter_id: Some(letter_id),
+                            citizen_id: Some(*citizen_id),
+                            alert,
+                            now,
+                        };
+                        events.push(Self::alert_raised_event(&row, letter_id));
+                        alerts.push(row);
+                    }
                 }
-                if let Some(timer) = &plan.next {
-                    Self::insert_timer(tx, letter_id, timer, now).await?;
-                }
-                Ok(true)
+                Self::insert_deliveries_rows(tx, &deliveries).await?;
+                Self::insert_jobs_rows(tx, &jobs).await?;
+                Self::insert_alerts_rows(tx, &alerts).await?;
+                Self::append_events(tx, events).await?;
+                Ok(group.iter().map(|(job, _, _)| open.contains_key(&job.letter_id)).collect())
             }
 
             /// The delivery starts of a commit group in `tx`, answers in the group's order:
@@ -1623,17 +1719,23 @@ macro_rules! common_store_impl {
                     helpers: Json<Vec<$crate::domain::routing::Helper>>,
                     recent_escalations: i64,
                     paper_failed: bool,
+                    own_policy: Option<Json<$crate::domain::policy::Policy>>,
+                    closing_days: Option<Json<Vec<jiff::civil::Date>>>,
                 }
-                // the letter, its citizen and the citizen's history in one statement: one round
-                // trip per escalation instead of four, and one snapshot
+                // the letter, its citizen, the citizen's history, the authority's policy and
+                // closing days in one statement: one round trip per escalation instead of six,
+                // and one snapshot
                 let row: Option<Row> = sqlx::query_as(sql(concat!(
                     "SELECT l.*, c.phone, c.email, c.exempt_from_digital_post, c.address AS citizen_address, c.helpers, \
                      (SELECT COUNT(*) FROM letters o WHERE o.citizen_id = l.citizen_id AND o.id <> l.id \
                       AND o.importance = 'important' AND o.escalation_step > 0 AND o.created_at >= $2) AS recent_escalations, \
                      (SELECT COUNT(*) > 0 FROM deliveries d JOIN letters p ON p.id = d.letter_id \
-                      WHERE p.citizen_id = l.citizen_id AND d.channel = 'print' AND d.status = 'failed') AS paper_failed \
+                      WHERE p.citizen_id = l.citizen_id AND d.channel = 'print' AND d.status = 'failed') AS paper_failed, \
+                     (SELECT policy FROM policies o WHERE o.authority_id = l.authority_id AND o.importance = l.importance \
+                      AND o.category IN (COALESCE(l.category, ''), '') ORDER BY o.category DESC LIMIT 1) AS own_policy, \
+                     a.closing_days \
                      FROM (SELECT ", letter_cols!(), ", evidence_at FROM letters WHERE id = $1) l \
-                     JOIN citizens c ON c.id = l.citizen_id"
+                     JOIN citizens c ON c.id = l.citizen_id LEFT JOIN authorities a ON a.id = l.authority_id"
                 )))
                 .bind(letter_id)
                 .bind(window_start)
@@ -1663,6 +1765,8 @@ macro_rules! common_store_impl {
                     recent_escalations,
                     paper_failed,
                     helpers: helpers.0,
+                    own_policy: row.own_policy.map(|p| p.0),
+                    closing_days: row.closing_days.map(|d| d.0).unwrap_or_default(),
                 }))
             }
 

@@ -119,8 +119,8 @@ impl<W: GroupWork> GroupCommit<W> {
     }
 }
 
-/// The kinds of work both backends commit in groups — new letters, delivery starts and
-/// delivery finishes — for one store. `$full` and `$relaxed` begin a transaction that is
+/// The kinds of work both backends commit in groups — new letters, escalations, delivery
+/// starts and delivery finishes — for one store. `$full` and `$relaxed` begin a transaction that is
 /// durable on commit, or engine bookkeeping (see `begin_relaxed`).
 macro_rules! group_works {
     ($store:ty, $db:ty, full = $full:path, relaxed = $relaxed:path) => {
@@ -201,6 +201,33 @@ macro_rules! group_works {
             }
         }
 
+        /// An escalation (durable, as every change of a letter a citizen or caseworker
+        /// sees), checked against its letter inside the group's transaction as it would be alone.
+        struct EscalationWork {
+            job: $crate::store::Job,
+            plan: $crate::store::EscalationPlan,
+            now: i64,
+        }
+
+        impl $crate::store::group_commit::GroupWork for EscalationWork {
+            type Db = $db;
+            type Output = bool;
+            type Error = $crate::store::StoreError;
+            const KIND: &'static str = "escalations";
+
+            async fn begin(pool: &sqlx::Pool<$db>) -> Result<sqlx::Transaction<'static, $db>, sqlx::Error> {
+                $full(pool).await
+            }
+
+            async fn apply_all(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                group: &[&Self],
+            ) -> $crate::store::StoreResult<Vec<bool>> {
+                let escalations: Vec<_> = group.iter().map(|w| (&w.job, &w.plan, w.now)).collect();
+                <$store>::apply_escalations_rows(tx, &escalations).await
+            }
+        }
+
         impl $store {
             /// A letter committed in a group with the letters that arrived meanwhile (durable;
             /// answered only after the commit).
@@ -210,6 +237,18 @@ macro_rules! group_works {
                 sealed_cpr: String,
             ) -> Result<$crate::store::CreatedLetter, sqlx::Error> {
                 self.letters.commit(self.writer(), LetterWork { letter: letter.clone(), sealed_cpr }).await
+            }
+
+            /// An escalation committed in a group with the escalations that arrived meanwhile.
+            async fn commit_escalation(
+                &self,
+                job: &$crate::store::Job,
+                plan: &$crate::store::EscalationPlan,
+                now: i64,
+            ) -> $crate::store::StoreResult<bool> {
+                self.escalations
+                    .commit(self.writer(), EscalationWork { job: job.clone(), plan: plan.clone(), now })
+                    .await
             }
 
             /// A delivery's start, committed in a relaxed group (see `begin_relaxed`).

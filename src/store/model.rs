@@ -674,6 +674,10 @@ pub struct EscalationContext {
     /// Has paper failed for this citizen before?
     pub paper_failed: bool,
     pub helpers: Vec<crate::domain::routing::Helper>,
+    /// The authority's own policy for the letter's importance and category, if it set one.
+    pub own_policy: Option<crate::domain::policy::Policy>,
+    /// The authority's closing days, which are not business days.
+    pub closing_days: Vec<jiff::civil::Date>,
 }
 
 /// One escalation, decided by the engine, applied by the store in one transaction.

@@ -15,9 +15,10 @@ use super::web::web_store_impl;
 
 pub struct PgStore {
     pool: PgPool,
-    /// New letters and the engine's delivery starts and finishes, each kind on its way to
+    /// New letters, escalations and the engine's delivery starts and finishes, each kind on its way to
     /// its group-commit tasks (started on first use).
     letters: GroupCommit<LetterWork>,
+    escalations: GroupCommit<EscalationWork>,
     delivery_starts: GroupCommit<DeliveryStart>,
     delivery_finishes: GroupCommit<DeliveryFinish>,
     cpr_sealer: tokio::sync::OnceCell<crate::domain::cpr_seal::CprSealer>,
@@ -42,6 +43,7 @@ impl PgStore {
         Ok(Self {
             pool,
             letters: GroupCommit::new(COMMITTERS),
+            escalations: GroupCommit::new(COMMITTERS),
             delivery_starts: GroupCommit::new(COMMITTERS),
             delivery_finishes: GroupCommit::new(COMMITTERS),
             cpr_sealer: Default::default(),
@@ -61,20 +63,6 @@ impl PgStore {
     /// choices are always committed with the server's own setting.
     async fn begin_relaxed(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
         begin_relaxed_on(&self.pool).await
-    }
-
-    /// Each escalation in its own transaction: PostgreSQL commits several connections'
-    /// transactions side by side.
-    async fn commit_escalation(
-        &self,
-        job: &super::Job,
-        plan: &super::EscalationPlan,
-        now: i64,
-    ) -> super::StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
-        let applied = Self::apply_escalation_rows(&mut tx, job, plan, now).await?;
-        tx.commit().await?;
-        Ok(applied)
     }
 
     fn reader(&self) -> &PgPool {

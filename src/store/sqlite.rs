@@ -12,7 +12,7 @@ use std::time::Duration;
 use super::audit::audit_store_impl;
 use super::citizen_pages::citizen_pages_store_impl;
 use super::common::common_store_impl;
-use super::group_commit::{GroupCommit, GroupWork, group_works};
+use super::group_commit::{GroupCommit, group_works};
 use super::retention::retention_store_impl;
 use super::staff_pages::staff_pages_store_impl;
 use super::web::web_store_impl;
@@ -101,17 +101,6 @@ impl SqliteStore {
         begin_on(&self.writer, Durability::Relaxed).await
     }
 
-    /// Group commit for escalations, as for letters, each checked against its letter inside
-    /// the group's transaction exactly as it would be alone.
-    async fn commit_escalation(
-        &self,
-        job: &super::Job,
-        plan: &super::EscalationPlan,
-        now: i64,
-    ) -> super::StoreResult<bool> {
-        self.escalations.commit(&self.writer, EscalationWork { job: job.clone(), plan: plan.clone(), now }).await
-    }
-
     /// `VACUUM INTO` writes a transactionally consistent copy (everything committed when it
     /// starts); the file must not exist yet. It runs on a read-only connection, so writers
     /// go on meanwhile.
@@ -195,32 +184,6 @@ async fn begin_relaxed_on(pool: &SqlitePool) -> Result<Tx, sqlx::Error> {
 }
 
 group_works!(SqliteStore, sqlx::Sqlite, full = begin_full, relaxed = begin_relaxed_on);
-
-/// An escalation (FULL, as every change of a letter a citizen or caseworker sees).
-struct EscalationWork {
-    job: super::Job,
-    plan: super::EscalationPlan,
-    now: i64,
-}
-
-impl GroupWork for EscalationWork {
-    type Db = sqlx::Sqlite;
-    type Output = bool;
-    type Error = super::StoreError;
-    const KIND: &'static str = "escalations";
-
-    async fn begin(pool: &SqlitePool) -> Result<Tx, sqlx::Error> {
-        begin_full(pool).await
-    }
-
-    async fn apply_all(tx: &mut Tx, group: &[&Self]) -> super::StoreResult<Vec<bool>> {
-        let mut applied = Vec::with_capacity(group.len());
-        for w in group {
-            applied.push(SqliteStore::apply_escalation_rows(tx, &w.job, &w.plan, w.now).await?);
-        }
-        Ok(applied)
-    }
-}
 
 // a read transaction in WAL mode is a snapshot already
 common_store_impl!(

@@ -1,10 +1,12 @@
-//! Escalations applied side by side (SQLite commits them in groups): each is applied exactly
-//! once, a cancelled letter's timer just goes, and one that fails fails alone.
+//! Escalations applied side by side (both databases commit them in groups, one statement per
+//! table): each is applied exactly once and stores what it would alone, a cancelled letter's
+//! timer just goes, and one that fails fails alone.
 
 use crate::harness::*;
 use budbringer::domain::letter::ContactPoint;
 use budbringer::domain::policy::DeadlineChange;
-use budbringer::domain::{ChannelKind, Importance};
+use budbringer::domain::routing::{Helper, HelperScope};
+use budbringer::domain::{ChannelKind, EventKind, Importance};
 use budbringer::store::{
     Authority, CancelOutcome, EscalationPlan, NewDelivery, NewLetter, Recipient, Store, Timer, connect,
 };
@@ -12,6 +14,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 on_both_backends!(escalations_side_by_side_are_applied_once_and_fail_alone);
+on_both_backends!(escalations_committed_together_store_what_each_would_alone);
 
 const LETTERS: usize = 40;
 
@@ -54,8 +57,7 @@ fn plan(delivery_id: Uuid) -> EscalationPlan {
     }
 }
 
-async fn escalations_side_by_side_are_applied_once_and_fail_alone(backend: Backend) {
-    let db = TestDb::new(&backend).await;
+async fn store_with_authority(db: &TestDb) -> (Arc<dyn Store>, Authority) {
     let store = connect(&db.url).await.unwrap();
     store.migrate().await.unwrap();
     let authority = Authority {
@@ -68,6 +70,12 @@ async fn escalations_side_by_side_are_applied_once_and_fail_alone(backend: Backe
         time_zone: None,
     };
     store.create_authority(&authority).await.unwrap();
+    (store, authority)
+}
+
+async fn escalations_side_by_side_are_applied_once_and_fail_alone(backend: Backend) {
+    let db = TestDb::new(&backend).await;
+    let (store, authority) = store_with_authority(&db).await;
     let now = 5_000_000;
     let letters: Vec<NewLetter> = (0..LETTERS).map(|i| important_letter(authority.id, i, now)).collect();
     for letter in &letters {
@@ -118,6 +126,141 @@ async fn escalations_side_by_side_are_applied_once_and_fail_alone(backend: Backe
         .map(|j| j.letter_id)
         .collect();
     assert_eq!(again, vec![failing]);
+    store.close().await;
+    db.drop_database().await;
+}
+
+/// A full first rung: an SMS notice, a paper letter and the helper's notice, the deadline
+/// extended, two alerts and the next timer.
+fn full_plan(deadline: &str) -> EscalationPlan {
+    let helper = Helper {
+        name: "Hjælper".into(),
+        phone: Some("+4512345678".into()),
+        email: None,
+        address: None,
+        receives: HelperScope::Notice,
+    };
+    let delivery =
+        |channel, helper| NewDelivery { channel, delivery_id: Uuid::now_v7(), job_id: Uuid::now_v7(), helper };
+    EscalationPlan {
+        step: 0,
+        deliveries: vec![
+            delivery(ChannelKind::Sms, None),
+            delivery(ChannelKind::Print, None),
+            delivery(ChannelKind::Sms, Some(helper)),
+        ],
+        deadline: DeadlineChange::Extended { old: deadline.parse().unwrap(), new: "2031-02-14".parse().unwrap() },
+        alerts: vec![
+            budbringer::store::NewAlert {
+                id: Uuid::now_v7(),
+                kind: "unopened",
+                details: serde_json::json!({ "subject": "Afgørelse" }),
+            },
+            budbringer::store::NewAlert {
+                id: Uuid::now_v7(),
+                kind: "offer_exemption",
+                details: serde_json::json!({ "escalated_letters": 2 }),
+            },
+        ],
+        next: Some(Timer { job_id: Uuid::now_v7(), step: 1, due_at: 9_000_000 }),
+        max_attempts: 5,
+    }
+}
+
+async fn escalations_committed_together_store_what_each_would_alone(backend: Backend) {
+    let db = TestDb::new(&backend).await;
+    let (store, authority) = store_with_authority(&db).await;
+    let now = 5_000_000;
+    let letters: Vec<NewLetter> = (0..LETTERS)
+        .map(|i| NewLetter { respond_by: Some("2031-01-31".into()), ..important_letter(authority.id, i, now) })
+        .collect();
+    for letter in &letters {
+        store.insert_letter(letter).await.unwrap();
+    }
+    let mut jobs: Vec<_> =
+        store.claim_jobs("w1", now, 60_000, 1000).await.unwrap().into_iter().filter(|j| j.kind == "escalate").collect();
+    assert_eq!(jobs.len(), LETTERS);
+    // one letter escalated twice side by side: each goes as it would alone, one after the other
+    let twice = jobs[5].letter_id;
+    jobs.push(budbringer::store::Job { id: Uuid::now_v7(), ..jobs[5].clone() });
+    let evidenced = jobs[9].letter_id;
+    store.record_evidence(authority.id, evidenced, EventKind::Opened, serde_json::json!({}), now).await.unwrap();
+
+    let mut plans = std::collections::HashMap::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    for job in jobs.clone() {
+        let store: Arc<dyn Store> = Arc::clone(&store);
+        let plan = full_plan("2031-01-31");
+        plans.entry(job.letter_id).or_insert_with(Vec::new).push(plan.clone());
+        tasks.spawn(async move { (job.letter_id, store.apply_escalation(&job, &plan, now).await.unwrap()) });
+    }
+    let mut applied = std::collections::HashMap::new();
+    while let Some(done) = tasks.join_next().await {
+        let (letter_id, was_applied) = done.unwrap();
+        applied.entry(letter_id).or_insert_with(Vec::new).push(was_applied);
+    }
+
+    let alerts = store.alerts(authority.id, true).await.unwrap();
+    for letter in &letters {
+        let details = store.letter_details(authority.id, letter.id).await.unwrap().unwrap();
+        let kinds: Vec<&str> = details.timeline.iter().map(|e| e.kind.as_str()).collect();
+        let letter_alerts: Vec<&str> =
+            alerts.iter().filter(|a| a.letter_id == Some(letter.id)).map(|a| a.kind.as_str()).collect();
+        if letter.id == evidenced {
+            assert_eq!(applied[&letter.id], vec![false], "a letter with evidence is not escalated");
+            assert!(!kinds.contains(&"escalated"), "{kinds:?}");
+            assert!(letter_alerts.is_empty());
+            assert_eq!(details.deliveries.len(), 1);
+            continue;
+        }
+        let times = if letter.id == twice { 2 } else { 1 };
+        assert_eq!(applied[&letter.id], vec![true; times]);
+        let one = ["deadline_extended", "escalated", "alert_raised", "alert_raised"];
+        let expected: Vec<&str> =
+            std::iter::once("accepted").chain(one.iter().copied().cycle().take(4 * times)).collect();
+        assert_eq!(kinds, expected, "each escalation's events in order");
+        assert_eq!(details.letter.deadline.as_deref(), Some("2031-02-14"), "the deadline is extended");
+        let escalated = details.timeline.iter().find(|e| e.kind == "escalated").unwrap();
+        assert_eq!(escalated.data["channels"], serde_json::json!(["sms", "print", "sms"]));
+        assert_eq!(escalated.data["deadline"], serde_json::json!({ "extended_to": "2031-02-14" }));
+        let extended = details.timeline.iter().find(|e| e.kind == "deadline_extended").unwrap();
+        assert_eq!(extended.data["old"], "2031-01-31");
+        let raised = details.timeline.iter().find(|e| e.kind == "alert_raised").unwrap();
+        assert_eq!(raised.data["kind"], "unopened");
+        assert_eq!(raised.data["details"]["subject"], "Afgørelse");
+
+        let mut stored: Vec<(ChannelKind, String, Option<String>)> = details
+            .deliveries
+            .iter()
+            .map(|d| (d.channel, d.purpose.clone(), d.helper.as_ref().map(|h| h.name.clone())))
+            .collect();
+        stored.sort_by_key(|d| format!("{d:?}"));
+        let mut wanted = vec![(ChannelKind::DigitalPost, "letter".to_owned(), None)];
+        for plan in &plans[&letter.id] {
+            assert!(plan.deliveries.iter().all(|d| details.deliveries.iter().any(|s| s.id == d.delivery_id)));
+            wanted.push((ChannelKind::Sms, "notice".into(), None));
+            wanted.push((ChannelKind::Print, "letter".into(), None));
+            wanted.push((ChannelKind::Sms, "helper".into(), Some("Hjælper".into())));
+        }
+        wanted.sort_by_key(|d| format!("{d:?}"));
+        assert_eq!(stored, wanted, "the letter's own delivery and the escalation's");
+
+        let mut letter_alerts = letter_alerts;
+        letter_alerts.sort();
+        let mut wanted_alerts = ["offer_exemption", "unopened"].repeat(times);
+        wanted_alerts.sort();
+        assert_eq!(letter_alerts, wanted_alerts);
+        let unopened = alerts.iter().find(|a| a.letter_id == Some(letter.id) && a.kind == "unopened").unwrap();
+        assert_eq!(unopened.citizen_id, Some(details.letter.citizen_id));
+        assert_eq!(unopened.status, "open");
+    }
+    // the claimed timers are gone; each escalation queued its deliveries and its next timer
+    let later: Vec<_> = store.claim_jobs("w2", 10_000_000, 60_000, 10_000).await.unwrap();
+    let timers: Vec<_> = later.iter().filter(|j| j.kind == "escalate").collect();
+    assert_eq!(timers.len(), LETTERS, "one next timer per escalation applied");
+    assert!(timers.iter().all(|j| j.step == Some(1)));
+    let deliver = later.iter().filter(|j| j.kind == "deliver").count();
+    assert_eq!(deliver, LETTERS + 3 * LETTERS, "the letters' own and three per escalation applied");
     store.close().await;
     db.drop_database().await;
 }
