@@ -12,7 +12,8 @@
 //!
 //! SQLite in a temp dir by default. `BENCH_DATABASE_URL=postgres://user@host/db` runs on
 //! PostgreSQL instead, in a fresh database created beside `db` and dropped afterwards.
-//! `BENCH_CONCURRENCY` overrides `engine.concurrency` (jobs claimed and worked on at once);
+//! `BENCH_CONCURRENCY` overrides `engine.concurrency` (deliveries worked on at once) and
+//! `BENCH_ESCALATION_CONCURRENCY` `engine.escalation_concurrency` (escalations at once);
 //! `BENCH_LOG=budbringer=debug` prints the gateway's logs.
 //! CI: `BENCH_LETTERS=2000 BENCH_DUE=200 cargo bench --profile dev --bench escalation_sweep`.
 
@@ -418,7 +419,11 @@ async fn bench(target: &Target, dir: PathBuf, letters: usize, due: usize) -> Res
     if let Some(concurrency) = std::env::var("BENCH_CONCURRENCY").ok().and_then(|v| v.parse().ok()) {
         settings.engine.concurrency = concurrency;
     }
+    if let Some(slots) = std::env::var("BENCH_ESCALATION_CONCURRENCY").ok().and_then(|v| v.parse().ok()) {
+        settings.engine.escalation_concurrency = slots;
+    }
     let concurrency = settings.engine.concurrency;
+    let escalation_concurrency = settings.engine.escalation_concurrency;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     settings.public_url = format!("http://{}", listener.local_addr()?);
     // The polls must not slow down what they watch: whether a due timer is still unclaimed
@@ -473,7 +478,10 @@ async fn bench(target: &Target, dir: PathBuf, letters: usize, due: usize) -> Res
     let alerts = db.count("SELECT COUNT(*) FROM alerts").await?;
     let next = db.count("SELECT COUNT(*) FROM jobs WHERE kind = 'escalate' AND step = 1").await?;
     db.close().await;
-    println!("escalation sweep on {backend}, {letters} letters, engine.concurrency {concurrency}");
+    println!(
+        "escalation sweep on {backend}, {letters} letters, engine.concurrency {concurrency}, \
+         engine.escalation_concurrency {escalation_concurrency}"
+    );
     println!("  timers processed         {due}");
     println!("  total                    {elapsed:.2} s");
     println!("  timers per second        {:.0}", due as f64 / elapsed.max(f64::EPSILON));

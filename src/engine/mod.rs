@@ -59,6 +59,12 @@ impl Engine {
                 let now = self.clock.now_ms();
                 match self.store.claim_jobs(&self.worker_id, now, lease_ms, free as u32).await {
                     Ok(jobs) if !jobs.is_empty() => {
+                        tracing::debug!(
+                            claimed = jobs.len(),
+                            deliveries = inflight.len(),
+                            escalations = escalating.len(),
+                            "claimed jobs"
+                        );
                         for job in jobs {
                             let engine = Arc::clone(&self);
                             let set = if job.kind == "escalate" { &mut escalating } else { &mut inflight };

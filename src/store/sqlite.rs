@@ -20,6 +20,8 @@ use super::web::web_store_impl;
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// One connection that copies the WAL into the database file in the background.
+    checkpointer: SqlitePool,
     /// New letters, escalations and the engine's delivery starts and finishes, each kind on its
     /// way to its own group-commit task (started on first use).
     letters: GroupCommit<LetterWork>,
@@ -39,7 +41,9 @@ impl SqliteStore {
             // FULL: a letter answered 201 survives power loss, not only a process crash
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // multi-row statements keep their statement journals in memory, not in temp files
+            .pragma("temp_store", "MEMORY");
         if let Some(dir) = options.get_filename().parent()
             && !dir.as_os_str().is_empty()
         {
@@ -61,9 +65,20 @@ impl SqliteStore {
                 })
             })
             .acquire_timeout(Duration::from_secs(30))
-            // room for the multi-row statements of group commits (a few shapes per table)
-            .connect_with(options.clone().statement_cache_capacity(400))
+            // room for the multi-row statements of group commits (a few shapes per table);
+            // the checkpointer copies the WAL into the database, so the writer only appends to
+            // it (it checkpoints itself only if the WAL grows past ~200 MB, a backstop) and
+            // gives the file back down to 64 MB when it starts it over
+            .connect_with(
+                options
+                    .clone()
+                    .statement_cache_capacity(400)
+                    .pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES.to_string())
+                    .pragma("journal_size_limit", (64 * 1024 * 1024).to_string()),
+            )
             .await?;
+        let checkpointer = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
+        spawn_checkpointer(checkpointer.clone());
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(30))
@@ -72,6 +87,7 @@ impl SqliteStore {
         Ok(Self {
             writer,
             reader,
+            checkpointer,
             // one writer: one group at a time
             letters: GroupCommit::new(1),
             escalations: GroupCommit::new(1),
@@ -114,6 +130,7 @@ impl SqliteStore {
     }
 
     async fn close_pools(&self) {
+        self.checkpointer.close().await;
         self.reader.close().await;
         self.writer.close().await;
     }
@@ -129,6 +146,37 @@ impl SqliteStore {
             (7, "retention", include_str!("../../migrations/sqlite/0007_retention_webhook_secrets.sql")),
         ]))
     }
+}
+
+/// The writer checkpoints the WAL itself only past this many pages (4 KiB each): a backstop
+/// for when the background checkpointer cannot keep up.
+const WRITER_CHECKPOINT_PAGES: u32 = 50_000;
+/// How often the background checkpointer copies the WAL into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// Copy what the WAL holds into the database file every `CHECKPOINT_EVERY`, on a connection of
+/// its own, so that the writer's commits only append to the WAL: with SQLite's default the
+/// commit that fills 1,000 pages does the copying itself, and every writer behind it waits.
+/// A passive checkpoint waits for nobody; pages changed several times between two checkpoints
+/// are written to the database once. Stops when the store is closed.
+fn spawn_checkpointer(pool: SqlitePool) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if pool.is_closed() {
+                return;
+            }
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+                if pool.is_closed() {
+                    return;
+                }
+                // the writer's own checkpoints (WRITER_CHECKPOINT_PAGES) take over meanwhile
+                tracing::warn!(error = %e, "background WAL checkpoint failed");
+            }
+        }
+    });
 }
 
 /// The shared queries use PostgreSQL's `$N`; SQLite's numbered form is `?N`. Converted once
@@ -441,6 +489,40 @@ mod tests {
         // the finished jobs are gone; the failed start's job comes back when its lease ends
         let again = store.claim_jobs("w2", now + 60_000, 60_000, 1000).await.unwrap();
         assert_eq!(again.iter().map(|j| j.id).collect::<Vec<_>>(), [failing.id]);
+        store.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// The writer only appends to the WAL; the background checkpointer copies it into the
+    /// database file (the writer's own checkpoint would wait for ~200 MB of WAL).
+    #[tokio::test]
+    async fn the_checkpointer_copies_the_wal_into_the_database_file() {
+        let (store, authority, dir, _) = store_with_authority().await;
+        let db_file = dir.join("db.sqlite");
+        tokio::time::sleep(super::CHECKPOINT_EVERY * 3).await;
+        let before = std::fs::metadata(&db_file).unwrap().len();
+        let content = vec![7_u8; 2 * 1024 * 1024];
+        let document = crate::store::NewDocumentRecord {
+            id: Uuid::now_v7(),
+            filename: "afgoerelse.pdf".into(),
+            media_type: "application/pdf".into(),
+            sha256: "0".repeat(64),
+            content,
+        };
+        let big = NewLetter { documents: vec![document], ..letter(authority.id, 0, 1_000) };
+        store.insert_letter(&big).await.unwrap();
+        // committed: in the WAL at once, in the database file after a checkpoint
+        let mut grown = 0;
+        for _ in 0..50 {
+            grown = std::fs::metadata(&db_file).unwrap().len().saturating_sub(before);
+            if grown >= 2 * 1024 * 1024 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(grown >= 2 * 1024 * 1024, "the database file grew by {grown} bytes only");
+        let wal = std::fs::metadata(dir.join("db.sqlite-wal")).unwrap().len();
+        assert!(wal >= 2 * 1024 * 1024, "the letter was written to the WAL first ({wal} bytes)");
         store.close().await;
         let _ = std::fs::remove_dir_all(dir);
     }
