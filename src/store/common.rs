@@ -78,6 +78,20 @@ pub(crate) struct NewJobRow {
 }
 
 impl NewJobRow {
+    /// The job that hands a new delivery to its transport, due at once.
+    pub(crate) fn delivery(letter_id: uuid::Uuid, delivery: &super::NewDelivery, max_attempts: i64, now: i64) -> Self {
+        Self {
+            id: delivery.job_id,
+            kind: "deliver",
+            letter_id,
+            delivery_id: Some(delivery.delivery_id),
+            step: None,
+            available_at: now,
+            max_attempts,
+            created_at: now,
+        }
+    }
+
     /// An escalation timer's job.
     pub(crate) fn timer(letter_id: uuid::Uuid, timer: &super::Timer, now: i64) -> Self {
         Self {
@@ -614,16 +628,7 @@ macro_rules! common_store_impl {
                 // a delivery job for each delivery, and the first escalation timer
                 let jobs: Vec<NewJobRow> = deliveries
                     .iter()
-                    .map(|(l, d, _)| NewJobRow {
-                        id: d.job_id,
-                        kind: "deliver",
-                        letter_id: l.id,
-                        delivery_id: Some(d.delivery_id),
-                        step: None,
-                        available_at: l.now,
-                        max_attempts: l.max_attempts,
-                        created_at: l.now,
-                    })
+                    .map(|(l, d, _)| NewJobRow::delivery(l.id, d, l.max_attempts, l.now))
                     .chain(letters.iter().filter_map(|(l, _)| {
                         l.escalation_timer.as_ref().map(|timer| NewJobRow::timer(l.id, timer, l.now))
                     }))
@@ -793,16 +798,7 @@ macro_rules! common_store_impl {
                         };
                         let helper = d.helper.as_ref();
                         deliveries.push(NewDeliveryRow { id: d.delivery_id, letter_id, channel: d.channel, purpose, helper, now });
-                        jobs.push(NewJobRow {
-                            id: d.job_id,
-                            kind: "deliver",
-                            letter_id,
-                            delivery_id: Some(d.delivery_id),
-                            step: None,
-                            available_at: now,
-                            max_attempts: plan.max_attempts,
-                            created_at: now,
-                        });
+                        jobs.push(NewJobRow::delivery(letter_id, d, plan.max_attempts, now));
                     }
                     if let Some(timer) = &plan.next {
                         jobs.push(NewJobRow::timer(letter_id, timer, now));
