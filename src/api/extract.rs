@@ -13,8 +13,9 @@ use crate::domain::letter::FieldError;
 use crate::domain::secret::hash_api_key;
 use crate::store::Authority;
 
-/// A JSON body, deserialized with the path of any bad field; keeps the parsed document too
-/// (canonicalised) so idempotency can compare requests.
+/// A JSON body, deserialized with the path of any bad field; when the request carries an
+/// `Idempotency-Key`, keeps the parsed document too (canonicalised) so idempotency can compare
+/// requests (empty otherwise: copying a body with its documents costs a burst dearly).
 pub struct JsonBody<T> {
     pub value: T,
     pub canonical: Vec<u8>,
@@ -37,6 +38,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         if !is_json {
             return Err(ApiError::UnsupportedMediaType);
         }
+        let idempotent = req.headers().contains_key("idempotency-key");
         let limit = req.extensions().get::<BodyLimit>().map(|l| l.0).unwrap_or(0);
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
@@ -47,7 +49,8 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         })?;
         let document: serde_json::Value =
             serde_json::from_slice(&bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
-        let canonical = serde_json::to_vec(&canonicalize(&document)).unwrap_or_default();
+        let canonical =
+            if idempotent { serde_json::to_vec(&canonicalize(&document)).unwrap_or_default() } else { Vec::new() };
         let value = serde_path_to_error::deserialize(document).map_err(|e| ApiError::Invalid(vec![field_error(&e)]))?;
         Ok(JsonBody { value, canonical })
     }

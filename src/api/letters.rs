@@ -98,9 +98,10 @@ pub async fn create_letter(
     })?;
 
     let cpr_hash = keyed_hash(&state.cpr_key, letter.cpr.as_str());
-    let profile = state.store.contact_profile(&cpr_hash).await?.unwrap_or_default();
+    let (profile, own) =
+        state.store.letter_context(&cpr_hash, caller.authority.id, letter.importance, category).await?;
+    let profile = profile.unwrap_or_default();
     let route = route(&profile);
-    let own = state.store.policy(caller.authority.id, letter.importance, category).await?;
     let policy = own.as_ref().unwrap_or_else(|| state.settings.policies.for_importance(letter.importance));
     // the first rung's timer: no evidence by then, and the ladder starts
     let escalation_timer = match policy.wait_before(0) {

@@ -1176,6 +1176,7 @@ macro_rules! common_store_impl {
                     .bind(time_zone)
                     .execute(self.writer())
                     .await?;
+                self.authorities.invalidate();
                 Ok(())
             }
 
@@ -1185,6 +1186,7 @@ macro_rules! common_store_impl {
                     .bind(Json(days))
                     .execute(self.writer())
                     .await?;
+                self.authorities.invalidate();
                 Ok(())
             }
 
@@ -1204,14 +1206,23 @@ macro_rules! common_store_impl {
             }
 
             async fn authority_by_key_hash(&self, key_hash: &str) -> StoreResult<Option<Authority>> {
-                Ok(sqlx::query_as(sql(
+                let asked_at = std::time::Instant::now();
+                let ticket = match self.authorities.get(key_hash, asked_at) {
+                    Ok(cached) => return Ok(Some(cached)),
+                    Err(ticket) => ticket,
+                };
+                let found: Option<Authority> = sqlx::query_as(sql(
                     "SELECT a.id, a.name, a.cvr, a.created_at, a.office_hours, a.time_zone, a.closing_days FROM api_keys k \
                      JOIN authorities a ON a.id = k.authority_id \
                      WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
                 ))
                 .bind(key_hash)
                 .fetch_optional(self.reader())
-                .await?)
+                .await?;
+                if let Some(authority) = &found {
+                    self.authorities.store(ticket, key_hash, authority, asked_at);
+                }
+                Ok(found)
             }
 
             async fn add_webhook(&self, w: &Webhook) -> StoreResult<()> {
@@ -1332,6 +1343,37 @@ macro_rules! common_store_impl {
                         .fetch_optional(self.reader())
                         .await?;
                 row.map(|r| StoredProfile::try_from(r).map(|s| s.profile)).transpose()
+            }
+
+            async fn letter_context(
+                &self,
+                cpr_hash: &str,
+                authority_id: Uuid,
+                importance: $crate::domain::Importance,
+                category: Option<&str>,
+            ) -> StoreResult<(Option<ContactProfile>, Option<$crate::domain::policy::Policy>)> {
+                use sqlx::Row as _;
+                // one row whether or not the citizen is known; the policy as in `policy`
+                let row = sqlx::query(sql(concat!(
+                    "SELECT p.*, (SELECT policy FROM policies WHERE authority_id = $2 AND importance = $3 \
+                     AND category IN ($4, '') ORDER BY category DESC LIMIT 1) AS own_policy \
+                     FROM (SELECT 1 AS one) AS o LEFT JOIN (",
+                    profile_select!(),
+                    " WHERE c.cpr_hash = $1) AS p ON 1 = 1"
+                )))
+                .bind(cpr_hash)
+                .bind(authority_id)
+                .bind(importance.as_str())
+                .bind(category.unwrap_or(""))
+                .fetch_one(self.reader())
+                .await?;
+                let own_policy: Option<Json<$crate::domain::policy::Policy>> = row.try_get("own_policy")?;
+                let citizen: Option<Uuid> = row.try_get("id")?;
+                let profile = match citizen {
+                    Some(_) => Some(StoredProfile::try_from(<ProfileRow as sqlx::FromRow<_>>::from_row(&row)?)?.profile),
+                    None => None,
+                };
+                Ok((profile, own_policy.map(|p| p.0)))
             }
 
             async fn stored_profile(&self, citizen_id: Uuid) -> StoreResult<Option<StoredProfile>> {

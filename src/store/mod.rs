@@ -3,6 +3,7 @@
 //! Timestamps are stored as milliseconds since the Unix epoch (UTC), dates as `YYYY-MM-DD`.
 
 pub mod audit;
+mod authority_cache;
 pub mod citizen_pages;
 mod common;
 mod group_commit;
@@ -124,6 +125,16 @@ pub trait Store:
     /// Create or replace a citizen's contact profile (routing reads it for each new letter).
     async fn set_contact_profile(&self, profile: &ProfileUpdate, now: i64) -> StoreResult<Uuid>;
     async fn contact_profile(&self, cpr_hash: &str) -> StoreResult<Option<ContactProfile>>;
+    /// What a new letter is routed by, in one read: the citizen's contact profile (`None`:
+    /// not known yet) and the authority's own policy for the letter's importance and category
+    /// (`None`: the installation's), as `contact_profile` and `policy` would give them.
+    async fn letter_context(
+        &self,
+        cpr_hash: &str,
+        authority_id: Uuid,
+        importance: crate::domain::Importance,
+        category: Option<&str>,
+    ) -> StoreResult<(Option<ContactProfile>, Option<crate::domain::policy::Policy>)>;
     /// A citizen's profile by citizen id (the id is what authorities keep, not the CPR number).
     async fn stored_profile(&self, citizen_id: Uuid) -> StoreResult<Option<StoredProfile>>;
     async fn citizen_id(&self, cpr_hash: &str) -> StoreResult<Option<Uuid>>;

@@ -22,6 +22,8 @@ pub struct PgStore {
     delivery_starts: GroupCommit<DeliveryStart>,
     delivery_finishes: GroupCommit<DeliveryFinish>,
     cpr_sealer: tokio::sync::OnceCell<crate::domain::cpr_seal::CprSealer>,
+    /// Authorities by API-key hash, for a few seconds.
+    authorities: super::authority_cache::AuthorityCache,
 }
 
 /// Groups of a kind in flight at once: PostgreSQL commits transactions side by side (and
@@ -47,6 +49,7 @@ impl PgStore {
             delivery_starts: GroupCommit::new(COMMITTERS),
             delivery_finishes: GroupCommit::new(COMMITTERS),
             cpr_sealer: Default::default(),
+            authorities: Default::default(),
         })
     }
 

@@ -29,6 +29,8 @@ pub struct SqliteStore {
     delivery_starts: GroupCommit<DeliveryStart>,
     delivery_finishes: GroupCommit<DeliveryFinish>,
     cpr_sealer: tokio::sync::OnceCell<crate::domain::cpr_seal::CprSealer>,
+    /// Authorities by API-key hash, for a few seconds.
+    authorities: super::authority_cache::AuthorityCache,
 }
 
 impl SqliteStore {
@@ -94,6 +96,7 @@ impl SqliteStore {
             delivery_starts: GroupCommit::new(1),
             delivery_finishes: GroupCommit::new(1),
             cpr_sealer: Default::default(),
+            authorities: Default::default(),
         })
     }
 
