@@ -1,6 +1,6 @@
-//! The authorities behind API keys, kept in memory for a few seconds: every API request
+//! Authorities, by API key and by id, kept in memory for a few seconds: every API request
 //! names its key, and looking it up in the database each time was one read in three on
-//! `POST /v1/letters`. A change of an authority made through this process (office hours,
+//! `POST /v1/letters`; every delivery needs its authority. A change of an authority made through this process (office hours,
 //! closing days) empties the cache at once; one made by another instance or the command line
 //! is seen within `LIFETIME`. Unknown keys are not kept, so a new key works at once.
 
@@ -12,7 +12,7 @@ use super::Authority;
 
 /// How long a looked-up authority is used before it is read again.
 pub(crate) const LIFETIME: Duration = Duration::from_secs(5);
-/// Keys kept at most; past that the cache starts over (there are a few keys per authority).
+/// Lookups kept at most; past that the cache starts over (an authority has a few keys).
 const CAPACITY: usize = 10_000;
 
 #[derive(Default)]
@@ -20,9 +20,16 @@ pub(crate) struct AuthorityCache {
     inner: Mutex<Entries>,
 }
 
+/// How an authority was looked up.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Lookup {
+    KeyHash(String),
+    Id(uuid::Uuid),
+}
+
 #[derive(Default)]
 struct Entries {
-    by_key_hash: HashMap<String, (Instant, Authority)>,
+    found: HashMap<Lookup, (Instant, Authority)>,
     /// Counts the changes: a lookup that began before one must not store what it read.
     generation: u64,
 }
@@ -32,32 +39,32 @@ struct Entries {
 pub(crate) struct Ticket(u64);
 
 impl AuthorityCache {
-    /// The cached authority for `key_hash` if it is younger than `LIFETIME`, else a ticket to
-    /// store what the database says.
-    pub(crate) fn get(&self, key_hash: &str, now: Instant) -> Result<Authority, Ticket> {
+    /// The cached authority if it is younger than `LIFETIME`, else a ticket to store what the
+    /// database says.
+    pub(crate) fn get(&self, lookup: &Lookup, now: Instant) -> Result<Authority, Ticket> {
         let entries = self.lock();
-        match entries.by_key_hash.get(key_hash) {
+        match entries.found.get(lookup) {
             Some((read_at, authority)) if now.saturating_duration_since(*read_at) < LIFETIME => Ok(authority.clone()),
             _ => Err(Ticket(entries.generation)),
         }
     }
 
-    pub(crate) fn store(&self, ticket: Ticket, key_hash: &str, authority: &Authority, read_at: Instant) {
+    pub(crate) fn store(&self, ticket: Ticket, lookup: Lookup, authority: &Authority, read_at: Instant) {
         let mut entries = self.lock();
         if entries.generation != ticket.0 {
             return;
         }
-        if entries.by_key_hash.len() >= CAPACITY {
-            entries.by_key_hash.clear();
+        if entries.found.len() >= CAPACITY {
+            entries.found.clear();
         }
-        entries.by_key_hash.insert(key_hash.to_owned(), (read_at, authority.clone()));
+        entries.found.insert(lookup, (read_at, authority.clone()));
     }
 
     /// An authority changed: forget them all (changes are rare).
     pub(crate) fn invalidate(&self) {
         let mut entries = self.lock();
         entries.generation += 1;
-        entries.by_key_hash.clear();
+        entries.found.clear();
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
@@ -82,29 +89,37 @@ mod tests {
         }
     }
 
+    fn key(hash: &str) -> Lookup {
+        Lookup::KeyHash(hash.into())
+    }
+
     #[test]
     fn a_looked_up_authority_is_kept_for_its_lifetime() {
         let cache = AuthorityCache::default();
         let start = Instant::now();
-        let ticket = cache.get("k", start).unwrap_err();
-        cache.store(ticket, "k", &authority("Aarhus"), start);
-        assert_eq!(cache.get("k", start + LIFETIME / 2).map(|a| a.name), Ok("Aarhus".to_owned()));
-        assert!(cache.get("k", start + LIFETIME).is_err(), "read again after its lifetime");
-        assert!(cache.get("other", start).is_err());
+        let ticket = cache.get(&key("k"), start).unwrap_err();
+        cache.store(ticket, key("k"), &authority("Aarhus"), start);
+        assert_eq!(cache.get(&key("k"), start + LIFETIME / 2).map(|a| a.name), Ok("Aarhus".to_owned()));
+        assert!(cache.get(&key("k"), start + LIFETIME).is_err(), "read again after its lifetime");
+        assert!(cache.get(&key("other"), start).is_err());
+        let by_id = Lookup::Id(uuid::Uuid::now_v7());
+        assert!(cache.get(&by_id, start).is_err(), "by id and by key are apart");
+        cache.store(cache.get(&by_id, start).unwrap_err(), by_id.clone(), &authority("Odense"), start);
+        assert_eq!(cache.get(&by_id, start).map(|a| a.name), Ok("Odense".to_owned()));
     }
 
     #[test]
     fn a_change_empties_it_and_a_lookup_begun_before_the_change_is_not_kept() {
         let cache = AuthorityCache::default();
         let now = Instant::now();
-        let before_change = cache.get("k", now).unwrap_err();
-        cache.store(cache.get("k", now).unwrap_err(), "k", &authority("old"), now);
+        let before_change = cache.get(&key("k"), now).unwrap_err();
+        cache.store(cache.get(&key("k"), now).unwrap_err(), key("k"), &authority("old"), now);
         cache.invalidate();
-        assert!(cache.get("k", now).is_err(), "emptied by the change");
+        assert!(cache.get(&key("k"), now).is_err(), "emptied by the change");
         // a read that began before the change may have seen the old row
-        cache.store(before_change, "k", &authority("old"), now);
-        assert!(cache.get("k", now).is_err());
-        cache.store(cache.get("k", now).unwrap_err(), "k", &authority("new"), now);
-        assert_eq!(cache.get("k", now).map(|a| a.name), Ok("new".to_owned()));
+        cache.store(before_change, key("k"), &authority("old"), now);
+        assert!(cache.get(&key("k"), now).is_err());
+        cache.store(cache.get(&key("k"), now).unwrap_err(), key("k"), &authority("new"), now);
+        assert_eq!(cache.get(&key("k"), now).map(|a| a.name), Ok("new".to_owned()));
     }
 }

@@ -3,7 +3,7 @@
 //! Timestamps are stored as milliseconds since the Unix epoch (UTC), dates as `YYYY-MM-DD`.
 
 pub mod audit;
-mod authority_cache;
+pub(crate) mod authority_cache;
 pub mod citizen_pages;
 mod common;
 mod group_commit;
@@ -165,12 +165,14 @@ pub trait Store:
         limit: u32,
     ) -> StoreResult<(Vec<EventRecord>, FeedCursor)>;
 
-    /// Reserve due jobs for `worker` until `now + lease_ms`.
+    /// Reserve due jobs for `worker` until `now + lease_ms`; may start the deliveries among
+    /// them (`Job::start`).
     async fn claim_jobs(&self, worker: &str, now: i64, lease_ms: i64, limit: u32) -> StoreResult<Vec<Job>>;
     /// Give back every job `worker` holds (graceful shutdown).
     async fn release_jobs(&self, worker: &str) -> StoreResult<u64>;
-    /// Mark the job's delivery as being sent (first time: `dispatched` event) and load what
-    /// the channel needs. `None` when the delivery was cancelled meanwhile (the job is removed).
+    /// Mark the job's delivery as being sent (first time: `dispatched` event), unless its claim
+    /// did (`Job::start`), and load what the channel needs. `None` when the delivery was
+    /// cancelled meanwhile (the job is removed).
     async fn start_delivery(&self, job: &Job, now: i64) -> StoreResult<Option<DeliveryWork>>;
     async fn finish_delivery(&self, job: &Job, outcome: &DeliveryOutcome, now: i64) -> StoreResult<()>;
     async fn delivery(&self, id: Uuid) -> StoreResult<Option<DeliveryRecord>>;

@@ -370,6 +370,22 @@ pub struct Job {
     pub payload: Option<Json<serde_json::Value>>,
     pub attempts: i64,
     pub max_attempts: i64,
+    /// Whether the claim already started the job's delivery (see `ClaimedStart`).
+    #[sqlx(skip)]
+    pub start: ClaimedStart,
+}
+
+/// What the claim that took a delivery job did with its delivery. On SQLite a claim starts
+/// the deliveries it takes in its own transaction (one turn at the single writer instead of
+/// two); elsewhere the delivery is started on its own, as `NotStarted` says.
+#[derive(Debug, Clone, Default)]
+pub enum ClaimedStart {
+    #[default]
+    NotStarted,
+    /// Marked as being sent (first attempt: its letter dispatched).
+    Started(Box<DeliveryRecord>),
+    /// No longer waiting (cancelled, settled): the claim removed the job.
+    Settled,
 }
 
 /// What a channel needs to deliver one letter.

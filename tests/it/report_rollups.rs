@@ -323,6 +323,7 @@ async fn the_roll_ups_match_the_scan_after_random_work(backend: Backend) {
                     payload: None,
                     attempts: 1,
                     max_attempts: 1000,
+                    start: Default::default(),
                 };
                 if store.apply_escalation(&job, &plan, letter.created + DAY).await.unwrap() {
                     letters[index].ladder = Ladder { step: letter.ladder.step + 1, deadline: new_deadline };

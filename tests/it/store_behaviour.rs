@@ -11,6 +11,7 @@ use uuid::Uuid;
 on_both_backends!(
     claimed_jobs_are_leased_to_one_worker,
     concurrent_claimers_never_share_a_job,
+    a_claimed_delivery_is_started_once_and_a_cancelled_one_not_at_all,
     webhook_messages_wait_for_earlier_ones_of_the_same_letter,
     instance_keys_are_stable,
 );
@@ -78,6 +79,48 @@ async fn claimed_jobs_are_leased_to_one_worker(backend: Backend) {
     // graceful shutdown gives the job back at once
     assert_eq!(store.release_jobs("w2").await.unwrap(), 1);
     assert_eq!(store.claim_jobs("w3", now + 1001, 1000, 10).await.unwrap().len(), 1);
+    store.close().await;
+    db.drop_database().await;
+}
+
+async fn a_claimed_delivery_is_started_once_and_a_cancelled_one_not_at_all(backend: Backend) {
+    use budbringer::domain::DeliveryStatus;
+    use budbringer::store::ClaimedStart;
+    let (db, store, authority) = setup(&backend).await;
+    let now = 1_500_000;
+    let sent = new_letter(authority, now);
+    let cancelled = new_letter(authority, now);
+    store.insert_letter(&sent).await.unwrap();
+    store.insert_letter(&cancelled).await.unwrap();
+    store.cancel_letter(authority, cancelled.id, now).await.unwrap();
+    let jobs = store.claim_jobs("w1", now, 1000, 10).await.unwrap();
+    let job = jobs.iter().find(|j| j.letter_id == sent.id).expect("the letter's job is claimed");
+    // SQLite starts the deliveries with the claim (one turn at its one writer); PostgreSQL
+    // starts each on its own
+    match (store.backend(), &job.start) {
+        (budbringer::store::Backend::Sqlite, ClaimedStart::Started(d)) => {
+            assert_eq!((d.id, d.status, d.attempts), (sent.delivery_id, DeliveryStatus::Sending, 1));
+            let stored = store.delivery(sent.delivery_id).await.unwrap().unwrap();
+            assert_eq!((stored.status, stored.attempts), (DeliveryStatus::Sending, 1), "started by the claim");
+        }
+        (budbringer::store::Backend::Postgres, ClaimedStart::NotStarted) => {}
+        (backend, start) => panic!("{backend:?}: unexpected {start:?}"),
+    }
+    let work = store.start_delivery(job, now).await.unwrap().expect("the delivery goes out");
+    assert_eq!((work.delivery.id, work.delivery.attempts, work.letter.id), (sent.delivery_id, 1, sent.id));
+    assert_eq!(work.authority.id, authority);
+    let stored = store.delivery(sent.delivery_id).await.unwrap().unwrap();
+    assert_eq!((stored.status, stored.attempts), (DeliveryStatus::Sending, 1), "started once, not twice");
+    let dispatched = store.timeline(sent.id).await.unwrap().iter().filter(|e| e.kind == "dispatched").count();
+    assert_eq!(dispatched, 1);
+
+    // a cancelled letter's job (if one is left to claim) sends nothing and is gone
+    if let Some(job) = jobs.iter().find(|j| j.letter_id == cancelled.id) {
+        assert!(store.start_delivery(job, now).await.unwrap().is_none());
+    }
+    assert!(store.claim_jobs("w2", now + 10_000, 1000, 10).await.unwrap().iter().all(|j| j.letter_id != cancelled.id));
+    let dispatched = store.timeline(cancelled.id).await.unwrap().iter().filter(|e| e.kind == "dispatched").count();
+    assert_eq!(dispatched, 0);
     store.close().await;
     db.drop_database().await;
 }
