@@ -261,7 +261,7 @@ impl Default for Settings {
                 enabled: true,
                 lease_secs: 60,
                 poll_interval_ms: 1000,
-                concurrency: 16,
+                concurrency: 32,
                 escalation_concurrency: default_escalation_concurrency(),
                 max_attempts: 12,
                 retry_base_ms: 1000,
