@@ -259,7 +259,7 @@ audit_store_impl!(SqliteStore);
 mod tests {
     use crate::domain::letter::ContactPoint;
     use crate::domain::{ChannelKind, DeliveryStatus, Importance};
-    use crate::store::{Authority, DeliveryOutcome, NewLetter, Recipient, Store};
+    use crate::store::{Authority, DeliveryOutcome, Job, NewLetter, Recipient, Store};
     use std::sync::Arc;
     use uuid::Uuid;
 
@@ -432,12 +432,21 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn delivery_starts_and_finishes_side_by_side_are_applied_once_and_fail_alone() {
         const LETTERS: usize = 40;
-        let (store, authority, dir, _) = store_with_authority().await;
+        let (store, authority, dir, url) = store_with_authority().await;
         let now = 5_000_000;
         for i in 0..LETTERS {
             store.insert_letter(&letter(authority.id, i, now)).await.unwrap();
         }
-        let jobs = store.claim_jobs("w1", now, 60_000, 1000).await.unwrap();
+        // the jobs as a claim gives them but with their deliveries not started yet (a claim
+        // on SQLite starts them itself): this is about starts committed side by side
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let jobs: Vec<Job> = sqlx::query_as(
+            "SELECT id, kind, letter_id, delivery_id, step, payload, attempts, max_attempts FROM jobs WHERE kind = 'deliver'",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
         assert_eq!(jobs.len(), LETTERS);
         // a job naming a letter that does not exist: its start fails after its delivery's row
         // was changed, so it must roll back alone
