@@ -36,12 +36,12 @@ struct Entries {
 
 /// Taken before reading the database; `store` keeps the result only if nothing changed since.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Ticket(u64);
+struct Ticket(u64);
 
 impl AuthorityCache {
     /// The cached authority if it is younger than `LIFETIME`, else a ticket to store what the
     /// database says.
-    pub(crate) fn get(&self, lookup: &Lookup, now: Instant) -> Result<Authority, Ticket> {
+    fn get(&self, lookup: &Lookup, now: Instant) -> Result<Authority, Ticket> {
         let entries = self.lock();
         match entries.found.get(lookup) {
             Some((read_at, authority)) if now.saturating_duration_since(*read_at) < LIFETIME => Ok(authority.clone()),
@@ -49,7 +49,7 @@ impl AuthorityCache {
         }
     }
 
-    pub(crate) fn store(&self, ticket: Ticket, lookup: Lookup, authority: &Authority, read_at: Instant) {
+    fn store(&self, ticket: Ticket, lookup: Lookup, authority: &Authority, read_at: Instant) {
         let mut entries = self.lock();
         if entries.generation != ticket.0 {
             return;
@@ -58,6 +58,24 @@ impl AuthorityCache {
             entries.found.clear();
         }
         entries.found.insert(lookup, (read_at, authority.clone()));
+    }
+
+    /// The cached authority, or what `read` finds (kept unless something changed meanwhile).
+    pub(crate) async fn get_or_read<E>(
+        &self,
+        lookup: Lookup,
+        read: impl Future<Output = Result<Option<Authority>, E>>,
+    ) -> Result<Option<Authority>, E> {
+        let asked_at = Instant::now();
+        let ticket = match self.get(&lookup, asked_at) {
+            Ok(cached) => return Ok(Some(cached)),
+            Err(ticket) => ticket,
+        };
+        let found = read.await?;
+        if let Some(authority) = &found {
+            self.store(ticket, lookup, authority, asked_at);
+        }
+        Ok(found)
     }
 
     /// An authority changed: forget them all (changes are rare).
@@ -106,6 +124,23 @@ mod tests {
         assert!(cache.get(&by_id, start).is_err(), "by id and by key are apart");
         cache.store(cache.get(&by_id, start).unwrap_err(), by_id.clone(), &authority("Odense"), start);
         assert_eq!(cache.get(&by_id, start).map(|a| a.name), Ok("Odense".to_owned()));
+    }
+
+    #[tokio::test]
+    async fn the_database_is_read_only_when_nothing_fresh_is_kept() {
+        let cache = AuthorityCache::default();
+        // what the database would say; a cached answer shows by its name that it was not read
+        let read = |name: &'static str| async move { Ok::<_, ()>(Some(authority(name))) };
+        let first = cache.get_or_read(key("k"), read("Vejle")).await;
+        let second = cache.get_or_read(key("k"), read("not read")).await;
+        assert_eq!(first.map(|a| a.map(|a| a.name)), Ok(Some("Vejle".to_owned())));
+        assert_eq!(second.map(|a| a.map(|a| a.name)), Ok(Some("Vejle".to_owned())), "kept");
+        let unknown = cache.get_or_read(key("unknown"), async { Ok::<_, ()>(None) }).await;
+        assert_eq!(unknown.map(|a| a.is_none()), Ok(true));
+        assert!(cache.get(&key("unknown"), Instant::now()).is_err(), "an unknown key is not kept");
+        cache.invalidate();
+        let after_change = cache.get_or_read(key("k"), read("Vejle, renamed")).await;
+        assert_eq!(after_change.map(|a| a.map(|a| a.name)), Ok(Some("Vejle, renamed".to_owned())));
     }
 
     #[test]

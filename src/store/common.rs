@@ -1151,22 +1151,12 @@ macro_rules! common_store_impl {
             }
 
             async fn authority(&self, id: Uuid) -> StoreResult<Option<Authority>> {
-                let asked_at = std::time::Instant::now();
-                let lookup = $crate::store::authority_cache::Lookup::Id(id);
-                let ticket = match self.authorities.get(&lookup, asked_at) {
-                    Ok(cached) => return Ok(Some(cached)),
-                    Err(ticket) => ticket,
-                };
-                let found: Option<Authority> = sqlx::query_as(sql(
+                let read = sqlx::query_as(sql(
                     "SELECT id, name, cvr, created_at, office_hours, time_zone, closing_days FROM authorities WHERE id = $1",
                 ))
                 .bind(id)
-                .fetch_optional(self.reader())
-                .await?;
-                if let Some(authority) = &found {
-                    self.authorities.store(ticket, lookup, authority, asked_at);
-                }
-                Ok(found)
+                .fetch_optional(self.reader());
+                Ok(self.authorities.get_or_read($crate::store::authority_cache::Lookup::Id(id), read).await?)
             }
 
             async fn authority_by_cvr(&self, cvr: &str) -> StoreResult<Option<Authority>> {
@@ -1218,24 +1208,15 @@ macro_rules! common_store_impl {
             }
 
             async fn authority_by_key_hash(&self, key_hash: &str) -> StoreResult<Option<Authority>> {
-                let asked_at = std::time::Instant::now();
-                let lookup = $crate::store::authority_cache::Lookup::KeyHash(key_hash.to_owned());
-                let ticket = match self.authorities.get(&lookup, asked_at) {
-                    Ok(cached) => return Ok(Some(cached)),
-                    Err(ticket) => ticket,
-                };
-                let found: Option<Authority> = sqlx::query_as(sql(
+                let read = sqlx::query_as(sql(
                     "SELECT a.id, a.name, a.cvr, a.created_at, a.office_hours, a.time_zone, a.closing_days FROM api_keys k \
                      JOIN authorities a ON a.id = k.authority_id \
                      WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
                 ))
                 .bind(key_hash)
-                .fetch_optional(self.reader())
-                .await?;
-                if let Some(authority) = &found {
-                    self.authorities.store(ticket, lookup, authority, asked_at);
-                }
-                Ok(found)
+                .fetch_optional(self.reader());
+                let lookup = $crate::store::authority_cache::Lookup::KeyHash(key_hash.to_owned());
+                Ok(self.authorities.get_or_read(lookup, read).await?)
             }
 
             async fn add_webhook(&self, w: &Webhook) -> StoreResult<()> {
