@@ -1622,12 +1622,26 @@ macro_rules! common_store_impl {
                         jobs.iter().filter(|j| j.kind == "deliver" && j.delivery_id.is_some()).map(|j| (j, now)).collect();
                     if !starts.is_empty() {
                         let ids: Vec<Uuid> = starts.iter().map(|(j, _)| j.id).collect();
-                        let started = Self::start_deliveries_rows(&mut tx, &starts).await?;
-                        let mut by_job: std::collections::HashMap<Uuid, Option<DeliveryRecord>> =
-                            ids.into_iter().zip(started).collect();
-                        for job in &mut jobs {
-                            if let Some(start) = by_job.remove(&job.id) {
-                                job.start = start.map_or(ClaimedStart::Settled, |d| ClaimedStart::Started(Box::new(d)));
+                        // if starting them fails (say, a row this version cannot read), the
+                        // claim still stands and each delivery is started on its own, so one
+                        // bad delivery cannot hold up every claim
+                        sqlx::query("SAVEPOINT claimed_starts").execute(&mut *tx).await?;
+                        match Self::start_deliveries_rows(&mut tx, &starts).await {
+                            Ok(started) => {
+                                sqlx::query("RELEASE claimed_starts").execute(&mut *tx).await?;
+                                let mut by_job: std::collections::HashMap<Uuid, Option<DeliveryRecord>> =
+                                    ids.into_iter().zip(started).collect();
+                                for job in &mut jobs {
+                                    if let Some(start) = by_job.remove(&job.id) {
+                                        job.start =
+                                            start.map_or(ClaimedStart::Settled, |d| ClaimedStart::Started(Box::new(d)));
+                                    }
+                                }
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, "claimed deliveries will be started one by one");
+                                sqlx::query("ROLLBACK TO claimed_starts").execute(&mut *tx).await?;
+                                sqlx::query("RELEASE claimed_starts").execute(&mut *tx).await?;
                             }
                         }
                     }

@@ -505,6 +505,40 @@ mod tests {
         let _ = std::fs::remove_dir_all(dir);
     }
 
+    /// A delivery this version cannot read (say, a newer version's channel) must not hold up
+    /// every claim: the claim stands without starting its deliveries, and the others start on
+    /// their own.
+    #[tokio::test]
+    async fn a_claim_whose_starts_fail_still_claims_and_the_others_start_alone() {
+        let (store, authority, dir, url) = store_with_authority().await;
+        let now = 5_000_000;
+        let letters: Vec<NewLetter> = (0..3).map(|i| letter(authority.id, i, now)).collect();
+        for l in &letters {
+            store.insert_letter(l).await.unwrap();
+        }
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::query("UPDATE deliveries SET channel = 'carrier_pigeon' WHERE id = ?1")
+            .bind(letters[1].delivery_id)
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+
+        let jobs = store.claim_jobs("w1", now, 60_000, 10).await.unwrap();
+        assert_eq!(jobs.len(), 3, "the claim stands");
+        assert!(jobs.iter().all(|j| matches!(j.start, crate::store::ClaimedStart::NotStarted)), "{jobs:?}");
+        for job in &jobs {
+            let started = store.start_delivery(job, now).await;
+            if job.letter_id == letters[1].id {
+                assert!(started.is_err(), "the unreadable one fails alone");
+            } else {
+                assert_eq!(started.unwrap().map(|w| w.delivery.attempts), Some(1));
+            }
+        }
+        store.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
     /// The writer only appends to the WAL; the background checkpointer copies it into the
     /// database file (the writer's own checkpoint would wait for ~200 MB of WAL).
     #[tokio::test]
