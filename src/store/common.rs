@@ -1330,15 +1330,6 @@ macro_rules! common_store_impl {
                 .await?)
             }
 
-            async fn contact_profile(&self, cpr_hash: &str) -> StoreResult<Option<ContactProfile>> {
-                let row: Option<ProfileRow> =
-                    sqlx::query_as(sql(concat!(profile_select!(), " WHERE c.cpr_hash = $1")))
-                        .bind(cpr_hash)
-                        .fetch_optional(self.reader())
-                        .await?;
-                row.map(|r| StoredProfile::try_from(r).map(|s| s.profile)).transpose()
-            }
-
             async fn letter_context(
                 &self,
                 cpr_hash: &str,
@@ -1347,7 +1338,8 @@ macro_rules! common_store_impl {
                 category: Option<&str>,
             ) -> StoreResult<(Option<ContactProfile>, Option<$crate::domain::policy::Policy>)> {
                 use sqlx::Row as _;
-                // one row whether or not the citizen is known; the policy as in `policy`
+                // one row whether or not the citizen is known; the category's own policy first,
+                // then the authority's policy for the importance
                 let row = sqlx::query(sql(concat!(
                     "SELECT p.*, (SELECT policy FROM policies WHERE authority_id = $2 AND importance = $3 \
                      AND category IN ($4, '') ORDER BY category DESC LIMIT 1) AS own_policy \
@@ -1866,25 +1858,6 @@ macro_rules! common_store_impl {
                 .execute(self.writer())
                 .await?;
                 Ok(())
-            }
-
-            async fn policy(
-                &self,
-                authority_id: Uuid,
-                importance: $crate::domain::Importance,
-                category: Option<&str>,
-            ) -> StoreResult<Option<$crate::domain::policy::Policy>> {
-                // the category's own policy first, then the authority's policy for the importance
-                let found: Option<Json<$crate::domain::policy::Policy>> = sqlx::query_scalar(sql(
-                    "SELECT policy FROM policies WHERE authority_id = $1 AND importance = $2 \
-                     AND category IN ($3, '') ORDER BY category DESC LIMIT 1",
-                ))
-                .bind(authority_id)
-                .bind(importance.as_str())
-                .bind(category.unwrap_or(""))
-                .fetch_optional(self.reader())
-                .await?;
-                Ok(found.map(|p| p.0))
             }
 
             async fn policies(&self, authority_id: Uuid) -> StoreResult<Vec<(String, String, $crate::domain::policy::Policy)>> {

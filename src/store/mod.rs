@@ -124,10 +124,9 @@ pub trait Store:
 
     /// Create or replace a citizen's contact profile (routing reads it for each new letter).
     async fn set_contact_profile(&self, profile: &ProfileUpdate, now: i64) -> StoreResult<Uuid>;
-    async fn contact_profile(&self, cpr_hash: &str) -> StoreResult<Option<ContactProfile>>;
     /// What a new letter is routed by, in one read: the citizen's contact profile (`None`:
-    /// not known yet) and the authority's own policy for the letter's importance and category
-    /// (`None`: the installation's), as `contact_profile` and `policy` would give them.
+    /// not known yet) and the authority's own policy for the letter's kind — the category's,
+    /// else the importance's (`None`: the installation's default applies).
     async fn letter_context(
         &self,
         cpr_hash: &str,
@@ -200,14 +199,6 @@ pub trait Store:
         policy: &crate::domain::policy::Policy,
         now: i64,
     ) -> StoreResult<()>;
-    /// The authority's policy for a letter kind: the category's, else the importance's; `None`
-    /// means the installation's default applies.
-    async fn policy(
-        &self,
-        authority_id: Uuid,
-        importance: crate::domain::Importance,
-        category: Option<&str>,
-    ) -> StoreResult<Option<crate::domain::policy::Policy>>;
     async fn policies(&self, authority_id: Uuid) -> StoreResult<Vec<(String, String, crate::domain::policy::Policy)>>;
     /// A one-time code for a reading link (only its hash), and the job that texts it to the
     /// citizen's registered phone (`sms`: `{"to", "text"}`), in one transaction.
