@@ -29,7 +29,7 @@ pub struct SqliteStore {
     delivery_starts: GroupCommit<DeliveryStart>,
     delivery_finishes: GroupCommit<DeliveryFinish>,
     cpr_sealer: tokio::sync::OnceCell<crate::domain::cpr_seal::CprSealer>,
-    /// Authorities by API-key hash, for a few seconds.
+    /// Authorities by API-key hash and by id, for a few seconds.
     authorities: super::authority_cache::AuthorityCache,
 }
 
