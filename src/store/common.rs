@@ -717,6 +717,69 @@ macro_rules! common_store_impl {
                     .collect()
             }
 
+            /// What deliveries need of the letters `letter_ids` besides the authority: one
+            /// statement per table. A letter without its citizen is left out.
+            pub(crate) async fn delivery_contexts(
+                pool: &sqlx::Pool<$db>,
+                letter_ids: &[Uuid],
+            ) -> StoreResult<std::collections::HashMap<Uuid, DeliveryContext>> {
+                use std::collections::HashMap;
+                let mut q = sqlx::QueryBuilder::<$db>::new(concat!("SELECT ", letter_cols!(), " FROM letters WHERE id IN ("));
+                let mut ids = q.separated(", ");
+                for id in letter_ids {
+                    ids.push_bind(*id);
+                }
+                q.push(")");
+                let mut d = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT letter_id, id, filename, media_type, content FROM documents WHERE letter_id IN (",
+                );
+                let mut ids = d.separated(", ");
+                for id in letter_ids {
+                    ids.push_bind(*id);
+                }
+                d.push(") ORDER BY letter_id, position");
+                let (letters, document_rows) = tokio::try_join!(
+                    q.build_query_as::<LetterRow>().fetch_all(pool),
+                    d.build_query_as::<(Uuid, Uuid, String, String, Vec<u8>)>().fetch_all(pool),
+                )?;
+                let letters = letters.into_iter().map(LetterRecord::try_from).collect::<StoreResult<Vec<_>>>()?;
+
+                let mut c = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT id, cpr, phone, email, language, large_print, exempt_from_digital_post FROM citizens WHERE id IN (",
+                );
+                let mut ids = c.separated(", ");
+                let mut citizen_ids: Vec<Uuid> = letters.iter().map(|l| l.citizen_id).collect();
+                citizen_ids.sort();
+                citizen_ids.dedup();
+                for id in &citizen_ids {
+                    ids.push_bind(*id);
+                }
+                c.push(")");
+                let citizens: HashMap<Uuid, CitizenContact> = if citizen_ids.is_empty() {
+                    HashMap::new()
+                } else {
+                    c.build_query_as::<CitizenContactRow>()
+                        .fetch_all(pool)
+                        .await?
+                        .into_iter()
+                        .map(|row| (row.id, row.contact))
+                        .collect()
+                };
+
+                let mut documents: HashMap<Uuid, Vec<Document>> = HashMap::new();
+                for (letter_id, id, filename, media_type, content) in document_rows {
+                    documents.entry(letter_id).or_default().push(Document { id, filename, media_type, content });
+                }
+                Ok(letters
+                    .into_iter()
+                    .filter_map(|letter| {
+                        let citizen = citizens.get(&letter.citizen_id)?.clone();
+                        let documents = documents.remove(&letter.id).unwrap_or_default();
+                        Some((letter.id, DeliveryContext { letter, citizen, documents }))
+                    })
+                    .collect())
+            }
+
             async fn load_letter(&self, id: Uuid) -> StoreResult<Option<LetterRecord>> {
                 let row: Option<LetterRow> =
                     sqlx::query_as(sql(concat!("SELECT ", letter_cols!(), " FROM letters WHERE id = $1")))
@@ -1668,27 +1731,20 @@ macro_rules! common_store_impl {
                     },
                 };
 
-                // side by side on the read connections: each read is a round trip
-                let documents = sqlx::query_as(sql(
-                    "SELECT id, filename, media_type, content FROM documents WHERE letter_id = $1 ORDER BY position",
-                ))
-                .bind(job.letter_id)
-                .fetch_all(self.reader());
-                let (letter, documents) = tokio::try_join!(self.load_letter(job.letter_id), async { Ok::<_, StoreError>(documents.await?) })?;
-                let letter =
-                    letter.ok_or_else(|| StoreError::Corrupt(format!("delivery {} has no letter", delivery.id)))?;
-                let citizen = sqlx::query_as::<_, CitizenContact>(sql(
-                    "SELECT cpr, phone, email, language, large_print, exempt_from_digital_post FROM citizens WHERE id = $1",
-                ))
-                .bind(letter.citizen_id)
-                .fetch_one(self.reader());
-                let (authority, mut citizen) =
-                    tokio::try_join!(self.authority(letter.authority_id), async { Ok::<_, StoreError>(citizen.await?) })?;
-                let authority =
-                    authority.ok_or_else(|| StoreError::Corrupt(format!("letter {} has no authority", letter.id)))?;
+                // the letter, citizen and documents in a batch with the other deliveries' (one
+                // statement per table for the lot), the authority from the cache
+                let context = self
+                    .delivery_reads
+                    .read(self.reader(), job.letter_id)
+                    .await?
+                    .ok_or_else(|| StoreError::Corrupt(format!("delivery {} has no letter or citizen", delivery.id)))?;
+                let DeliveryContext { mut letter, mut citizen, documents } = context;
+                let authority = self
+                    .authority(letter.authority_id)
+                    .await?
+                    .ok_or_else(|| StoreError::Corrupt(format!("letter {} has no authority", letter.id)))?;
                 citizen.cpr = self.open_cpr(&citizen.cpr).await?;
                 // a helper's delivery: their contact and address stand in for the citizen's
-                let (mut letter, mut citizen) = (letter, citizen);
                 let for_helper = delivery.helper.as_ref().map(|h| {
                     let about = letter.recipient.name.clone().unwrap_or_default();
                     letter.recipient.name = Some(h.name.clone());

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub(crate) mod authority_cache;
+mod batch_read;
 pub mod citizen_pages;
 mod common;
 mod group_commit;

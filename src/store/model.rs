@@ -388,6 +388,15 @@ pub enum ClaimedStart {
     Settled,
 }
 
+/// What a delivery reads besides its authority (one read for the letters of many deliveries).
+#[derive(Debug, Clone)]
+pub struct DeliveryContext {
+    pub letter: LetterRecord,
+    /// With the CPR number as stored (sealed).
+    pub citizen: CitizenContact,
+    pub documents: Vec<Document>,
+}
+
 /// What a channel needs to deliver one letter.
 #[derive(Debug, Clone)]
 pub struct DeliveryWork {
@@ -486,6 +495,14 @@ pub struct CitizenContact {
     pub large_print: bool,
     /// Letters come on paper (or by phone), never in Digital Post: notices must say so.
     pub exempt_from_digital_post: bool,
+}
+
+/// A citizen's contact with the citizen's id, as read for many letters at once.
+#[derive(sqlx::FromRow)]
+pub(crate) struct CitizenContactRow {
+    pub id: Uuid,
+    #[sqlx(flatten)]
+    pub contact: CitizenContact,
 }
 
 impl std::fmt::Debug for CitizenContact {

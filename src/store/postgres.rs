@@ -6,6 +6,7 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use std::time::Duration;
 
 use super::audit::audit_store_impl;
+use super::batch_read::{BatchReader, batch_reads};
 use super::citizen_pages::citizen_pages_store_impl;
 use super::common::common_store_impl;
 use super::group_commit::{GroupCommit, group_works};
@@ -24,6 +25,8 @@ pub struct PgStore {
     cpr_sealer: tokio::sync::OnceCell<crate::domain::cpr_seal::CprSealer>,
     /// Authorities by API-key hash and by id, for a few seconds.
     authorities: super::authority_cache::AuthorityCache,
+    /// What deliveries read of their letters, in batches.
+    delivery_reads: BatchReader<DeliveryContextRead>,
 }
 
 /// Groups of a kind in flight at once: PostgreSQL commits transactions side by side (and
@@ -50,6 +53,7 @@ impl PgStore {
             delivery_finishes: GroupCommit::new(COMMITTERS),
             cpr_sealer: Default::default(),
             authorities: Default::default(),
+            delivery_reads: BatchReader::new(COMMITTERS),
         })
     }
 
@@ -106,6 +110,7 @@ async fn begin_relaxed_on(pool: &PgPool) -> Result<sqlx::Transaction<'static, sq
 }
 
 group_works!(PgStore, sqlx::Postgres, full = begin_full, relaxed = begin_relaxed_on);
+batch_reads!(PgStore, sqlx::Postgres);
 
 common_store_impl!(
     PgStore,

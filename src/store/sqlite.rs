@@ -10,6 +10,7 @@ use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use super::audit::audit_store_impl;
+use super::batch_read::{BatchReader, batch_reads};
 use super::citizen_pages::citizen_pages_store_impl;
 use super::common::common_store_impl;
 use super::group_commit::{GroupCommit, group_works};
@@ -31,6 +32,8 @@ pub struct SqliteStore {
     cpr_sealer: tokio::sync::OnceCell<crate::domain::cpr_seal::CprSealer>,
     /// Authorities by API-key hash and by id, for a few seconds.
     authorities: super::authority_cache::AuthorityCache,
+    /// What deliveries read of their letters, in batches.
+    delivery_reads: BatchReader<DeliveryContextRead>,
 }
 
 impl SqliteStore {
@@ -97,6 +100,7 @@ impl SqliteStore {
             delivery_finishes: GroupCommit::new(1),
             cpr_sealer: Default::default(),
             authorities: Default::default(),
+            delivery_reads: BatchReader::new(READERS),
         })
     }
 
@@ -154,6 +158,9 @@ impl SqliteStore {
 /// The writer checkpoints the WAL itself only past this many pages (4 KiB each): a backstop
 /// for when the background checkpointer cannot keep up.
 const WRITER_CHECKPOINT_PAGES: u32 = 50_000;
+/// Batches of delivery reads in flight at once: two of the four read connections, so the
+/// other reads always find one.
+const READERS: usize = 2;
 /// How often the background checkpointer copies the WAL into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
@@ -235,6 +242,7 @@ async fn begin_relaxed_on(pool: &SqlitePool) -> Result<Tx, sqlx::Error> {
 }
 
 group_works!(SqliteStore, sqlx::Sqlite, full = begin_full, relaxed = begin_relaxed_on);
+batch_reads!(SqliteStore, sqlx::Sqlite);
 
 // a read transaction in WAL mode is a snapshot already
 common_store_impl!(
