@@ -732,7 +732,8 @@ async fn in_a_browser_every_page_is_accessible_and_exemption_works_by_keyboard()
         }
     }
     assert!(found, "the exemption button is reachable with Tab");
-    browser.press(keys::ENTER).await;
+    // press_enter waits for the answer page; a bare key press would race its load
+    browser.press_enter().await;
     assert!(browser.page_source().await.contains("Du er nu fri for Digital Post"));
     let next = send_letter(&app, &key, CPR, "Næste brev").await;
     assert_eq!(next["deliveries"][0]["channel"], "print");
