@@ -6,9 +6,9 @@
 
 use sqlx::{Database, Pool};
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use super::StoreError;
+use super::batch_queue::BatchQueue;
 
 /// Reads that can be answered together.
 pub(crate) trait BatchRead: Send + Sync + Sized + 'static {
@@ -25,80 +25,49 @@ pub(crate) trait BatchRead: Send + Sync + Sized + 'static {
 }
 
 pub(crate) struct BatchReader<R: BatchRead> {
-    queue: std::sync::OnceLock<tokio::sync::mpsc::Sender<Pending<R>>>,
-    /// Batches in flight at once.
-    readers: usize,
+    queue: BatchQueue<R::Key, Result<Option<R::Value>, StoreError>>,
 }
 
-struct Pending<R: BatchRead> {
-    key: R::Key,
-    reply: tokio::sync::oneshot::Sender<Result<Option<R::Value>, StoreError>>,
-}
-
-/// Reads waiting for a reader, at most per kind; then the caller waits (back pressure).
-const QUEUE: usize = 1024;
 /// Reads in one batch, at most.
 const BATCH: usize = 64;
 
 impl<R: BatchRead> BatchReader<R> {
+    /// `readers`: batches in flight at once.
     pub(crate) fn new(readers: usize) -> Self {
-        Self { queue: std::sync::OnceLock::new(), readers: readers.max(1) }
+        Self { queue: BatchQueue::new(readers, BATCH) }
     }
 
     /// What is stored for `key`, read in a batch (the readers start on first use).
     pub(crate) async fn read(&self, pool: &Pool<R::Db>, key: R::Key) -> Result<Option<R::Value>, StoreError> {
-        let queue = self.queue.get_or_init(|| {
-            let (queue, pending) = tokio::sync::mpsc::channel(QUEUE);
-            let pending = Arc::new(tokio::sync::Mutex::new(pending));
-            for _ in 0..self.readers {
-                tokio::spawn(Self::read_batches(pool.clone(), Arc::clone(&pending)));
-            }
-            queue
-        });
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        queue.send(Pending { key, reply }).await.map_err(|_| sqlx::Error::PoolClosed)?;
-        answer.await.map_err(|_| sqlx::Error::PoolClosed)?
+        let start = || {
+            let pool = pool.clone();
+            move |keys: Vec<R::Key>| Self::read_batch(pool.clone(), keys)
+        };
+        self.queue.submit(key, start).await?
     }
 
-    async fn read_batches(
-        pool: Pool<R::Db>,
-        pending: Arc<tokio::sync::Mutex<tokio::sync::mpsc::Receiver<Pending<R>>>>,
-    ) {
-        let mut batch = Vec::with_capacity(BATCH);
-        loop {
-            // one reader takes what has gathered while the others read theirs
-            let received = pending.lock().await.recv_many(&mut batch, BATCH).await;
-            if received == 0 {
-                return;
+    /// What is stored for each of `keys` (some may be asked twice), in their order.
+    async fn read_batch(pool: Pool<R::Db>, keys: Vec<R::Key>) -> Vec<Result<Option<R::Value>, StoreError>> {
+        let mut distinct: Vec<R::Key> = Vec::with_capacity(keys.len());
+        for key in &keys {
+            if !distinct.contains(key) {
+                distinct.push(*key);
             }
-            let mut keys: Vec<R::Key> = Vec::with_capacity(batch.len());
-            for p in &batch {
-                if !keys.contains(&p.key) {
-                    keys.push(p.key);
-                }
+        }
+        match R::read_all(&pool, &distinct).await {
+            Ok(found) => {
+                tracing::debug!(kind = R::KIND, count = distinct.len(), "read together");
+                keys.iter().map(|key| Ok(found.get(key).cloned())).collect()
             }
-            match R::read_all(&pool, &keys).await {
-                Ok(found) => {
-                    tracing::debug!(kind = R::KIND, count = keys.len(), "read together");
-                    for p in batch.drain(..) {
-                        // the caller may have gone: nothing was changed
-                        let _ = p.reply.send(Ok(found.get(&p.key).cloned()));
-                    }
+            Err(e) if keys.len() == 1 => vec![Err(e)],
+            Err(_) => {
+                // each alone, for its own answer
+                let mut answers = Vec::with_capacity(keys.len());
+                for key in &keys {
+                    let answer = R::read_all(&pool, std::slice::from_ref(key)).await.map(|mut found| found.remove(key));
+                    answers.push(answer);
                 }
-                Err(e) if batch.len() == 1 => {
-                    if let Some(p) = batch.pop() {
-                        let _ = p.reply.send(Err(e));
-                    }
-                }
-                Err(_) => {
-                    // each alone, for its own answer
-                    for p in batch.drain(..) {
-                        let answer = R::read_all(&pool, std::slice::from_ref(&p.key))
-                            .await
-                            .map(|mut found| found.remove(&p.key));
-                        let _ = p.reply.send(answer);
-                    }
-                }
+                answers
             }
         }
     }
@@ -131,6 +100,7 @@ pub(crate) use batch_reads;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// `read_all` calls of `Kv<T>`: one counter per test, as tests may run side by side.

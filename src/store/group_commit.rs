@@ -7,7 +7,8 @@
 //! alone, so each gets its own answer.
 
 use sqlx::{Database, Pool, Transaction};
-use std::sync::Arc;
+
+use super::batch_queue::BatchQueue;
 
 /// Work that can share a transaction with other work of its kind.
 pub(crate) trait GroupWork: Send + Sync + Sized + 'static {
@@ -39,68 +40,36 @@ pub(crate) trait GroupWork: Send + Sync + Sized + 'static {
 }
 
 pub(crate) struct GroupCommit<W: GroupWork> {
-    queue: std::sync::OnceLock<tokio::sync::mpsc::Sender<Pending<W>>>,
-    /// Groups in flight at once: 1 where the database has one writer (SQLite), more where
-    /// it commits transactions side by side (PostgreSQL).
-    committers: usize,
+    queue: BatchQueue<W, Result<W::Output, W::Error>>,
 }
 
-struct Pending<W: GroupWork> {
-    work: W,
-    reply: tokio::sync::oneshot::Sender<Result<W::Output, W::Error>>,
-}
-
-/// Work waiting for the committers, at most per kind; then the caller waits (back pressure).
-const QUEUE: usize = 1024;
 /// Work in one transaction, at most.
 const GROUP: usize = 128;
 
 impl<W: GroupWork> GroupCommit<W> {
+    /// `committers`: groups in flight at once: 1 where the database has one writer (SQLite),
+    /// more where it commits transactions side by side (PostgreSQL).
     pub(crate) fn new(committers: usize) -> Self {
-        Self { queue: std::sync::OnceLock::new(), committers: committers.max(1) }
+        Self { queue: BatchQueue::new(committers, GROUP) }
     }
 
     /// `work` committed in a group (the committers start on first use).
     pub(crate) async fn commit(&self, pool: &Pool<W::Db>, work: W) -> Result<W::Output, W::Error> {
-        let queue = self.queue.get_or_init(|| {
-            let (queue, pending) = tokio::sync::mpsc::channel(QUEUE);
-            let pending = Arc::new(tokio::sync::Mutex::new(pending));
-            for _ in 0..self.committers {
-                tokio::spawn(Self::commit_groups(pool.clone(), Arc::clone(&pending)));
-            }
-            queue
-        });
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        queue.send(Pending { work, reply }).await.map_err(|_| sqlx::Error::PoolClosed)?;
-        answer.await.map_err(|_| sqlx::Error::PoolClosed)?
+        let start = || {
+            let pool = pool.clone();
+            move |group: Vec<W>| Self::commit_group(pool.clone(), group)
+        };
+        // a caller that has gone (a client hung up, an engine task was stopped) is not waited
+        // for: its work is stored all the same
+        self.queue.submit(work, start).await?
     }
 
-    async fn commit_groups(
-        pool: Pool<W::Db>,
-        pending: Arc<tokio::sync::Mutex<tokio::sync::mpsc::Receiver<Pending<W>>>>,
-    ) {
-        let mut group = Vec::with_capacity(GROUP);
-        loop {
-            // one committer takes what has gathered while the others commit theirs
-            let received = pending.lock().await.recv_many(&mut group, GROUP).await;
-            if received == 0 {
-                return;
-            }
-            let answers = Self::commit_group(&pool, &group).await;
-            tracing::debug!(kind = W::KIND, count = group.len(), "committed together");
-            for (p, answer) in group.drain(..).zip(answers) {
-                // the caller may have gone (a client hung up, an engine task was stopped): the
-                // work is stored all the same
-                let _ = p.reply.send(answer);
-            }
-        }
-    }
-
-    async fn commit_group(pool: &Pool<W::Db>, group: &[Pending<W>]) -> Vec<Result<W::Output, W::Error>> {
+    async fn commit_group(pool: Pool<W::Db>, group: Vec<W>) -> Vec<Result<W::Output, W::Error>> {
+        tracing::debug!(kind = W::KIND, count = group.len(), "committing together");
         if group.len() > 1 {
-            let works: Vec<&W> = group.iter().map(|p| &p.work).collect();
+            let works: Vec<&W> = group.iter().collect();
             let together = async {
-                let mut tx = W::begin(pool).await?;
+                let mut tx = W::begin(&pool).await?;
                 let outputs = W::apply_all(&mut tx, &works).await?;
                 tx.commit().await?;
                 Ok::<_, W::Error>(outputs)
@@ -112,8 +81,8 @@ impl<W: GroupWork> GroupCommit<W> {
             // group is stored, so each goes again alone and gets its own answer
         }
         let mut answers = Vec::with_capacity(group.len());
-        for p in group {
-            answers.push(p.work.commit_alone(pool).await);
+        for work in &group {
+            answers.push(work.commit_alone(&pool).await);
         }
         answers
     }

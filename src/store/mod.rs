@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub(crate) mod authority_cache;
+mod batch_queue;
 mod batch_read;
 pub mod citizen_pages;
 mod common;

@@ -1,0 +1,112 @@
+//! A queue whose requests are answered in batches: requests wait for one of N workers, which
+//! takes what has gathered (up to a maximum) while the others work, and answers the lot with one
+//! call. Nobody waits for a timer: a request arriving at an idle worker is taken at once. Group
+//! commit and batched reads are built on it; what a batch does is theirs.
+
+use std::sync::{Arc, OnceLock};
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+/// Requests waiting for a worker, at most; then the caller waits (back pressure).
+const QUEUE: usize = 1024;
+
+type Pending<Req, Ans> = (Req, oneshot::Sender<Ans>);
+
+pub(crate) struct BatchQueue<Req, Ans> {
+    queue: OnceLock<mpsc::Sender<Pending<Req, Ans>>>,
+    /// Batches in flight at once.
+    workers: usize,
+    /// Requests in one batch, at most.
+    batch: usize,
+}
+
+impl<Req: Send + 'static, Ans: Send + 'static> BatchQueue<Req, Ans> {
+    pub(crate) fn new(workers: usize, batch: usize) -> Self {
+        Self { queue: OnceLock::new(), workers: workers.max(1), batch: batch.max(1) }
+    }
+
+    /// `request` answered in a batch. The workers start on first use, each with a clone of the
+    /// `answer_all` that `start` makes: it answers a batch in its order, one answer each.
+    pub(crate) async fn submit<S, F, Fut>(&self, request: Req, start: S) -> Result<Ans, sqlx::Error>
+    where
+        S: FnOnce() -> F,
+        F: Fn(Vec<Req>) -> Fut + Clone + Send + 'static,
+        Fut: Future<Output = Vec<Ans>> + Send + 'static,
+    {
+        let queue = self.queue.get_or_init(|| {
+            let (queue, pending) = mpsc::channel(QUEUE);
+            let pending = Arc::new(Mutex::new(pending));
+            let answer_all = start();
+            for _ in 0..self.workers {
+                tokio::spawn(Self::work(Arc::clone(&pending), answer_all.clone(), self.batch));
+            }
+            queue
+        });
+        let (reply, answer) = oneshot::channel();
+        // the workers end only when the queue does: a closed one means the store is going away
+        queue.send((request, reply)).await.map_err(|_| sqlx::Error::PoolClosed)?;
+        answer.await.map_err(|_| sqlx::Error::Protocol("a batch left a request without an answer".into()))
+    }
+
+    async fn work<F, Fut>(pending: Arc<Mutex<mpsc::Receiver<Pending<Req, Ans>>>>, answer_all: F, max: usize)
+    where
+        F: Fn(Vec<Req>) -> Fut,
+        Fut: Future<Output = Vec<Ans>>,
+    {
+        let mut batch = Vec::with_capacity(max);
+        loop {
+            // one worker takes what has gathered while the others answer theirs
+            if pending.lock().await.recv_many(&mut batch, max).await == 0 {
+                return;
+            }
+            let (requests, replies): (Vec<Req>, Vec<oneshot::Sender<Ans>>) = batch.drain(..).unzip();
+            for (reply, answer) in replies.into_iter().zip(answer_all(requests).await) {
+                // the caller may have gone (a client hung up, an engine task was stopped)
+                let _ = reply.send(answer);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex as StdMutex;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn requests_arriving_while_a_worker_is_busy_are_answered_together_each_with_its_own_answer() {
+        let queue = Arc::new(BatchQueue::<u32, u32>::new(1, 16));
+        let batches = Arc::new(StdMutex::new(Vec::new()));
+        let mut asked = tokio::task::JoinSet::new();
+        for n in 0..100_u32 {
+            let (queue, batches) = (Arc::clone(&queue), Arc::clone(&batches));
+            asked.spawn(async move {
+                let start = move || {
+                    move |requests: Vec<u32>| {
+                        let batches = Arc::clone(&batches);
+                        async move {
+                            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                            batches.lock().unwrap().push(requests.len());
+                            requests.into_iter().map(|r| r * 2).collect()
+                        }
+                    }
+                };
+                (n, queue.submit(n, start).await.unwrap())
+            });
+        }
+        while let Some(done) = asked.join_next().await {
+            let (n, answer) = done.unwrap();
+            assert_eq!(answer, n * 2);
+        }
+        let batches = batches.lock().unwrap();
+        assert_eq!(batches.iter().sum::<usize>(), 100);
+        assert!(batches.iter().all(|len| *len <= 16), "{batches:?}");
+        assert!(batches.len() < 100, "not batched: {batches:?}");
+    }
+
+    #[tokio::test]
+    async fn a_batch_answered_short_fails_the_requests_left_without_an_answer() {
+        let queue = BatchQueue::<u32, u32>::new(1, 16);
+        let start = || |_: Vec<u32>| async { Vec::new() };
+        assert!(matches!(queue.submit(1, start).await, Err(sqlx::Error::Protocol(_))));
+    }
+}
