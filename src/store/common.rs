@@ -407,6 +407,33 @@ macro_rules! common_store_impl {
                 Ok(())
             }
 
+            /// Of `letter_ids`, those locked now for this transaction; a letter another
+            /// transaction holds is left out rather than waited for. With one writer (SQLite)
+            /// nobody else holds any: all of them.
+            async fn try_lock_letters(
+                tx: &mut Tx,
+                mut letter_ids: Vec<Uuid>,
+            ) -> StoreResult<std::collections::HashSet<Uuid>> {
+                letter_ids.sort();
+                letter_ids.dedup();
+                if !Self::ROW_LOCKS {
+                    return Ok(letter_ids.into_iter().collect());
+                }
+                let mut locked = std::collections::HashSet::with_capacity(letter_ids.len());
+                for chunk in $crate::store::common::statement_chunks(&letter_ids, 128) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new("SELECT id FROM letters WHERE id IN (");
+                    let mut list = q.separated(", ");
+                    for id in chunk {
+                        list.push_bind(*id);
+                    }
+                    q.push(") ORDER BY id");
+                    q.push($skip_locked);
+                    let ids: Vec<Uuid> = q.build_query_scalar().fetch_all(&mut **tx).await?;
+                    locked.extend(ids);
+                }
+                Ok(locked)
+            }
+
             /// `lock_letter` for several letters, taken in id order (as every group takes them).
             async fn lock_letters(tx: &mut Tx, mut letter_ids: Vec<Uuid>) -> StoreResult<()> {
                 if !Self::ROW_LOCKS || letter_ids.is_empty() {
@@ -1669,35 +1696,40 @@ macro_rules! common_store_impl {
                 .bind(i64::from(limit))
                 .fetch_all(&mut *tx)
                 .await?;
-                // With one writer, the deliveries claimed are started in the same transaction,
-                // sparing each a turn at the writer. Not where rows are locked: the claim holds
-                // its jobs' rows, and a start locks letters, which cancelling takes first.
-                if !Self::ROW_LOCKS {
-                    let starts: Vec<(&Job, i64)> =
-                        jobs.iter().filter(|j| j.kind == "deliver" && j.delivery_id.is_some()).map(|j| (j, now)).collect();
-                    if !starts.is_empty() {
+                // The deliveries claimed are started in the same transaction, sparing each a
+                // turn of its own at the writer.
+                let deliveries: Vec<&Job> =
+                    jobs.iter().filter(|j| j.kind == "deliver" && j.delivery_id.is_some()).collect();
+                if !deliveries.is_empty() {
+                    // if starting them fails (say, a row this version cannot read), the claim
+                    // still stands and each delivery is started on its own, so one bad delivery
+                    // cannot hold up every claim
+                    sqlx::query("SAVEPOINT claimed_starts").execute(&mut *tx).await?;
+                    let started = async {
+                        // only those whose letters nobody else holds: the claim holds its jobs'
+                        // rows, and waiting for a letter then could deadlock with a cancel,
+                        // which takes the letter first; the others are started on their own
+                        let free = Self::try_lock_letters(&mut tx, deliveries.iter().map(|j| j.letter_id).collect()).await?;
+                        let starts: Vec<(&Job, i64)> =
+                            deliveries.iter().filter(|j| free.contains(&j.letter_id)).map(|j| (*j, now)).collect();
                         let ids: Vec<Uuid> = starts.iter().map(|(j, _)| j.id).collect();
-                        // if starting them fails (say, a row this version cannot read), the
-                        // claim still stands and each delivery is started on its own, so one
-                        // bad delivery cannot hold up every claim
-                        sqlx::query("SAVEPOINT claimed_starts").execute(&mut *tx).await?;
-                        match Self::start_deliveries_rows(&mut tx, &starts).await {
-                            Ok(started) => {
-                                sqlx::query("RELEASE claimed_starts").execute(&mut *tx).await?;
-                                let mut by_job: std::collections::HashMap<Uuid, Option<DeliveryRecord>> =
-                                    ids.into_iter().zip(started).collect();
-                                for job in &mut jobs {
-                                    if let Some(start) = by_job.remove(&job.id) {
-                                        job.start =
-                                            start.map_or(ClaimedStart::Settled, |d| ClaimedStart::Started(Box::new(d)));
-                                    }
+                        let started = Self::start_deliveries_rows(&mut tx, &starts).await?;
+                        Ok::<_, StoreError>(ids.into_iter().zip(started).collect::<std::collections::HashMap<_, _>>())
+                    };
+                    match started.await {
+                        Ok(mut by_job) => {
+                            sqlx::query("RELEASE claimed_starts").execute(&mut *tx).await?;
+                            for job in &mut jobs {
+                                if let Some(start) = by_job.remove(&job.id) {
+                                    job.start =
+                                        start.map_or(ClaimedStart::Settled, |d| ClaimedStart::Started(Box::new(d)));
                                 }
                             }
-                            Err(e) => {
-                                tracing::warn!(error = %e, "claimed deliveries will be started one by one");
-                                sqlx::query("ROLLBACK TO claimed_starts").execute(&mut *tx).await?;
-                                sqlx::query("RELEASE claimed_starts").execute(&mut *tx).await?;
-                            }
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "claimed deliveries will be started one by one");
+                            sqlx::query("ROLLBACK TO claimed_starts").execute(&mut *tx).await?;
+                            sqlx::query("RELEASE claimed_starts").execute(&mut *tx).await?;
                         }
                     }
                 }
