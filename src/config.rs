@@ -208,6 +208,15 @@ pub struct EngineSettings {
     /// timers is committed in large groups.
     #[serde(default = "default_escalation_concurrency")]
     pub escalation_concurrency: usize,
+    /// During a burst new letters go first: while at least this many of this process's new
+    /// letters wait for their commit, the engine claims no new work. 0 (the default): never
+    /// holds back; what holding back gains and costs is in docs/performance.md.
+    #[serde(default = "default_intake_precedence_waiting")]
+    pub intake_precedence_waiting: usize,
+    /// … but it claims at least once in this many milliseconds, so deliveries and escalations
+    /// go on (more slowly) however long the burst lasts.
+    #[serde(default = "default_intake_precedence_max_ms")]
+    pub intake_precedence_max_ms: u64,
     /// Attempts before a delivery is failed permanently.
     pub max_attempts: u32,
     /// First retry delay; doubled per attempt up to `retry_max_secs`, with jitter.
@@ -233,6 +242,14 @@ pub struct WebhookSettings {
 
 fn default_escalation_concurrency() -> usize {
     128
+}
+
+fn default_intake_precedence_waiting() -> usize {
+    0
+}
+
+fn default_intake_precedence_max_ms() -> u64 {
+    1000
 }
 
 fn default_secret_overlap_hours() -> u64 {
@@ -263,6 +280,8 @@ impl Default for Settings {
                 poll_interval_ms: 1000,
                 concurrency: 32,
                 escalation_concurrency: default_escalation_concurrency(),
+                intake_precedence_waiting: default_intake_precedence_waiting(),
+                intake_precedence_max_ms: default_intake_precedence_max_ms(),
                 max_attempts: 12,
                 retry_base_ms: 1000,
                 retry_max_secs: 3600,

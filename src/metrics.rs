@@ -11,6 +11,7 @@ use crate::store::Stats;
 pub struct Metrics {
     letters_accepted: AtomicU64,
     escalations: AtomicU64,
+    intake_holds: AtomicU64,
     deliveries: Mutex<BTreeMap<(String, &'static str), u64>>,
     webhooks: Mutex<BTreeMap<&'static str, u64>>,
     http_responses: Mutex<BTreeMap<u16, u64>>,
@@ -27,6 +28,11 @@ impl Metrics {
     /// An important letter went one rung up its ladder.
     pub fn escalation(&self) {
         self.escalations.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The engine held its claims back because new letters were waiting for their commit.
+    pub fn intake_hold(&self) {
+        self.intake_holds.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn delivery(&self, channel: &str, outcome: &'static str) {
@@ -58,8 +64,9 @@ impl Metrics {
         *map.entry(status).or_default() += 1;
     }
 
-    /// The text exposition format (version 0.0.4).
-    pub fn render(&self, stats: &Stats) -> String {
+    /// The text exposition format (version 0.0.4), with the store's gauges and the letters of
+    /// this process waiting for their commit.
+    pub fn render(&self, stats: &Stats, letters_waiting_for_commit: usize) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "# HELP budbringer_letters_accepted_total Letters accepted by this process.");
         let _ = writeln!(out, "# TYPE budbringer_letters_accepted_total counter");
@@ -96,6 +103,19 @@ impl Metrics {
         for (status, n) in self.http_responses.lock().unwrap_or_else(|p| p.into_inner()).iter() {
             let _ = writeln!(out, "budbringer_http_responses_total{{status=\"{status}\"}} {n}");
         }
+
+        let _ = writeln!(
+            out,
+            "# HELP budbringer_letters_waiting_for_commit New letters of this process waiting for their commit."
+        );
+        let _ = writeln!(out, "# TYPE budbringer_letters_waiting_for_commit gauge");
+        let _ = writeln!(out, "budbringer_letters_waiting_for_commit {letters_waiting_for_commit}");
+        let _ = writeln!(
+            out,
+            "# HELP budbringer_engine_intake_holds_total Times the engine held its claims for new letters (this process)."
+        );
+        let _ = writeln!(out, "# TYPE budbringer_engine_intake_holds_total counter");
+        let _ = writeln!(out, "budbringer_engine_intake_holds_total {}", self.intake_holds.load(Ordering::Relaxed));
 
         let _ = writeln!(out, "# HELP budbringer_letters Letters in the store by status.");
         let _ = writeln!(out, "# TYPE budbringer_letters gauge");

@@ -33,7 +33,8 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Va
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
     let stats = state.store.stats(state.clock.now_ms()).await?;
-    let mut response = (StatusCode::OK, state.metrics.render(&stats)).into_response();
+    let mut response =
+        (StatusCode::OK, state.metrics.render(&stats, state.store.letters_waiting_for_commit())).into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));

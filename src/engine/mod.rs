@@ -7,7 +7,7 @@ pub mod retention;
 pub mod webhook;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 use tracing::Instrument;
@@ -19,6 +19,9 @@ use crate::domain::calendar::Calendar;
 use crate::domain::policy::{DeadlineChange, Policies, extend_deadline, step_channels};
 use crate::metrics::Metrics;
 use crate::store::{DeliveryOutcome, EscalationPlan, Job, NewAlert, NewDelivery, Store, Timer};
+
+/// How often a claim held back for new letters looks again whether they have been committed.
+const INTAKE_RECHECK: Duration = Duration::from_millis(5);
 
 pub struct Engine {
     pub store: Arc<dyn Store>,
@@ -47,6 +50,8 @@ impl Engine {
         // slots are free rather than once per finished job
         let claim_at = (self.settings.concurrency / 2).max(1);
         let escalation_slots = self.settings.escalation_concurrency.max(1);
+        let mut last_claim: Option<Instant> = None;
+        let mut holding = false;
         tracing::info!(worker = %self.worker_id, "engine started");
         while !*shutdown.borrow() {
             // a claim may hold either kind: no more than both sets have room for
@@ -56,6 +61,25 @@ impl Engine {
                 .saturating_sub(inflight.len())
                 .min(escalation_slots.saturating_sub(escalating.len()));
             if free >= claim_at.min(escalation_slots) {
+                // during a burst the claims (and the starts and finishes they bring) would take
+                // the writer from new letters; they wait for the intake, though not for long
+                let waiting = self.store.letters_waiting_for_commit();
+                if self.intake_goes_first(waiting, last_claim) {
+                    if !holding {
+                        tracing::debug!(waiting, "new letters go first: holding claims");
+                        self.metrics.intake_hold();
+                        holding = true;
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(INTAKE_RECHECK) => {}
+                        _ = shutdown.changed() => {}
+                        Some(_) = inflight.join_next(), if !inflight.is_empty() => {}
+                        Some(_) = escalating.join_next(), if !escalating.is_empty() => {}
+                    }
+                    continue;
+                }
+                holding = false;
+                last_claim = Some(Instant::now());
                 let now = self.clock.now_ms();
                 match self.store.claim_jobs(&self.worker_id, now, lease_ms, free as u32).await {
                     Ok(jobs) if !jobs.is_empty() => {
@@ -85,6 +109,15 @@ impl Engine {
             }
         }
         self.drain(inflight, escalating).await;
+    }
+
+    /// Whether new letters waiting for their commit go before a claim now: while at least
+    /// `intake_precedence_waiting` wait, and the last claim was less than
+    /// `intake_precedence_max_ms` ago (so work due goes on, more slowly, in a long burst).
+    fn intake_goes_first(&self, waiting: usize, last_claim: Option<Instant>) -> bool {
+        let threshold = self.settings.intake_precedence_waiting;
+        let hold = Duration::from_millis(self.settings.intake_precedence_max_ms);
+        threshold > 0 && waiting >= threshold && last_claim.is_some_and(|at| at.elapsed() < hold)
     }
 
     async fn drain(&self, mut inflight: JoinSet<()>, mut escalating: JoinSet<()>) {
@@ -150,7 +183,7 @@ impl Engine {
             delivery_id = %work.delivery.id, letter_id = %work.letter.id, channel = %channel,
             attempt = work.delivery.attempts, "delivery handed to transport"
         );
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         let sent = self.channels.deliver(&work).await;
         self.metrics.transport_latency(channel.as_str(), started.elapsed().as_secs_f64());
         let outcome = match sent {

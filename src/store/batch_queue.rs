@@ -3,6 +3,7 @@
 //! call. Nobody waits for a timer: a request arriving at an idle worker is taken at once. Group
 //! commit and batched reads are built on it; what a batch does is theirs.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
@@ -17,11 +18,34 @@ pub(crate) struct BatchQueue<Req, Ans> {
     workers: usize,
     /// Requests in one batch, at most.
     batch: usize,
+    /// Requests submitted and not yet answered (or given up by their caller).
+    waiting: Arc<AtomicUsize>,
+}
+
+/// Counts a request as waiting for as long as it lives, also when its caller gives up.
+struct Waiting(Arc<AtomicUsize>);
+
+impl Waiting {
+    fn new(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Self(Arc::clone(count))
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl<Req: Send + 'static, Ans: Send + 'static> BatchQueue<Req, Ans> {
     pub(crate) fn new(workers: usize, batch: usize) -> Self {
-        Self { queue: OnceLock::new(), workers: workers.max(1), batch: batch.max(1) }
+        Self { queue: OnceLock::new(), workers: workers.max(1), batch: batch.max(1), waiting: Arc::default() }
+    }
+
+    /// Requests submitted and not yet answered: how far the workers are behind.
+    pub(crate) fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
     }
 
     /// `request` answered in a batch. The workers start on first use, each with a clone of the
@@ -41,6 +65,7 @@ impl<Req: Send + 'static, Ans: Send + 'static> BatchQueue<Req, Ans> {
             }
             queue
         });
+        let _waiting = Waiting::new(&self.waiting);
         let (reply, answer) = oneshot::channel();
         // the workers end only when the queue does: a closed one means the store is going away
         queue.send((request, reply)).await.map_err(|_| sqlx::Error::PoolClosed)?;
@@ -101,6 +126,42 @@ mod tests {
         assert_eq!(batches.iter().sum::<usize>(), 100);
         assert!(batches.iter().all(|len| *len <= 16), "{batches:?}");
         assert!(batches.len() < 100, "not batched: {batches:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn requests_are_counted_as_waiting_until_answered_or_given_up() {
+        let queue = Arc::new(BatchQueue::<u32, u32>::new(1, 16));
+        let release = Arc::new(tokio::sync::Semaphore::new(0));
+        let start = {
+            let release = Arc::clone(&release);
+            move || {
+                move |requests: Vec<u32>| {
+                    let release = Arc::clone(&release);
+                    async move {
+                        let _ = release.acquire().await.map(|p| p.forget());
+                        requests
+                    }
+                }
+            }
+        };
+        let mut asked = Vec::new();
+        for n in 0..3_u32 {
+            let (queue, start) = (Arc::clone(&queue), start.clone());
+            asked.push(tokio::spawn(async move { queue.submit(n, start).await }));
+        }
+        while queue.waiting() < 3 {
+            tokio::task::yield_now().await;
+        }
+        // a caller that gives up no longer counts
+        asked.pop().unwrap().abort();
+        while queue.waiting() > 2 {
+            tokio::task::yield_now().await;
+        }
+        release.add_permits(10);
+        for handle in asked {
+            assert!(handle.await.unwrap().is_ok());
+        }
+        assert_eq!(queue.waiting(), 0);
     }
 
     #[tokio::test]

@@ -1682,6 +1682,10 @@ macro_rules! common_store_impl {
                 Ok((rows.into_iter().map(|r| r.event).collect(), next))
             }
 
+            fn letters_waiting_for_commit(&self) -> usize {
+                self.letters.waiting()
+            }
+
             async fn claim_jobs(&self, worker: &str, now: i64, lease_ms: i64, limit: u32) -> StoreResult<Vec<Job>> {
                 let mut tx = self.begin_relaxed().await?;
                 let mut jobs: Vec<Job> = sqlx::query_as(sql(concat!(

@@ -53,6 +53,11 @@ impl<W: GroupWork> GroupCommit<W> {
         Self { queue: BatchQueue::new(committers, GROUP) }
     }
 
+    /// Work submitted and not yet committed (or given up by its caller).
+    pub(crate) fn waiting(&self) -> usize {
+        self.queue.waiting()
+    }
+
     /// `work` committed in a group (the committers start on first use).
     pub(crate) async fn commit(&self, pool: &Pool<W::Db>, work: W) -> Result<W::Output, W::Error> {
         let start = || {

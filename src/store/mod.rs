@@ -166,6 +166,9 @@ pub trait Store:
         limit: u32,
     ) -> StoreResult<(Vec<EventRecord>, FeedCursor)>;
 
+    /// New letters of this process waiting for their commit: the intake's backlog, which the
+    /// engine lets go first during a burst (`engine.intake_precedence_*`).
+    fn letters_waiting_for_commit(&self) -> usize;
     /// Reserve due jobs for `worker` until `now + lease_ms`; may start the deliveries among
     /// them (`Job::start`).
     async fn claim_jobs(&self, worker: &str, now: i64, lease_ms: i64, limit: u32) -> StoreResult<Vec<Job>>;

@@ -25,6 +25,7 @@ mod escalation_commits;
 mod escalation_properties;
 mod events_and_webhooks;
 mod hostile_input;
+mod intake_precedence;
 mod privacy;
 mod processes;
 mod reading;
