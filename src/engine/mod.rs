@@ -64,7 +64,7 @@ impl Engine {
                 // during a burst the claims (and the starts and finishes they bring) would take
                 // the writer from new letters; they wait for the intake, though not for long
                 let waiting = self.store.letters_waiting_for_commit();
-                if self.intake_goes_first(waiting, last_claim) {
+                if intake_goes_first(&self.settings, waiting, last_claim) {
                     if !holding {
                         tracing::debug!(waiting, "new letters go first: holding claims");
                         self.metrics.intake_hold();
@@ -109,15 +109,6 @@ impl Engine {
             }
         }
         self.drain(inflight, escalating).await;
-    }
-
-    /// Whether new letters waiting for their commit go before a claim now: while at least
-    /// `intake_precedence_waiting` wait, and the last claim was less than
-    /// `intake_precedence_max_ms` ago (so work due goes on, more slowly, in a long burst).
-    fn intake_goes_first(&self, waiting: usize, last_claim: Option<Instant>) -> bool {
-        let threshold = self.settings.intake_precedence_waiting;
-        let hold = Duration::from_millis(self.settings.intake_precedence_max_ms);
-        threshold > 0 && waiting >= threshold && last_claim.is_some_and(|at| at.elapsed() < hold)
     }
 
     async fn drain(&self, mut inflight: JoinSet<()>, mut escalating: JoinSet<()>) {
@@ -350,5 +341,35 @@ impl Engine {
                 self.store.drop_job(job.id).await
             }
         }
+    }
+}
+
+/// Whether new letters waiting for their commit go before a claim now: while at least
+/// `intake_precedence_waiting` wait, and the last claim was less than
+/// `intake_precedence_max_ms` ago (so work due goes on, more slowly, in a long burst).
+fn intake_goes_first(settings: &EngineSettings, waiting: usize, last_claim: Option<Instant>) -> bool {
+    let threshold = settings.intake_precedence_waiting;
+    let hold = Duration::from_millis(settings.intake_precedence_max_ms);
+    threshold > 0 && waiting >= threshold && last_claim.is_some_and(|at| at.elapsed() < hold)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_letters_go_first_only_when_enough_wait_and_only_for_a_while() {
+        let mut settings = crate::config::Settings::default().engine;
+        let just_now = Some(Instant::now());
+        let long_ago = Instant::now().checked_sub(Duration::from_secs(5));
+        assert_eq!(settings.intake_precedence_waiting, 0);
+        assert!(!intake_goes_first(&settings, 1000, just_now), "off by default");
+
+        settings.intake_precedence_waiting = 8;
+        settings.intake_precedence_max_ms = 1000;
+        assert!(intake_goes_first(&settings, 8, just_now));
+        assert!(!intake_goes_first(&settings, 7, just_now), "too few waiting");
+        assert!(!intake_goes_first(&settings, 100, long_ago), "held for long enough");
+        assert!(!intake_goes_first(&settings, 100, None), "the first claim is never held");
     }
 }

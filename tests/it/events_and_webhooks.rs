@@ -285,7 +285,7 @@ async fn a_webhook_that_keeps_failing_is_retried_for_three_days_then_given_up(ba
     // after three days of failures the message is given up, and nothing more is sent
     clock.advance(Duration::from_secs(73 * 3600));
     let given_up = eventually(Duration::from_secs(10), || async {
-        backlog().await == 0 && app.state.metrics.render(&Default::default()).contains("outcome=\"dead\"")
+        backlog().await == 0 && app.state.metrics.render(&Default::default(), 0).contains("outcome=\"dead\"")
     })
     .await;
     assert!(given_up, "the message should be given up after 72 hours");
