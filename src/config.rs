@@ -213,8 +213,8 @@ pub struct EngineSettings {
     /// holds back; what holding back gains and costs is in docs/performance.md.
     #[serde(default = "default_intake_precedence_waiting")]
     pub intake_precedence_waiting: usize,
-    /// … but it claims at least once in this many milliseconds, so deliveries and escalations
-    /// go on (more slowly) however long the burst lasts.
+    /// … but no due job waits longer than this many milliseconds for it: once the engine has
+    /// held back that long since it last caught up, it claims as usual until it catches up.
     #[serde(default = "default_intake_precedence_max_ms")]
     pub intake_precedence_max_ms: u64,
     /// Attempts before a delivery is failed permanently.
@@ -249,7 +249,7 @@ fn default_intake_precedence_waiting() -> usize {
 }
 
 fn default_intake_precedence_max_ms() -> u64 {
-    1000
+    5000
 }
 
 fn default_secret_overlap_hours() -> u64 {

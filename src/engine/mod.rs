@@ -50,7 +50,8 @@ impl Engine {
         // slots are free rather than once per finished job
         let claim_at = (self.settings.concurrency / 2).max(1);
         let escalation_slots = self.settings.escalation_concurrency.max(1);
-        let mut last_claim: Option<Instant> = None;
+        // when a claim last left nothing due behind: whatever is due now became due since
+        let mut drained_at: Option<Instant> = None;
         let mut holding = false;
         tracing::info!(worker = %self.worker_id, "engine started");
         while !*shutdown.borrow() {
@@ -64,7 +65,7 @@ impl Engine {
                 // during a burst the claims (and the starts and finishes they bring) would take
                 // the writer from new letters; they wait for the intake, though not for long
                 let waiting = self.store.letters_waiting_for_commit();
-                if intake_goes_first(&self.settings, waiting, last_claim) {
+                if intake_goes_first(&self.settings, waiting, drained_at) {
                     if !holding {
                         tracing::debug!(waiting, "new letters go first: holding claims");
                         self.metrics.intake_hold();
@@ -79,9 +80,13 @@ impl Engine {
                     continue;
                 }
                 holding = false;
-                last_claim = Some(Instant::now());
+                let claimed_at = Instant::now();
                 let now = self.clock.now_ms();
-                match self.store.claim_jobs(&self.worker_id, now, lease_ms, free as u32).await {
+                let claimed = self.store.claim_jobs(&self.worker_id, now, lease_ms, free as u32).await;
+                if claimed.as_ref().is_ok_and(|jobs| jobs.len() < free) {
+                    drained_at = Some(claimed_at);
+                }
+                match claimed {
                     Ok(jobs) if !jobs.is_empty() => {
                         tracing::debug!(
                             claimed = jobs.len(),
@@ -345,12 +350,13 @@ impl Engine {
 }
 
 /// Whether new letters waiting for their commit go before a claim now: while at least
-/// `intake_precedence_waiting` wait, and the last claim was less than
-/// `intake_precedence_max_ms` ago (so work due goes on, more slowly, in a long burst).
-fn intake_goes_first(settings: &EngineSettings, waiting: usize, last_claim: Option<Instant>) -> bool {
+/// `intake_precedence_waiting` wait, and the last claim that left nothing due behind
+/// (`drained_at`) was less than `intake_precedence_max_ms` ago. So no due job waits longer than
+/// that for the intake: after it the engine claims as usual until it has caught up.
+fn intake_goes_first(settings: &EngineSettings, waiting: usize, drained_at: Option<Instant>) -> bool {
     let threshold = settings.intake_precedence_waiting;
     let hold = Duration::from_millis(settings.intake_precedence_max_ms);
-    threshold > 0 && waiting >= threshold && last_claim.is_some_and(|at| at.elapsed() < hold)
+    threshold > 0 && waiting >= threshold && drained_at.is_some_and(|at| at.elapsed() < hold)
 }
 
 #[cfg(test)]
@@ -370,6 +376,6 @@ mod tests {
         assert!(intake_goes_first(&settings, 8, just_now));
         assert!(!intake_goes_first(&settings, 7, just_now), "too few waiting");
         assert!(!intake_goes_first(&settings, 100, long_ago), "held for long enough");
-        assert!(!intake_goes_first(&settings, 100, None), "the first claim is never held");
+        assert!(!intake_goes_first(&settings, 100, None), "not before a claim has caught up");
     }
 }
