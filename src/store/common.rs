@@ -419,19 +419,7 @@ macro_rules! common_store_impl {
                 if !Self::ROW_LOCKS {
                     return Ok(letter_ids.into_iter().collect());
                 }
-                let mut locked = std::collections::HashSet::with_capacity(letter_ids.len());
-                for chunk in $crate::store::common::statement_chunks(&letter_ids, 128) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new("SELECT id FROM letters WHERE id IN (");
-                    let mut list = q.separated(", ");
-                    for id in chunk {
-                        list.push_bind(*id);
-                    }
-                    q.push(") ORDER BY id");
-                    q.push($skip_locked);
-                    let ids: Vec<Uuid> = q.build_query_scalar().fetch_all(&mut **tx).await?;
-                    locked.extend(ids);
-                }
-                Ok(locked)
+                Ok(Self::select_letters_locked(tx, &letter_ids, $skip_locked).await?.into_iter().collect())
             }
 
             /// `lock_letter` for several letters, taken in id order (as every group takes them).
@@ -441,17 +429,25 @@ macro_rules! common_store_impl {
                 }
                 letter_ids.sort();
                 letter_ids.dedup();
-                for chunk in $crate::store::common::statement_chunks(&letter_ids, 128) {
+                Self::select_letters_locked(tx, &letter_ids, $lock).await?;
+                Ok(())
+            }
+
+            /// The ids of `letter_ids` (sorted, distinct) that `lock` (a `FOR UPDATE` clause)
+            /// took, in id order so that two transactions never take them crosswise.
+            async fn select_letters_locked(tx: &mut Tx, letter_ids: &[Uuid], lock: &str) -> StoreResult<Vec<Uuid>> {
+                let mut locked = Vec::with_capacity(letter_ids.len());
+                for chunk in $crate::store::common::statement_chunks(letter_ids, 128) {
                     let mut q = sqlx::QueryBuilder::<$db>::new("SELECT id FROM letters WHERE id IN (");
                     let mut list = q.separated(", ");
                     for id in chunk {
                         list.push_bind(*id);
                     }
                     q.push(") ORDER BY id");
-                    q.push($lock);
-                    q.build().execute(&mut **tx).await?;
+                    q.push(lock);
+                    locked.extend(q.build_query_scalar::<Uuid>().fetch_all(&mut **tx).await?);
                 }
-                Ok(())
+                Ok(locked)
             }
 
             /// Evidence arrived for a letter: remember when, cancel its escalation timers and

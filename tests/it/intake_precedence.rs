@@ -41,6 +41,19 @@ async fn hold_a_letter(app: &TestApp, key: &str, cpr: &str) -> HeldLetter {
     HeldLetter { other, request }
 }
 
+/// A gateway on PostgreSQL whose engine holds back while one letter waits for its commit, at
+/// most `max_ms`; with an authority's key. `None` without PostgreSQL.
+async fn gateway_holding_back_for(max_ms: u64) -> Option<(TestApp, String)> {
+    let backend = Backend::postgres()?;
+    let app = TestApp::start_with(&backend, |s| {
+        s.engine.intake_precedence_waiting = 1;
+        s.engine.intake_precedence_max_ms = max_ms;
+    })
+    .await;
+    let (_, key) = app.authority("Forrang Kommune").await;
+    Some((app, key))
+}
+
 async fn post(app: &TestApp, key: &str, cpr: &str) -> String {
     let response = app.post_letter(key, &letter(cpr)).await;
     assert_eq!(response.status(), 201);
@@ -54,13 +67,7 @@ async fn status(app: &TestApp, key: &str, id: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn while_new_letters_wait_for_their_commit_the_engine_claims_nothing_new() {
-    let Some(backend) = Backend::postgres() else { return };
-    let app = TestApp::start_with(&backend, |s| {
-        s.engine.intake_precedence_waiting = 1;
-        s.engine.intake_precedence_max_ms = 600_000;
-    })
-    .await;
-    let (_, key) = app.authority("Forrang Kommune").await;
+    let Some((app, key)) = gateway_holding_back_for(600_000).await else { return };
     let first = post(&app, &key, "0101901234").await;
     app.wait_for_status(&key, &first, "delivered").await;
 
@@ -83,13 +90,7 @@ async fn while_new_letters_wait_for_their_commit_the_engine_claims_nothing_new()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn however_long_new_letters_wait_the_engine_claims_again_after_the_longest_hold() {
-    let Some(backend) = Backend::postgres() else { return };
-    let app = TestApp::start_with(&backend, |s| {
-        s.engine.intake_precedence_waiting = 1;
-        s.engine.intake_precedence_max_ms = 300;
-    })
-    .await;
-    let (_, key) = app.authority("Forrang Kommune").await;
+    let Some((app, key)) = gateway_holding_back_for(300).await else { return };
     let held = hold_a_letter(&app, &key, "0101901234").await;
     let other = post(&app, &key, "1502454321").await;
     // delivered while the held letter still waits
