@@ -19,20 +19,20 @@ pub(crate) struct BatchQueue<Req, Ans> {
     /// Requests in one batch, at most.
     batch: usize,
     /// Requests submitted and not yet answered (or given up by their caller).
-    waiting: Arc<AtomicUsize>,
+    waiting: AtomicUsize,
 }
 
 /// Counts a request as waiting for as long as it lives, also when its caller gives up.
-struct Waiting(Arc<AtomicUsize>);
+struct Waiting<'a>(&'a AtomicUsize);
 
-impl Waiting {
-    fn new(count: &Arc<AtomicUsize>) -> Self {
+impl<'a> Waiting<'a> {
+    fn new(count: &'a AtomicUsize) -> Self {
         count.fetch_add(1, Ordering::Relaxed);
-        Self(Arc::clone(count))
+        Self(count)
     }
 }
 
-impl Drop for Waiting {
+impl Drop for Waiting<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::Relaxed);
     }
@@ -40,7 +40,7 @@ impl Drop for Waiting {
 
 impl<Req: Send + 'static, Ans: Send + 'static> BatchQueue<Req, Ans> {
     pub(crate) fn new(workers: usize, batch: usize) -> Self {
-        Self { queue: OnceLock::new(), workers: workers.max(1), batch: batch.max(1), waiting: Arc::default() }
+        Self { queue: OnceLock::new(), workers: workers.max(1), batch: batch.max(1), waiting: AtomicUsize::new(0) }
     }
 
     /// Requests submitted and not yet answered: how far the workers are behind.
