@@ -1,5 +1,5 @@
 //! During a burst new letters go first: while letters wait for their commit the engine claims
-//! no new work, but never for longer than `engine.intake_precedence_max_ms`.
+//! no new work, but no due job waits longer than `engine.intake_precedence_max_ms` for that.
 //!
 //! PostgreSQL only: there one letter's commit can be held (another transaction holds its
 //! citizen's row) while the engine's claims go through. On SQLite every write waits for the one
