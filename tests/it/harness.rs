@@ -94,7 +94,12 @@ impl TestDb {
 
     /// The same test database, with the SQLite file at `path` instead (e.g. on a small disk).
     pub fn with_sqlite_file(self, path: &Path) -> TestDb {
-        TestDb { url: format!("sqlite://{}", path.display()), ..self }
+        self.with_url(format!("sqlite://{}", path.display()))
+    }
+
+    /// The same test database, reached by `url` (say, with other connection parameters).
+    pub fn with_url(self, url: String) -> TestDb {
+        TestDb { url, ..self }
     }
 
     pub async fn drop_database(&self) {

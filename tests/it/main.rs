@@ -18,6 +18,7 @@ mod channel_print_sftp;
 mod channel_sms;
 mod citizens;
 mod cli;
+mod database_tls;
 mod disk_full;
 mod escalation;
 mod escalation_channels;
