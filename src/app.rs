@@ -221,6 +221,9 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut workers = tokio::task::JoinSet::new();
+    if app.store.backend() == crate::store::Backend::Postgres {
+        workers.spawn(crate::engine::report_fold::run(Arc::clone(&app.store), stop_rx.clone()));
+    }
     if app.settings.engine.enabled {
         let worker_id = worker_id();
         let engine = Arc::new(Engine {

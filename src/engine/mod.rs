@@ -3,6 +3,7 @@
 //! in-flight work finish, and gives back what did not.
 
 pub mod backoff;
+pub mod report_fold;
 pub mod retention;
 pub mod webhook;
 

@@ -220,6 +220,10 @@ pub trait StaffPagesStore: Send + Sync {
     /// The same counts from the letters themselves, for any period: the fallback, and the
     /// oracle the roll-ups are tested against.
     async fn inclusion_report_scan(&self, authority_id: Uuid, query: &ReportQuery) -> StoreResult<ReportCounts>;
+    /// PostgreSQL: move a batch of the roll-ups' pending deltas into the hour tables, unless
+    /// another instance is doing so (migrations 0005 and 0009). Nothing to do on SQLite, whose
+    /// single writer adds into the hour rows directly.
+    async fn fold_report_deltas(&self) -> StoreResult<()>;
 }
 
 /// The channel counts of the report; `$deadline_end` is the backend's expression for the
@@ -666,6 +670,14 @@ macro_rules! staff_pages_store_impl {
                     tokio::try_join!(letters, channels, callbacks, citizens, exempt)?;
                 let citizens = $crate::store::staff_pages::CitizenTotals { citizens, exempt };
                 Ok($crate::store::staff_pages::ReportCounts { letters, citizens, channels, callbacks })
+            }
+
+            async fn fold_report_deltas(&self) -> $crate::store::StoreResult<()> {
+                if Self::BACKEND == $crate::store::Backend::Postgres {
+                    // its own short transaction (READ COMMITTED, which the fold requires)
+                    sqlx::query(sql("SELECT report_fold_deltas()")).execute(self.writer()).await?;
+                }
+                Ok(())
             }
 
             async fn inclusion_report_scan(
