@@ -80,7 +80,7 @@ impl PgStore {
         self.pool.close().await;
     }
 
-    fn migrator() -> Migrator {
+    pub(super) fn migrator() -> Migrator {
         Migrator::with_migrations(super::migrations::list(&[
             (1, "core", include_str!("../../migrations/postgres/0001_core.sql")),
             (2, "web", include_str!("../../migrations/postgres/0002_web.sql")),
@@ -90,6 +90,7 @@ impl PgStore {
             (6, "audit log", include_str!("../../migrations/postgres/0006_audit_log.sql")),
             (7, "retention", include_str!("../../migrations/postgres/0007_retention_webhook_secrets.sql")),
             (8, "event feed order", include_str!("../../migrations/postgres/0008_event_feed_order.sql")),
+            (9, "report fold", include_str!("../../migrations/postgres/0009_report_fold_in_background.sql")),
         ]))
     }
 }

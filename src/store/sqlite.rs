@@ -142,7 +142,7 @@ impl SqliteStore {
         self.writer.close().await;
     }
 
-    fn migrator() -> Migrator {
+    pub(super) fn migrator() -> Migrator {
         Migrator::with_migrations(super::migrations::list(&[
             (1, "core", include_str!("../../migrations/sqlite/0001_core.sql")),
             (2, "web", include_str!("../../migrations/sqlite/0002_web.sql")),
