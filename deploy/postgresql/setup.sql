@@ -2,8 +2,8 @@
 --   psql -v ON_ERROR_STOP=1 -v password="'…'" -f setup.sql
 -- The gateway creates and upgrades its own tables at start-up (forward-only migrations), so
 -- its role owns the database's schema but is no superuser and cannot create roles or
--- databases. scripts/lint-deploy runs this file on a throw-away PostgreSQL and then starts
--- the gateway's migrations as the new role.
+-- databases. scripts/lint-deploy runs this file on a throw-away PostgreSQL and then the
+-- gateway's migration files, with psql, as the new role.
 
 CREATE ROLE budbringer LOGIN PASSWORD :password
     NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION
