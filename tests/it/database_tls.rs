@@ -8,9 +8,9 @@ use crate::harness::{Backend, TestApp, TestDb, letter};
 use budbringer::domain::SystemClock;
 use std::sync::Arc;
 
-/// `db`'s URL with `params` added to its query.
-fn with_params(db: &TestDb, params: &str) -> String {
-    let mut url = reqwest::Url::parse(&db.url).expect("database URL");
+/// `url` with `params` added to its query.
+fn with_params(url: &str, params: &str) -> String {
+    let mut url = reqwest::Url::parse(url).expect("database URL");
     let query = match url.query() {
         Some(q) if !q.is_empty() => format!("{q}&{params}"),
         _ => params.to_owned(),
@@ -20,12 +20,7 @@ fn with_params(db: &TestDb, params: &str) -> String {
 }
 
 async fn server_has_tls(admin_url: &str) -> bool {
-    let pool = sqlx::PgPool::connect(&format!(
-        "{admin_url}{}sslmode=disable",
-        if admin_url.contains('?') { '&' } else { '?' }
-    ))
-    .await
-    .expect("connect without TLS");
+    let pool = sqlx::PgPool::connect(&with_params(admin_url, "sslmode=disable")).await.expect("connect without TLS");
     let ssl: String = sqlx::query_scalar("SHOW ssl").fetch_one(&pool).await.expect("SHOW ssl");
     pool.close().await;
     ssl == "on"
@@ -36,7 +31,7 @@ async fn with_sslmode_require_every_connection_of_the_gateway_is_encrypted() {
     let Some(Backend::Postgres(admin_url)) = Backend::require_postgres() else { return };
     let db = TestDb::new(&Backend::Postgres(admin_url.clone())).await;
     let name = reqwest::Url::parse(&db.url).expect("url").path().trim_start_matches('/').to_owned();
-    let tls_url = with_params(&db, "sslmode=require");
+    let tls_url = with_params(&db.url, "sslmode=require");
     if !server_has_tls(&admin_url).await {
         // a server without TLS must not be used as though it had it
         let refused = budbringer::store::connect(&tls_url).await;
@@ -77,7 +72,7 @@ async fn with_sslmode_verify_full_a_server_certificate_from_another_root_is_refu
     let root = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("a root certificate");
     let root_file = db.dir.join("root.pem");
     std::fs::write(&root_file, root.cert.pem()).expect("write the root");
-    let url = with_params(&db, &format!("sslmode=verify-full&sslrootcert={}", root_file.display()));
+    let url = with_params(&db.url, &format!("sslmode=verify-full&sslrootcert={}", root_file.display()));
     let error = match budbringer::store::connect(&url).await {
         Ok(_) => panic!("a server certificate the root did not sign was accepted"),
         Err(e) => e.to_string().to_lowercase(),
