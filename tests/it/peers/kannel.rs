@@ -38,7 +38,25 @@ impl Kannel {
 
     /// Start Kannel with sendsms on `sendsms_port`; inbound SMS go to `mo_url`
     /// (`…/v1/inbound/sms/kannel/mo?token=…`). Returns once every part is ready.
+    ///
+    /// A port picked by `free_port` can be taken by another test's connection before Kannel
+    /// binds it (CI saw a bearerbox that never came up), so a start that fails is retried
+    /// on fresh ports; the failure names the last lines of the failed try's logs.
     pub async fn start(sendsms_port: u16, mo_url: &str) -> Kannel {
+        let mut failures = Vec::new();
+        for _ in 0..3 {
+            match Kannel::try_start(sendsms_port, mo_url).await {
+                Ok(kannel) => return kannel,
+                Err(failure) => {
+                    eprintln!("Kannel did not start, trying again on fresh ports: {failure}");
+                    failures.push(failure);
+                }
+            }
+        }
+        panic!("Kannel did not start three times: {failures:#?}");
+    }
+
+    async fn try_start(sendsms_port: u16, mo_url: &str) -> Result<Kannel, String> {
         let dir = crate::harness::temp_dir("kannel");
         let admin_port = free_port();
         let smsbox_port = free_port();
@@ -63,7 +81,7 @@ impl Kannel {
             PeerProcess::spawn("bearerbox", Command::new(BEARERBOX).arg(&conf).stdio_to(&kannel.dir, "bearerbox"));
         kannel.processes.push(bearerbox);
         // the admin port opens a little before the SMSC and smsbox listeners
-        kannel.wait_for_status(&format!("FAKE:{fakesmsc_port}")).await;
+        kannel.wait_for_status(&format!("FAKE:{fakesmsc_port}")).await?;
 
         // stdbuf -i0: fakesmsc reads stdin with select() + fgets(); buffered, a second line
         // would wait for a third
@@ -76,13 +94,15 @@ impl Kannel {
         );
         kannel.phone = fakesmsc.child.stdin.take();
         kannel.processes.push(fakesmsc);
-        kannel.wait_for_status(&format!("FAKE:{fakesmsc_port} (online")).await;
+        kannel.wait_for_status(&format!("FAKE:{fakesmsc_port} (online")).await?;
 
         let smsbox = PeerProcess::spawn("smsbox", Command::new(SMSBOX).arg(&conf).stdio_to(&kannel.dir, "smsbox"));
         kannel.processes.push(smsbox);
-        kannel.wait_for_status("smsbox:(none), IP 127.0.0.1").await;
-        assert!(wait_for_port(sendsms_port, Duration::from_secs(10)).await, "smsbox sendsms port never opened");
-        kannel
+        kannel.wait_for_status("smsbox:(none), IP 127.0.0.1").await?;
+        if !wait_for_port(sendsms_port, Duration::from_secs(10)).await {
+            return Err(kannel.failure("smsbox sendsms port never opened"));
+        }
+        Ok(kannel)
     }
 
     pub fn sendsms_url(&self) -> String {
@@ -98,15 +118,33 @@ impl Kannel {
         response.text().await.ok()
     }
 
-    async fn wait_for_status(&self, needle: &str) {
+    /// Wait until Kannel's status page shows `needle`; fails early when a process exits.
+    async fn wait_for_status(&mut self, needle: &str) -> Result<(), String> {
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(15) {
             if self.status().await.is_some_and(|s| s.contains(needle)) {
-                return;
+                return Ok(());
+            }
+            if let Some(exited) = self.processes.iter_mut().find_map(|p| match p.child.try_wait() {
+                Ok(Some(status)) => Some(format!("{} exited ({status})", p.name)),
+                _ => None,
+            }) {
+                return Err(self.failure(&exited));
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        panic!("Kannel status never showed {needle:?}; logs in {}", self.dir.display());
+        Err(self.failure(&format!("Kannel status never showed {needle:?}")))
+    }
+
+    /// `what` went wrong, with the last lines of every log (the directory goes when dropped).
+    fn failure(&self, what: &str) -> String {
+        let mut report = what.to_owned();
+        for log in ["bearerbox.out", "bearerbox.log", "fakesmsc.out", "smsbox.out", "smsbox.log"] {
+            let Ok(text) = std::fs::read_to_string(self.dir.join(log)) else { continue };
+            let lines: Vec<&str> = text.lines().collect();
+            report.push_str(&format!("\n--- {log}:\n{}", lines[lines.len().saturating_sub(10)..].join("\n")));
+        }
+        report
     }
 
     /// Every SMS fakesmsc received, as (receiver, text), the parts of a concatenated one
