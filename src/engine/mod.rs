@@ -227,7 +227,8 @@ impl Engine {
     async fn escalate(&self, job: &Job) -> Result<(), crate::store::StoreError> {
         let now = self.clock.now();
         let window_days = i64::from(self.policies.offer_exemption_window_days);
-        let window_start = now.as_millisecond() - window_days * 86_400_000;
+        // to the minute, so that escalations due together share one batched read
+        let window_start = (now.as_millisecond() - window_days * 86_400_000).div_euclid(60_000) * 60_000;
         let Some(ctx) = self.store.escalation_context(job.letter_id, window_start).await? else {
             return self.store.drop_job(job.id).await;
         };

@@ -93,6 +93,25 @@ macro_rules! batch_reads {
                 <$store>::delivery_contexts(pool, letter_ids).await
             }
         }
+
+        /// What an escalation timer needs to decide, by letter and exemption window start.
+        struct EscalationContextRead;
+
+        impl $crate::store::batch_read::BatchRead for EscalationContextRead {
+            type Db = $db;
+            type Key = (uuid::Uuid, i64);
+            type Value = $crate::store::model::EscalationContext;
+            const KIND: &'static str = "escalation contexts";
+
+            async fn read_all(
+                pool: &sqlx::Pool<$db>,
+                keys: &[(uuid::Uuid, i64)],
+            ) -> $crate::store::StoreResult<
+                std::collections::HashMap<(uuid::Uuid, i64), $crate::store::model::EscalationContext>,
+            > {
+                <$store>::escalation_contexts(pool, keys).await
+            }
+        }
     };
 }
 pub(crate) use batch_reads;

@@ -803,6 +803,88 @@ macro_rules! common_store_impl {
                     .collect())
             }
 
+            /// What escalation timers need to decide, for `(letter, window start)` pairs: the
+            /// letters, their citizens, the citizens' history since the window's start, the
+            /// authorities' policies and closing days, and the channels already used, in one
+            /// statement per window start (the engine rounds it, so a batch has one). A letter
+            /// without its citizen is left out.
+            pub(crate) async fn escalation_contexts(
+                pool: &sqlx::Pool<$db>,
+                keys: &[(Uuid, i64)],
+            ) -> StoreResult<std::collections::HashMap<(Uuid, i64), EscalationContext>> {
+                #[derive(sqlx::FromRow)]
+                struct Row {
+                    #[sqlx(flatten)]
+                    letter: LetterRow,
+                    evidence_at: Option<i64>,
+                    phone: Option<String>,
+                    email: Option<String>,
+                    exempt_from_digital_post: bool,
+                    citizen_address: Option<Json<PostalAddress>>,
+                    helpers: Json<Vec<$crate::domain::routing::Helper>>,
+                    recent_escalations: i64,
+                    paper_failed: bool,
+                    own_policy: Option<Json<$crate::domain::policy::Policy>>,
+                    closing_days: Option<Json<Vec<jiff::civil::Date>>>,
+                    used_channels: Option<String>,
+                }
+                let mut by_window: std::collections::BTreeMap<i64, Vec<Uuid>> = Default::default();
+                for (letter_id, window_start) in keys {
+                    by_window.entry(*window_start).or_default().push(*letter_id);
+                }
+                let mut found = std::collections::HashMap::with_capacity(keys.len());
+                for (window_start, letter_ids) in by_window {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT l.*, c.phone, c.email, c.exempt_from_digital_post, c.address AS citizen_address, \
+                         c.helpers, (SELECT COUNT(*) FROM letters o WHERE o.citizen_id = l.citizen_id AND o.id <> l.id \
+                         AND o.importance = 'important' AND o.escalation_step > 0 AND o.created_at >= ",
+                    );
+                    q.push_bind(window_start);
+                    q.push(concat!(
+                        ") AS recent_escalations, \
+                         (SELECT COUNT(*) > 0 FROM deliveries d JOIN letters p ON p.id = d.letter_id \
+                          WHERE p.citizen_id = l.citizen_id AND d.channel = 'print' AND d.status = 'failed') AS paper_failed, \
+                         (SELECT policy FROM policies o WHERE o.authority_id = l.authority_id AND o.importance = l.importance \
+                          AND o.category IN (COALESCE(l.category, ''), '') ORDER BY o.category DESC LIMIT 1) AS own_policy, \
+                         a.closing_days, \
+                         (SELECT string_agg(u.channel, ',') FROM (SELECT DISTINCT channel FROM deliveries \
+                          WHERE letter_id = l.id) u) AS used_channels \
+                         FROM (SELECT ", letter_cols!(), ", evidence_at FROM letters WHERE id IN ("
+                    ));
+                    let mut ids = q.separated(", ");
+                    for id in &letter_ids {
+                        ids.push_bind(*id);
+                    }
+                    q.push(")) l JOIN citizens c ON c.id = l.citizen_id LEFT JOIN authorities a ON a.id = l.authority_id");
+                    for row in q.build_query_as::<Row>().fetch_all(pool).await? {
+                        let letter = LetterRecord::try_from(row.letter)?;
+                        let reach = $crate::domain::policy::Reach {
+                            phone: row.phone.is_some(),
+                            email: row.email.is_some(),
+                            postal_address: letter.recipient.address.is_some() || row.citizen_address.is_some(),
+                            exempt_from_digital_post: row.exempt_from_digital_post,
+                        };
+                        let used_channels = match row.used_channels.as_deref() {
+                            Some(used) => used.split(',').map(parse_enum).collect::<Result<_, _>>()?,
+                            None => Vec::new(),
+                        };
+                        let context = EscalationContext {
+                            evidence_at: row.evidence_at,
+                            reach,
+                            used_channels,
+                            recent_escalations: row.recent_escalations,
+                            paper_failed: row.paper_failed,
+                            helpers: row.helpers.0,
+                            own_policy: row.own_policy.map(|p| p.0),
+                            closing_days: row.closing_days.map(|d| d.0).unwrap_or_default(),
+                            letter,
+                        };
+                        found.insert((context.letter.id, window_start), context);
+                    }
+                }
+                Ok(found)
+            }
+
             async fn load_letter(&self, id: Uuid) -> StoreResult<Option<LetterRecord>> {
                 let row: Option<LetterRow> =
                     sqlx::query_as(sql(concat!("SELECT ", letter_cols!(), " FROM letters WHERE id = $1")))
@@ -1857,69 +1939,7 @@ macro_rules! common_store_impl {
             }
 
             async fn escalation_context(&self, letter_id: Uuid, window_start: i64) -> StoreResult<Option<EscalationContext>> {
-                #[derive(sqlx::FromRow)]
-                struct Row {
-                    #[sqlx(flatten)]
-                    letter: LetterRow,
-                    evidence_at: Option<i64>,
-                    phone: Option<String>,
-                    email: Option<String>,
-                    exempt_from_digital_post: bool,
-                    citizen_address: Option<Json<PostalAddress>>,
-                    helpers: Json<Vec<$crate::domain::routing::Helper>>,
-                    recent_escalations: i64,
-                    paper_failed: bool,
-                    own_policy: Option<Json<$crate::domain::policy::Policy>>,
-                    closing_days: Option<Json<Vec<jiff::civil::Date>>>,
-                    used_channels: Option<String>,
-                }
-                // the letter, its citizen, the citizen's history, the authority's policy and
-                // closing days, and the channels already used, in one statement: one round trip
-                // per escalation instead of seven, and one snapshot
-                let row: Option<Row> = sqlx::query_as(sql(concat!(
-                    "SELECT l.*, c.phone, c.email, c.exempt_from_digital_post, c.address AS citizen_address, c.helpers, \
-                     (SELECT COUNT(*) FROM letters o WHERE o.citizen_id = l.citizen_id AND o.id <> l.id \
-                      AND o.importance = 'important' AND o.escalation_step > 0 AND o.created_at >= $2) AS recent_escalations, \
-                     (SELECT COUNT(*) > 0 FROM deliveries d JOIN letters p ON p.id = d.letter_id \
-                      WHERE p.citizen_id = l.citizen_id AND d.channel = 'print' AND d.status = 'failed') AS paper_failed, \
-                     (SELECT policy FROM policies o WHERE o.authority_id = l.authority_id AND o.importance = l.importance \
-                      AND o.category IN (COALESCE(l.category, ''), '') ORDER BY o.category DESC LIMIT 1) AS own_policy, \
-                     a.closing_days, \
-                     (SELECT string_agg(u.channel, ',') FROM (SELECT DISTINCT channel FROM deliveries \
-                      WHERE letter_id = l.id) u) AS used_channels \
-                     FROM (SELECT ", letter_cols!(), ", evidence_at FROM letters WHERE id = $1) l \
-                     JOIN citizens c ON c.id = l.citizen_id LEFT JOIN authorities a ON a.id = l.authority_id"
-                )))
-                .bind(letter_id)
-                .bind(window_start)
-                .fetch_optional(self.reader())
-                .await?;
-                let Some(row) = row else { return Ok(None) };
-                let letter = LetterRecord::try_from(row.letter)?;
-                let (evidence_at, phone, email, exempt, citizen_address, helpers) =
-                    (row.evidence_at, row.phone, row.email, row.exempt_from_digital_post, row.citizen_address, row.helpers);
-                let (recent_escalations, paper_failed) = (row.recent_escalations, row.paper_failed);
-                let reach = $crate::domain::policy::Reach {
-                    phone: phone.is_some(),
-                    email: email.is_some(),
-                    postal_address: letter.recipient.address.is_some() || citizen_address.is_some(),
-                    exempt_from_digital_post: exempt,
-                };
-                let used_channels = match row.used_channels.as_deref() {
-                    Some(used) => used.split(',').map(parse_enum).collect::<Result<_, _>>()?,
-                    None => Vec::new(),
-                };
-                Ok(Some(EscalationContext {
-                    letter,
-                    evidence_at,
-                    reach,
-                    used_channels,
-                    recent_escalations,
-                    paper_failed,
-                    helpers: helpers.0,
-                    own_policy: row.own_policy.map(|p| p.0),
-                    closing_days: row.closing_days.map(|d| d.0).unwrap_or_default(),
-                }))
+                self.escalation_reads.read(self.reader(), (letter_id, window_start)).await
             }
 
             async fn apply_escalation(&self, job: &Job, plan: &EscalationPlan, now: i64) -> StoreResult<bool> {

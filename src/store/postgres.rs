@@ -27,6 +27,7 @@ pub struct PgStore {
     authorities: super::authority_cache::AuthorityCache,
     /// What deliveries read of their letters, in batches.
     delivery_reads: BatchReader<DeliveryContextRead>,
+    escalation_reads: BatchReader<EscalationContextRead>,
 }
 
 /// Groups of a kind in flight at once: PostgreSQL commits transactions side by side (and
@@ -54,6 +55,7 @@ impl PgStore {
             cpr_sealer: Default::default(),
             authorities: Default::default(),
             delivery_reads: BatchReader::new(COMMITTERS),
+            escalation_reads: BatchReader::new(COMMITTERS),
         })
     }
 

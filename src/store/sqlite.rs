@@ -34,6 +34,7 @@ pub struct SqliteStore {
     authorities: super::authority_cache::AuthorityCache,
     /// What deliveries read of their letters, in batches.
     delivery_reads: BatchReader<DeliveryContextRead>,
+    escalation_reads: BatchReader<EscalationContextRead>,
 }
 
 impl SqliteStore {
@@ -101,6 +102,7 @@ impl SqliteStore {
             cpr_sealer: Default::default(),
             authorities: Default::default(),
             delivery_reads: BatchReader::new(READERS),
+            escalation_reads: BatchReader::new(READERS),
         })
     }
 

@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 on_both_backends!(escalations_side_by_side_are_applied_once_and_fail_alone);
 on_both_backends!(escalations_committed_together_store_what_each_would_alone);
+on_both_backends!(escalation_contexts_read_together_are_each_their_own);
 
 const LETTERS: usize = 40;
 
@@ -263,6 +264,65 @@ async fn escalations_committed_together_store_what_each_would_alone(backend: Bac
     assert!(timers.iter().all(|j| j.step == Some(1)));
     let deliver = later.iter().filter(|j| j.kind == "deliver").count();
     assert_eq!(deliver, LETTERS + 3 * LETTERS, "the letters' own and three per escalation applied");
+    store.close().await;
+    db.drop_database().await;
+}
+
+/// What escalation timers read is read in batches when they fire together: each gets its own
+/// letter's context, as it would alone, with the citizen's history counted from its own
+/// window's start.
+async fn escalation_contexts_read_together_are_each_their_own(backend: Backend) {
+    let db = TestDb::new(&backend).await;
+    let (store, authority) = store_with_authority(&db).await;
+    let now = 5_000_000;
+    // letters i and i + 20 go to the same citizen
+    let citizens: Vec<Uuid> = (0..LETTERS / 2).map(|_| Uuid::now_v7()).collect();
+    let letters: Vec<NewLetter> = (0..LETTERS)
+        .map(|i| NewLetter {
+            citizen_id: citizens[i % (LETTERS / 2)],
+            cpr_hash: format!("hash-{}", i % (LETTERS / 2)),
+            ..important_letter(authority.id, i, now)
+        })
+        .collect();
+    for letter in &letters {
+        store.insert_letter(letter).await.unwrap();
+    }
+    // the first ten are escalated once, by SMS
+    let jobs = store.claim_jobs("w1", now, 60_000, 1000).await.unwrap();
+    for letter in &letters[..10] {
+        let job = jobs.iter().find(|j| j.kind == "escalate" && j.letter_id == letter.id).unwrap();
+        assert!(store.apply_escalation(job, &plan(Uuid::now_v7()), now).await.unwrap());
+    }
+    // even letters count the citizen's escalations since the beginning, odd ones since after them
+    let window = move |i: usize| if i % 2 == 0 { 0 } else { now + 60_000 };
+    let mut reads = tokio::task::JoinSet::new();
+    for (i, letter) in letters.iter().enumerate() {
+        let (store, id) = (Arc::clone(&store), letter.id);
+        reads.spawn(async move { (i, store.escalation_context(id, window(i)).await.unwrap()) });
+    }
+    let unknown = store.escalation_context(Uuid::now_v7(), 0).await.unwrap();
+    assert!(unknown.is_none(), "no context for a letter that is not stored");
+    let summary = |ctx: &budbringer::store::EscalationContext| {
+        let mut used: Vec<&str> = ctx.used_channels.iter().map(|c| c.as_str()).collect();
+        used.sort();
+        (ctx.letter.id, ctx.letter.citizen_id, used, ctx.recent_escalations, ctx.paper_failed, ctx.evidence_at)
+    };
+    let mut answered = 0;
+    while let Some(done) = reads.join_next().await {
+        let (i, together) = done.unwrap();
+        let together = together.unwrap_or_else(|| panic!("letter {i} has a context"));
+        let expected_used = if i < 10 { vec!["digital_post", "sms"] } else { vec!["digital_post"] };
+        let expected_recent = i64::from((20..30).contains(&i) && i % 2 == 0);
+        let (id, citizen, used, recent, paper_failed, evidence) = summary(&together);
+        assert_eq!((id, citizen), (letters[i].id, letters[i].citizen_id), "letter {i}: its own letter and citizen");
+        assert_eq!(used, expected_used, "letter {i}: its own used channels");
+        assert_eq!(recent, expected_recent, "letter {i}: the citizen's escalations since its window's start");
+        assert!(!paper_failed && evidence.is_none());
+        let alone = store.escalation_context(letters[i].id, window(i)).await.unwrap().unwrap();
+        assert_eq!(summary(&alone), summary(&together), "letter {i}: read together as alone");
+        answered += 1;
+    }
+    assert_eq!(answered, LETTERS);
     store.close().await;
     db.drop_database().await;
 }
