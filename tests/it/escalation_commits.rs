@@ -294,7 +294,7 @@ async fn escalation_contexts_read_together_are_each_their_own(backend: Backend) 
         assert!(store.apply_escalation(job, &plan(Uuid::now_v7()), now).await.unwrap());
     }
     // even letters count the citizen's escalations since the beginning, odd ones since after them
-    let window = move |i: usize| if i % 2 == 0 { 0 } else { now + 60_000 };
+    let window = move |i: usize| if i.is_multiple_of(2) { 0 } else { now + 60_000 };
     let mut reads = tokio::task::JoinSet::new();
     for (i, letter) in letters.iter().enumerate() {
         let (store, id) = (Arc::clone(&store), letter.id);
@@ -312,7 +312,7 @@ async fn escalation_contexts_read_together_are_each_their_own(backend: Backend) 
         let (i, together) = done.unwrap();
         let together = together.unwrap_or_else(|| panic!("letter {i} has a context"));
         let expected_used = if i < 10 { vec!["digital_post", "sms"] } else { vec!["digital_post"] };
-        let expected_recent = i64::from((20..30).contains(&i) && i % 2 == 0);
+        let expected_recent = i64::from((20..30).contains(&i) && i.is_multiple_of(2));
         let (id, citizen, used, recent, paper_failed, evidence) = summary(&together);
         assert_eq!((id, citizen), (letters[i].id, letters[i].citizen_id), "letter {i}: its own letter and citizen");
         assert_eq!(used, expected_used, "letter {i}: its own used channels");
