@@ -93,7 +93,7 @@ impl PgStore {
             (7, "retention", include_str!("../../migrations/postgres/0007_retention_webhook_secrets.sql")),
             (8, "event feed order", include_str!("../../migrations/postgres/0008_event_feed_order.sql")),
             (9, "report fold", include_str!("../../migrations/postgres/0009_report_fold_in_background.sql")),
-            (10, "fewer report deltas", include_str!("../../migrations/postgres/0010_report_fewer_deltas.sql")),
+            (10, "report deltas", include_str!("../../migrations/postgres/0010_report_one_delta_per_update.sql")),
         ]))
     }
 }

@@ -1,16 +1,9 @@
--- Fewer roll-up deltas (0005) for the same totals:
---
--- * Rows inserted by one statement (a commit group's letters, an escalation group's
---   deliveries, callback tasks) append one delta per group of the roll-up (authority, hour,
---   unit, and channel and purpose for deliveries), summed by a statement-level trigger over
---   the inserted rows, instead of one delta per row from a row-level trigger. A group of 128
---   letters from one authority in one hour appends one delta, not 128.
--- * An update that keeps a row's group appends one delta, the difference, instead of the old
---   row's negative and the new row's positive. Updates that move a row to another group, and
---   deletes, still append both (row by row, as before).
---
--- The fold (src/engine/report_fold.rs) has that many fewer rows to move. report_maybe_fold()
--- is a no-op since 0009 and is no longer called here.
+-- An update that keeps a row's roll-up group (authority, hour, unit and, for deliveries,
+-- channel and purpose) now appends one delta, the difference, instead of the old row's
+-- negative and the new row's positive. An escalation updates its letter and inserts a
+-- delivery: three delta rows before, two now, and a fold (src/engine/report_fold.rs) has a
+-- third fewer rows to move. Updates that move a row to another group still append both.
+-- report_maybe_fold() is a no-op since 0009 and is no longer called here.
 
 CREATE OR REPLACE FUNCTION report_letters_totals() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -138,55 +131,3 @@ BEGIN
     RETURN NULL;
 END
 $$;
-
--- Inserts, summed per statement --------------------------------------------------------------
-
-CREATE FUNCTION report_letters_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO report_letter_deltas
-    SELECT authority_id, created_at / 3600000, COALESCE(unit, ''), COUNT(*),
-           SUM(CASE WHEN importance = 'important' THEN 1 ELSE 0 END),
-           SUM(CASE WHEN escalation_step > 0 THEN 1 ELSE 0 END),
-           SUM(escalation_step),
-           SUM(CASE WHEN evidence_at IS NOT NULL THEN 1 ELSE 0 END)
-    FROM inserted GROUP BY 1, 2, 3;
-    RETURN NULL;
-END
-$$;
-
-DROP TRIGGER report_letters_insert ON letters;
-CREATE TRIGGER report_letters_insert AFTER INSERT ON letters REFERENCING NEW TABLE AS inserted
-    FOR EACH STATEMENT EXECUTE FUNCTION report_letters_inserted();
-
-CREATE FUNCTION report_deliveries_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO report_channel_deltas
-    SELECT l.authority_id, l.created_at / 3600000, COALESCE(l.unit, ''), n.channel, n.purpose, COUNT(*),
-           SUM(CASE WHEN n.status = 'failed' THEN 1 ELSE 0 END),
-           SUM(report_opened_in_time(l.evidence_at, l.deadline))
-    FROM inserted n JOIN letters l ON l.id = n.letter_id GROUP BY 1, 2, 3, 4, 5;
-    RETURN NULL;
-END
-$$;
-
-DROP TRIGGER report_deliveries_insert ON deliveries;
-CREATE TRIGGER report_deliveries_insert AFTER INSERT ON deliveries REFERENCING NEW TABLE AS inserted
-    FOR EACH STATEMENT EXECUTE FUNCTION report_deliveries_inserted();
-
-CREATE FUNCTION report_callbacks_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO report_callback_deltas
-    SELECT n.authority_id, n.created_at / 3600000, COALESCE(l.unit, ''), COUNT(*),
-           SUM(CASE WHEN n.status = 'done' THEN 1 ELSE 0 END),
-           SUM(CASE WHEN n.status = 'failed' THEN 1 ELSE 0 END),
-           SUM(CASE WHEN n.status = 'open' THEN 1 ELSE 0 END),
-           SUM(n.no_answers + CASE WHEN n.last_outcome IN ('reached', 'wrong_number') THEN 1 ELSE 0 END),
-           SUM(n.minutes_spent)
-    FROM inserted n JOIN letters l ON l.id = n.letter_id GROUP BY 1, 2, 3;
-    RETURN NULL;
-END
-$$;
-
-DROP TRIGGER report_callbacks_insert ON callback_tasks;
-CREATE TRIGGER report_callbacks_insert AFTER INSERT ON callback_tasks REFERENCING NEW TABLE AS inserted
-    FOR EACH STATEMENT EXECUTE FUNCTION report_callbacks_inserted();
