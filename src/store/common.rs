@@ -65,6 +65,19 @@ pub(crate) fn statement_chunks<T>(rows: &[T], max: usize) -> impl Iterator<Item 
     })
 }
 
+/// Ends the `… IN (` that `q` holds: `values`, each bound, and the closing parenthesis.
+pub(crate) fn push_in_list<'t, DB, T>(q: &mut sqlx::QueryBuilder<DB>, values: impl IntoIterator<Item = T>)
+where
+    DB: sqlx::Database,
+    T: sqlx::Encode<'t, DB> + sqlx::Type<DB>,
+{
+    let mut list = q.separated(", ");
+    for value in values {
+        list.push_bind(value);
+    }
+    list.push_unseparated(")");
+}
+
 /// A row of `jobs` to insert: a delivery's job or an escalation timer.
 pub(crate) struct NewJobRow {
     pub id: uuid::Uuid,
@@ -253,11 +266,8 @@ macro_rules! common_store_impl {
                          created_at) SELECT w.id, e.seq, e.letter_id, 'pending', e.created_at, 0, e.created_at \
                          FROM events e JOIN webhooks w ON w.authority_id = e.authority_id WHERE e.seq IN (",
                     );
-                    let mut list = q.separated(", ");
-                    for seq in chunk_seqs {
-                        list.push_bind(seq);
-                    }
-                    q.push(") ORDER BY e.seq, w.id");
+                    $crate::store::common::push_in_list(&mut q, chunk_seqs);
+                    q.push(" ORDER BY e.seq, w.id");
                     q.build().execute(&mut **tx).await?;
                 }
                 records
@@ -439,11 +449,8 @@ macro_rules! common_store_impl {
                 let mut locked = Vec::with_capacity(letter_ids.len());
                 for chunk in $crate::store::common::statement_chunks(letter_ids, 128) {
                     let mut q = sqlx::QueryBuilder::<$db>::new("SELECT id FROM letters WHERE id IN (");
-                    let mut list = q.separated(", ");
-                    for id in chunk {
-                        list.push_bind(*id);
-                    }
-                    q.push(") ORDER BY id");
+                    $crate::store::common::push_in_list(&mut q, chunk.iter().copied());
+                    q.push(" ORDER BY id");
                     q.push(lock);
                     locked.extend(q.build_query_scalar::<Uuid>().fetch_all(&mut **tx).await?);
                 }
@@ -748,19 +755,12 @@ macro_rules! common_store_impl {
             ) -> StoreResult<std::collections::HashMap<Uuid, DeliveryContext>> {
                 use std::collections::HashMap;
                 let mut q = sqlx::QueryBuilder::<$db>::new(concat!("SELECT ", letter_cols!(), " FROM letters WHERE id IN ("));
-                let mut ids = q.separated(", ");
-                for id in letter_ids {
-                    ids.push_bind(*id);
-                }
-                q.push(")");
+                $crate::store::common::push_in_list(&mut q, letter_ids.iter().copied());
                 let mut d = sqlx::QueryBuilder::<$db>::new(
                     "SELECT letter_id, id, filename, media_type, content FROM documents WHERE letter_id IN (",
                 );
-                let mut ids = d.separated(", ");
-                for id in letter_ids {
-                    ids.push_bind(*id);
-                }
-                d.push(") ORDER BY letter_id, position");
+                $crate::store::common::push_in_list(&mut d, letter_ids.iter().copied());
+                d.push(" ORDER BY letter_id, position");
                 let (letters, document_rows) = tokio::try_join!(
                     q.build_query_as::<LetterRow>().fetch_all(pool),
                     d.build_query_as::<(Uuid, Uuid, String, String, Vec<u8>)>().fetch_all(pool),
@@ -770,14 +770,10 @@ macro_rules! common_store_impl {
                 let mut c = sqlx::QueryBuilder::<$db>::new(
                     "SELECT id, cpr, phone, email, language, large_print, exempt_from_digital_post FROM citizens WHERE id IN (",
                 );
-                let mut ids = c.separated(", ");
                 let mut citizen_ids: Vec<Uuid> = letters.iter().map(|l| l.citizen_id).collect();
                 citizen_ids.sort();
                 citizen_ids.dedup();
-                for id in &citizen_ids {
-                    ids.push_bind(*id);
-                }
-                c.push(")");
+                $crate::store::common::push_in_list(&mut c, citizen_ids.iter().copied());
                 let citizens: HashMap<Uuid, CitizenContact> = if citizen_ids.is_empty() {
                     HashMap::new()
                 } else {
@@ -851,11 +847,8 @@ macro_rules! common_store_impl {
                           WHERE letter_id = l.id) u) AS used_channels \
                          FROM (SELECT ", letter_cols!(), ", evidence_at FROM letters WHERE id IN ("
                     ));
-                    let mut ids = q.separated(", ");
-                    for id in &letter_ids {
-                        ids.push_bind(*id);
-                    }
-                    q.push(")) l JOIN citizens c ON c.id = l.citizen_id LEFT JOIN authorities a ON a.id = l.authority_id");
+                    $crate::store::common::push_in_list(&mut q, letter_ids.iter().copied());
+                    q.push(") l JOIN citizens c ON c.id = l.citizen_id LEFT JOIN authorities a ON a.id = l.authority_id");
                     for row in q.build_query_as::<Row>().fetch_all(pool).await? {
                         let letter = LetterRecord::try_from(row.letter)?;
                         let reach = $crate::domain::policy::Reach {
@@ -1178,11 +1171,7 @@ macro_rules! common_store_impl {
                 use $crate::store::common::statement_chunks;
                 for chunk in statement_chunks(ids, 128) {
                     let mut q = sqlx::QueryBuilder::<$db>::new("DELETE FROM jobs WHERE id IN (");
-                    let mut list = q.separated(", ");
-                    for id in chunk {
-                        list.push_bind(*id);
-                    }
-                    q.push(")");
+                    $crate::store::common::push_in_list(&mut q, chunk.iter().copied());
                     q.build().execute(&mut **tx).await?;
                 }
                 Ok(())
