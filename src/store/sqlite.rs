@@ -153,6 +153,7 @@ impl SqliteStore {
             (5, "report roll-ups", include_str!("../../migrations/sqlite/0005_report_rollups.sql")),
             (6, "audit log", include_str!("../../migrations/sqlite/0006_audit_log.sql")),
             (7, "retention", include_str!("../../migrations/sqlite/0007_retention_webhook_secrets.sql")),
+            (8, "lean indexes", include_str!("../../migrations/sqlite/0008_lean_indexes.sql")),
         ]))
     }
 }
