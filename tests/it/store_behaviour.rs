@@ -78,6 +78,7 @@ async fn what_escalations_openings_and_delivery_steps_change_is_in_no_index(back
             .fetch_all(&mut conn)
             .await
             .unwrap();
+            assert_eq!(fillfactors.len(), 2, "{fillfactors:?}");
             for (table, options) in fillfactors {
                 assert_eq!(options, Some(vec!["fillfactor=85".to_owned()]), "{table} leaves no room for HOT updates");
             }
