@@ -19,7 +19,7 @@ use crate::domain::Clock;
 use crate::domain::calendar::Calendar;
 use crate::domain::policy::{DeadlineChange, Policies, extend_deadline, step_channels};
 use crate::metrics::Metrics;
-use crate::store::{DeliveryOutcome, EscalationPlan, Job, NewAlert, NewDelivery, Store, Timer};
+use crate::store::{DeliveryOutcome, EscalationPlan, ExemptionOfferRule, Job, NewAlert, NewDelivery, Store, Timer};
 
 /// How often a claim held back for new letters looks again whether they have been committed.
 const INTAKE_RECHECK: Duration = Duration::from_millis(5);
@@ -227,9 +227,13 @@ impl Engine {
     async fn escalate(&self, job: &Job) -> Result<(), crate::store::StoreError> {
         let now = self.clock.now();
         let window_days = i64::from(self.policies.offer_exemption_window_days);
-        // to the minute, so that escalations due together share one batched read
-        let window_start = (now.as_millisecond() - window_days * 86_400_000).div_euclid(60_000) * 60_000;
-        let Some(ctx) = self.store.escalation_context(job.letter_id, window_start).await? else {
+        // the proposal makes offering exemption the authority's duty when digital post fails a
+        // citizen; the window starts to the minute, so escalations due together share one read
+        let offer = ExemptionOfferRule {
+            window_start: (now.as_millisecond() - window_days * 86_400_000).div_euclid(60_000) * 60_000,
+            after_escalations: i64::from(self.policies.offer_exemption_after_escalations),
+        };
+        let Some(ctx) = self.store.escalation_context(job.letter_id, offer).await? else {
             return self.store.drop_job(job.id).await;
         };
         // a failed delivery does not stop the ladder: that is when another way matters most
@@ -267,13 +271,11 @@ impl Engine {
                     };
                     let details = serde_json::json!({ "subject": letter.subject, "deadline": in_force });
                     alerts.push(NewAlert { id: uuid::Uuid::now_v7(), kind: "unopened", details });
-                    // the proposal makes offering exemption the authority's duty when digital post fails a citizen
-                    let threshold = i64::from(self.policies.offer_exemption_after_escalations);
-                    if threshold > 0 && ctx.recent_escalations + 1 >= threshold && !ctx.reach.exempt_from_digital_post {
+                    if let Some(offer) = ctx.offer_exemption {
                         let details = serde_json::json!({
-                            "escalated_letters": ctx.recent_escalations + 1,
-                            "paper_failed": ctx.paper_failed,
-                            "suggestion": if ctx.paper_failed { "phone_or_in_person" } else { "paper" },
+                            "escalated_letters": offer.escalated_letters,
+                            "paper_failed": offer.paper_failed,
+                            "suggestion": if offer.paper_failed { "phone_or_in_person" } else { "paper" },
                         });
                         alerts.push(NewAlert { id: uuid::Uuid::now_v7(), kind: "offer_exemption", details });
                     }

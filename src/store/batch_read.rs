@@ -94,20 +94,23 @@ macro_rules! batch_reads {
             }
         }
 
-        /// What an escalation timer needs to decide, by letter and exemption window start.
+        /// What an escalation timer needs to decide, by letter and exemption offer rule.
         struct EscalationContextRead;
 
         impl $crate::store::batch_read::BatchRead for EscalationContextRead {
             type Db = $db;
-            type Key = (uuid::Uuid, i64);
+            type Key = (uuid::Uuid, $crate::store::model::ExemptionOfferRule);
             type Value = $crate::store::model::EscalationContext;
             const KIND: &'static str = "escalation contexts";
 
             async fn read_all(
                 pool: &sqlx::Pool<$db>,
-                keys: &[(uuid::Uuid, i64)],
+                keys: &[(uuid::Uuid, $crate::store::model::ExemptionOfferRule)],
             ) -> $crate::store::StoreResult<
-                std::collections::HashMap<(uuid::Uuid, i64), $crate::store::model::EscalationContext>,
+                std::collections::HashMap<
+                    (uuid::Uuid, $crate::store::model::ExemptionOfferRule),
+                    $crate::store::model::EscalationContext,
+                >,
             > {
                 <$store>::escalation_contexts(pool, keys).await
             }

@@ -806,8 +806,11 @@ macro_rules! common_store_impl {
             /// without its citizen is left out.
             pub(crate) async fn escalation_contexts(
                 pool: &sqlx::Pool<$db>,
-                keys: &[(Uuid, i64)],
-            ) -> StoreResult<std::collections::HashMap<(Uuid, i64), EscalationContext>> {
+                keys: &[(Uuid, $crate::store::model::ExemptionOfferRule)],
+            ) -> StoreResult<
+                std::collections::HashMap<(Uuid, $crate::store::model::ExemptionOfferRule), EscalationContext>,
+            > {
+                use $crate::store::model::{ExemptionOffer, ExemptionOfferRule};
                 #[derive(sqlx::FromRow)]
                 struct Row {
                     #[sqlx(flatten)]
@@ -819,27 +822,32 @@ macro_rules! common_store_impl {
                     citizen_address: Option<Json<PostalAddress>>,
                     helpers: Json<Vec<$crate::domain::routing::Helper>>,
                     recent_escalations: i64,
-                    paper_failed: bool,
                     own_policy: Option<Json<$crate::domain::policy::Policy>>,
                     closing_days: Option<Json<Vec<jiff::civil::Date>>>,
                     used_channels: Option<String>,
                 }
-                let mut by_window: std::collections::BTreeMap<i64, Vec<Uuid>> = Default::default();
-                for (letter_id, window_start) in keys {
-                    by_window.entry(*window_start).or_default().push(*letter_id);
+                let mut by_rule: std::collections::BTreeMap<ExemptionOfferRule, Vec<Uuid>> = Default::default();
+                for (letter_id, rule) in keys {
+                    by_rule.entry(*rule).or_default().push(*letter_id);
                 }
                 let mut found = std::collections::HashMap::with_capacity(keys.len());
-                for (window_start, letter_ids) in by_window {
+                for (rule, letter_ids) in by_rule {
                     let mut q = sqlx::QueryBuilder::<$db>::new(
                         "SELECT l.*, c.phone, c.email, c.exempt_from_digital_post, c.address AS citizen_address, \
-                         c.helpers, (SELECT COUNT(*) FROM letters o WHERE o.citizen_id = l.citizen_id AND o.id <> l.id \
-                         AND o.importance = 'important' AND o.escalation_step > 0 AND o.created_at >= ",
+                         c.helpers, ",
                     );
-                    q.push_bind(window_start);
+                    if rule.after_escalations > 0 {
+                        q.push(
+                            "(SELECT COUNT(*) FROM letters o WHERE o.citizen_id = l.citizen_id AND o.id <> l.id \
+                             AND o.importance = 'important' AND o.escalation_step > 0 AND o.created_at >= ",
+                        );
+                        q.push_bind(rule.window_start);
+                        q.push(")");
+                    } else {
+                        q.push("CAST(0 AS BIGINT)");
+                    }
                     q.push(concat!(
-                        ") AS recent_escalations, \
-                         (SELECT COUNT(*) > 0 FROM deliveries d JOIN letters p ON p.id = d.letter_id \
-                          WHERE p.citizen_id = l.citizen_id AND d.channel = 'print' AND d.status = 'failed') AS paper_failed, \
+                        " AS recent_escalations, \
                          (SELECT policy FROM policies o WHERE o.authority_id = l.authority_id AND o.importance = l.importance \
                           AND o.category IN (COALESCE(l.category, ''), '') ORDER BY o.category DESC LIMIT 1) AS own_policy, \
                          a.closing_days, \
@@ -849,7 +857,31 @@ macro_rules! common_store_impl {
                     ));
                     $crate::store::common::push_in_list(&mut q, letter_ids.iter().copied());
                     q.push(") l JOIN citizens c ON c.id = l.citizen_id LEFT JOIN authorities a ON a.id = l.authority_id");
-                    for row in q.build_query_as::<Row>().fetch_all(pool).await? {
+                    let rows = q.build_query_as::<Row>().fetch_all(pool).await?;
+                    // whether paper failed before reads all the citizen's deliveries: only for
+                    // the citizens to be offered exemption
+                    let offered = |row: &Row| {
+                        rule.after_escalations > 0
+                            && row.recent_escalations + 1 >= rule.after_escalations
+                            && !row.exempt_from_digital_post
+                    };
+                    let to_offer: std::collections::BTreeSet<Uuid> =
+                        rows.iter().filter(|row| offered(row)).map(|row| row.letter.citizen_id).collect();
+                    let paper_failed: std::collections::HashSet<Uuid> = if to_offer.is_empty() {
+                        Default::default()
+                    } else {
+                        let mut q = sqlx::QueryBuilder::<$db>::new(
+                            "SELECT DISTINCT p.citizen_id FROM letters p JOIN deliveries d ON d.letter_id = p.id \
+                             WHERE d.channel = 'print' AND d.status = 'failed' AND p.citizen_id IN (",
+                        );
+                        $crate::store::common::push_in_list(&mut q, to_offer.iter().copied());
+                        q.build_query_scalar::<Uuid>().fetch_all(pool).await?.into_iter().collect()
+                    };
+                    for row in rows {
+                        let offer_exemption = offered(&row).then(|| ExemptionOffer {
+                            escalated_letters: row.recent_escalations + 1,
+                            paper_failed: paper_failed.contains(&row.letter.citizen_id),
+                        });
                         let letter = LetterRecord::try_from(row.letter)?;
                         let reach = $crate::domain::policy::Reach {
                             phone: row.phone.is_some(),
@@ -865,14 +897,13 @@ macro_rules! common_store_impl {
                             evidence_at: row.evidence_at,
                             reach,
                             used_channels,
-                            recent_escalations: row.recent_escalations,
-                            paper_failed: row.paper_failed,
+                            offer_exemption,
                             helpers: row.helpers.0,
                             own_policy: row.own_policy.map(|p| p.0),
                             closing_days: row.closing_days.map(|d| d.0).unwrap_or_default(),
                             letter,
                         };
-                        found.insert((context.letter.id, window_start), context);
+                        found.insert((context.letter.id, rule), context);
                     }
                 }
                 Ok(found)
@@ -1927,8 +1958,12 @@ macro_rules! common_store_impl {
                 Ok(true)
             }
 
-            async fn escalation_context(&self, letter_id: Uuid, window_start: i64) -> StoreResult<Option<EscalationContext>> {
-                self.escalation_reads.read(self.reader(), (letter_id, window_start)).await
+            async fn escalation_context(
+                &self,
+                letter_id: Uuid,
+                offer: $crate::store::model::ExemptionOfferRule,
+            ) -> StoreResult<Option<EscalationContext>> {
+                self.escalation_reads.read(self.reader(), (letter_id, offer)).await
             }
 
             async fn apply_escalation(&self, job: &Job, plan: &EscalationPlan, now: i64) -> StoreResult<bool> {

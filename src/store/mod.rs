@@ -190,8 +190,13 @@ pub trait Store:
     /// was already settled: repeated receipts change nothing.
     async fn record_receipt(&self, delivery_id: Uuid, receipt: &ProviderReceipt, now: i64) -> StoreResult<bool>;
 
-    /// What an escalation timer for this letter needs to decide; `None` when the letter is gone.
-    async fn escalation_context(&self, letter_id: Uuid, window_start: i64) -> StoreResult<Option<EscalationContext>>;
+    /// What an escalation timer for this letter needs to decide, with whether `offer` says the
+    /// citizen should be offered exemption; `None` when the letter is gone.
+    async fn escalation_context(
+        &self,
+        letter_id: Uuid,
+        offer: ExemptionOfferRule,
+    ) -> StoreResult<Option<EscalationContext>>;
     /// Apply an escalation in one transaction, unless evidence arrived or the letter was
     /// cancelled meanwhile (then the timer is simply dropped): `false`.
     async fn apply_escalation(&self, job: &Job, plan: &EscalationPlan, now: i64) -> StoreResult<bool>;

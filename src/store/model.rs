@@ -702,15 +702,32 @@ pub struct EscalationContext {
     pub evidence_at: Option<i64>,
     pub reach: crate::domain::policy::Reach,
     pub used_channels: Vec<crate::domain::ChannelKind>,
-    /// Important letters to this citizen escalated within the exemption window (this one excluded).
-    pub recent_escalations: i64,
-    /// Has paper failed for this citizen before?
-    pub paper_failed: bool,
+    /// The citizen should be offered exemption from Digital Post (`ExemptionOfferRule`); `None`
+    /// when not, or when the citizen is already exempt.
+    pub offer_exemption: Option<ExemptionOffer>,
     pub helpers: Vec<crate::domain::routing::Helper>,
     /// The authority's own policy for the letter's importance and category, if it set one.
     pub own_policy: Option<crate::domain::policy::Policy>,
     /// The authority's closing days, which are not business days.
     pub closing_days: Vec<jiff::civil::Date>,
+}
+
+/// When digital post obviously fails a citizen, so that the authority must offer exemption:
+/// this letter and at least `after_escalations - 1` other important letters to the citizen
+/// escalated since `window_start`. `after_escalations` 0 never offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ExemptionOfferRule {
+    pub window_start: i64,
+    pub after_escalations: i64,
+}
+
+/// Why a citizen should be offered exemption.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExemptionOffer {
+    /// Important letters to the citizen escalated within the window, this one included.
+    pub escalated_letters: i64,
+    /// Paper failed for the citizen before, so the offer should be of phone or in person.
+    pub paper_failed: bool,
 }
 
 /// One escalation, decided by the engine, applied by the store in one transaction.

@@ -8,7 +8,8 @@ use budbringer::domain::policy::DeadlineChange;
 use budbringer::domain::routing::{Helper, HelperScope};
 use budbringer::domain::{ChannelKind, EventKind, Importance};
 use budbringer::store::{
-    Authority, CancelOutcome, EscalationPlan, NewDelivery, NewLetter, Recipient, Store, Timer, connect,
+    Authority, CancelOutcome, DeliveryOutcome, EscalationPlan, ExemptionOffer, ExemptionOfferRule, NewDelivery,
+    NewLetter, Recipient, Store, Timer, connect,
 };
 use std::sync::Arc;
 use uuid::Uuid;
@@ -270,7 +271,7 @@ async fn escalations_committed_together_store_what_each_would_alone(backend: Bac
 
 /// What escalation timers read is read in batches when they fire together: each gets its own
 /// letter's context, as it would alone, with the citizen's history counted from its own
-/// window's start.
+/// window's start, and whether paper failed read for the citizens to be offered exemption.
 async fn escalation_contexts_read_together_are_each_their_own(backend: Backend) {
     let db = TestDb::new(&backend).await;
     let (store, authority) = store_with_authority(&db).await;
@@ -287,38 +288,74 @@ async fn escalation_contexts_read_together_are_each_their_own(backend: Backend) 
     for letter in &letters {
         store.insert_letter(letter).await.unwrap();
     }
-    // the first ten are escalated once, by SMS
+    // the first ten are escalated once, by SMS; the first two also by paper, which fails
     let jobs = store.claim_jobs("w1", now, 60_000, 1000).await.unwrap();
-    for letter in &letters[..10] {
+    for (i, letter) in letters[..10].iter().enumerate() {
         let job = jobs.iter().find(|j| j.kind == "escalate" && j.letter_id == letter.id).unwrap();
-        assert!(store.apply_escalation(job, &plan(Uuid::now_v7()), now).await.unwrap());
+        let mut plan = plan(Uuid::now_v7());
+        if i < 2 {
+            plan.deliveries.push(NewDelivery {
+                channel: ChannelKind::Print,
+                delivery_id: Uuid::now_v7(),
+                job_id: Uuid::now_v7(),
+                helper: None,
+            });
+        }
+        assert!(store.apply_escalation(job, &plan, now).await.unwrap());
     }
-    // even letters count the citizen's escalations since the beginning, odd ones since after them
-    let window = move |i: usize| if i.is_multiple_of(2) { 0 } else { now + 60_000 };
+    let mut failed = 0;
+    for job in store.claim_jobs("w1", now, 60_000, 1000).await.unwrap() {
+        let Some(work) = store.start_delivery(&job, now).await.unwrap() else { continue };
+        if work.delivery.channel == ChannelKind::Print {
+            store.finish_delivery(&job, &DeliveryOutcome::Failed { error: "returned".into() }, now).await.unwrap();
+            failed += 1;
+        }
+    }
+    assert_eq!(failed, 2, "paper failed for the first two citizens");
+    // even letters count the citizen's escalations since the beginning and offer exemption
+    // from the first escalated letter on; odd ones since after them, from the second on
+    let rule = move |i: usize| {
+        if i.is_multiple_of(2) {
+            ExemptionOfferRule { window_start: 0, after_escalations: 1 }
+        } else {
+            ExemptionOfferRule { window_start: now + 60_000, after_escalations: 2 }
+        }
+    };
     let mut reads = tokio::task::JoinSet::new();
     for (i, letter) in letters.iter().enumerate() {
         let (store, id) = (Arc::clone(&store), letter.id);
-        reads.spawn(async move { (i, store.escalation_context(id, window(i)).await.unwrap()) });
+        reads.spawn(async move { (i, store.escalation_context(id, rule(i)).await.unwrap()) });
     }
-    let unknown = store.escalation_context(Uuid::now_v7(), 0).await.unwrap();
+    let unknown = store.escalation_context(Uuid::now_v7(), rule(0)).await.unwrap();
     assert!(unknown.is_none(), "no context for a letter that is not stored");
+    let never = ExemptionOfferRule { window_start: 0, after_escalations: 0 };
+    let not_offered = store.escalation_context(letters[20].id, never).await.unwrap().unwrap();
+    assert_eq!(not_offered.offer_exemption, None, "after_escalations 0 never offers exemption");
     let summary = |ctx: &budbringer::store::EscalationContext| {
         let mut used: Vec<&str> = ctx.used_channels.iter().map(|c| c.as_str()).collect();
         used.sort();
-        (ctx.letter.id, ctx.letter.citizen_id, used, ctx.recent_escalations, ctx.paper_failed, ctx.evidence_at)
+        (ctx.letter.id, ctx.letter.citizen_id, used, ctx.offer_exemption, ctx.evidence_at)
     };
     let mut answered = 0;
     while let Some(done) = reads.join_next().await {
         let (i, together) = done.unwrap();
         let together = together.unwrap_or_else(|| panic!("letter {i} has a context"));
-        let expected_used = if i < 10 { vec!["digital_post", "sms"] } else { vec!["digital_post"] };
-        let expected_recent = i64::from((20..30).contains(&i) && i.is_multiple_of(2));
-        let (id, citizen, used, recent, paper_failed, evidence) = summary(&together);
+        let expected_used = match i {
+            0 | 1 => vec!["digital_post", "print", "sms"],
+            2..10 => vec!["digital_post", "sms"],
+            _ => vec!["digital_post"],
+        };
+        // letters 20–29 go to citizens escalated before, letters 20 and 21 to those paper failed for
+        let expected_offer = i.is_multiple_of(2).then(|| ExemptionOffer {
+            escalated_letters: 1 + i64::from((20..30).contains(&i)),
+            paper_failed: i % 20 < 2,
+        });
+        let (id, citizen, used, offer, evidence) = summary(&together);
         assert_eq!((id, citizen), (letters[i].id, letters[i].citizen_id), "letter {i}: its own letter and citizen");
         assert_eq!(used, expected_used, "letter {i}: its own used channels");
-        assert_eq!(recent, expected_recent, "letter {i}: the citizen's escalations since its window's start");
-        assert!(!paper_failed && evidence.is_none());
-        let alone = store.escalation_context(letters[i].id, window(i)).await.unwrap().unwrap();
+        assert_eq!(offer, expected_offer, "letter {i}: the citizen's escalations since its window's start");
+        assert!(evidence.is_none());
+        let alone = store.escalation_context(letters[i].id, rule(i)).await.unwrap().unwrap();
         assert_eq!(summary(&alone), summary(&together), "letter {i}: read together as alone");
         answered += 1;
     }
