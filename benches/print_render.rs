@@ -3,7 +3,8 @@
 //! the letter an escalation to paper sends, many times on one thread.
 //!
 //! `cargo bench --bench print_render`; `BENCH_LETTERS` (default 2,000) letters, `BENCH_LANGUAGE`
-//! (`da`, or `ar` for a right-to-left letter). Prints milliseconds per letter and its size.
+//! (`da`, or `ar` for a right-to-left letter), `BENCH_WRITE` (a path: the first letter is written
+//! there, to look at). Prints milliseconds per letter and its size.
 
 use std::time::Instant;
 
@@ -94,6 +95,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let at_ms = 1_795_000_000_000;
     // the first letter parses the fonts; it is not what each letter costs
     let first = render_letter(&letter(&language, at_ms), Some(&access))?;
+    if let Ok(path) = std::env::var("BENCH_WRITE") {
+        std::fs::write(path, &first)?;
+    }
     let works: Vec<DeliveryWork> = (0..letters).map(|i| letter(&language, at_ms + i as i64)).collect();
     let started = Instant::now();
     let mut bytes = 0;
