@@ -29,7 +29,7 @@ use krilla::surface::Surface;
 use krilla::tagging::{
     Artifact, ArtifactType, ContentTag, Identifier, ListNumbering, Node, SpanTag, Tag, TagGroup, TagKind, TagTree,
 };
-use krilla::text::{Font, TextDirection};
+use krilla::text::{Font, GlyphId, KrillaGlyph};
 use krilla::{Document, SerializeSettings};
 
 use super::access_code::AccessCodes;
@@ -702,13 +702,13 @@ fn write(
             };
             for (label, first) in labels {
                 let bullet = Fragment { x: LEFT, text: "•".into(), rtl: false };
-                let id = draw(&mut surface, &regular, first.baseline, first.size, &[bullet]);
+                let id = draw(&mut surface, &regular, false, first.baseline, first.size, &[bullet]);
                 ids[label] = Some(id);
             }
             for line in block_lines(block).filter(|l| l.page == page_index) {
                 for piece in &line.pieces {
                     let font = if piece.bold { &bold } else { &regular };
-                    let id = draw(&mut surface, font, line.baseline, line.size, &piece.fragments);
+                    let id = draw(&mut surface, font, piece.bold, line.baseline, line.size, &piece.fragments);
                     ids[piece.slot] = Some(id);
                 }
             }
@@ -720,14 +720,7 @@ fn write(
             surface.start_tagged(ContentTag::Artifact(Artifact::with_kind(ArtifactType::PageNumber)));
             for (stretch, w) in stretches.iter().zip(widths) {
                 let point = Point::from_xy(x, FOOTER_BASELINE);
-                surface.draw_text(
-                    point,
-                    regular.clone(),
-                    layout.footer_size,
-                    &stretch.text,
-                    false,
-                    direction(stretch.rtl),
-                );
+                draw_text(&mut surface, point, &regular, false, layout.footer_size, &stretch.text, stretch.rtl);
                 x += w;
             }
             surface.end_tagged();
@@ -779,17 +772,61 @@ fn block_lines(block: &Block) -> Box<dyn Iterator<Item = &Line> + '_> {
 }
 
 /// One tagged span: a piece's fragments, each shaped in its own direction.
-fn draw(surface: &mut Surface<'_>, font: &Font, y: f32, size: f32, fragments: &[Fragment]) -> Identifier {
+fn draw(surface: &mut Surface<'_>, font: &Font, bold: bool, y: f32, size: f32, fragments: &[Fragment]) -> Identifier {
     let id = surface.start_tagged(ContentTag::Span(SpanTag::empty()));
     for f in fragments {
-        surface.draw_text(Point::from_xy(f.x, y), font.clone(), size, &f.text, false, direction(f.rtl));
+        draw_text(surface, Point::from_xy(f.x, y), font, bold, size, &f.text, f.rtl);
     }
     surface.end_tagged();
     id
 }
 
-fn direction(rtl: bool) -> TextDirection {
-    if rtl { TextDirection::RightToLeft } else { TextDirection::LeftToRight }
+/// Draw `text` in one direction, shaped as krilla's own `draw_text` would, but with this
+/// thread's cached plan and parsed face: krilla parses the font and builds a plan for every call.
+fn draw_text(surface: &mut Surface<'_>, at: Point, font: &Font, bold: bool, size: f32, text: &str, rtl: bool) {
+    let glyphs = shape_glyphs(text, bold, rtl);
+    surface.draw_glyphs(at, &glyphs, font.clone(), text, size, false);
+}
+
+/// The glyphs of `text` with their advances in ems and the byte range of the text each stands
+/// for (so the PDF's text can be extracted and read aloud); as in krilla's `naive_shape`.
+fn shape_glyphs(text: &str, bold: bool, rtl: bool) -> Vec<KrillaGlyph> {
+    let Some((regular, heavy)) = FACES.as_ref() else { return Vec::new() };
+    let face = if bold { heavy } else { regular };
+    let mut buffer = rustybuzz::UnicodeBuffer::new();
+    buffer.push_str(text);
+    buffer.guess_segment_properties();
+    let direction = if rtl { rustybuzz::Direction::RightToLeft } else { rustybuzz::Direction::LeftToRight };
+    buffer.set_direction(direction);
+    let script = Some(buffer.script()).filter(|s| *s != rustybuzz::script::UNKNOWN);
+    let key: PlanKey = (bold, direction, script, buffer.language());
+    let shaped = with_plan(face, key, |plan| rustybuzz::shape_with_plan(face, plan, buffer));
+    let em = face.units_per_em() as f32;
+    let infos = shaped.glyph_infos();
+    shaped
+        .glyph_positions()
+        .iter()
+        .zip(infos)
+        .enumerate()
+        .map(|(i, (position, info))| {
+            // a cluster's text runs to where the next cluster in reading order starts
+            let next = if rtl {
+                infos[..i].iter().rev().find(|other| other.cluster != info.cluster)
+            } else {
+                infos[i + 1..].iter().find(|other| other.cluster != info.cluster)
+            };
+            let end = next.map_or(text.len(), |other| other.cluster as usize);
+            KrillaGlyph::new(
+                GlyphId::new(info.glyph_id),
+                position.x_advance as f32 / em,
+                position.x_offset as f32 / em,
+                position.y_offset as f32 / em,
+                position.y_advance as f32 / em,
+                info.cluster as usize..end,
+                None,
+            )
+        })
+        .collect()
 }
 
 /// The structure: paragraphs, the heading, lists (`L` > `LI` > `Lbl` + `LBody`), bold as `Strong`.
@@ -932,6 +969,42 @@ mod tests {
             address_lines(Some("Jens"), &a),
             vec!["Jens", "c/o Hansen", "Vestergade 12A, 2. th", "8000 Aarhus C"]
         );
+    }
+
+    #[test]
+    fn glyphs_drawn_from_the_cached_plan_are_the_ones_krilla_shapes() {
+        // kerning, ligatures, bold, Arabic joining, digits inside Arabic, an isolate mark
+        let texts = [
+            ("Afgørelse om boligstøtte: «AVATAR», To Wa, fi ffl 12.", false, false),
+            ("Fed tekst, Tv", true, false),
+            ("مرحبا بالعالم", false, true),
+            ("القرار 2026", true, true),
+            ("\u{2067}سكن\u{2069} og 1.", false, false),
+        ];
+        let pdf = |ours: bool| {
+            let mut document = Document::new();
+            let mut page = document.start_page_with(PageSettings::from_wh(PAGE_W, PAGE_H).unwrap());
+            let mut surface = page.surface();
+            let (regular, bold) = fonts().unwrap();
+            for (i, (text, heavy, rtl)) in texts.iter().enumerate() {
+                let font = if *heavy { &bold } else { &regular };
+                let at = Point::from_xy(LEFT, 100.0 + 20.0 * i as f32);
+                if ours {
+                    draw_text(&mut surface, at, font, *heavy, 11.0, text, *rtl);
+                } else {
+                    let direction = if *rtl {
+                        krilla::text::TextDirection::RightToLeft
+                    } else {
+                        krilla::text::TextDirection::LeftToRight
+                    };
+                    surface.draw_text(at, font.clone(), 11.0, text, false, direction);
+                }
+            }
+            surface.finish();
+            page.finish();
+            document.finish().unwrap()
+        };
+        assert_eq!(pdf(true), pdf(false));
     }
 
     /// The line breaking before it estimated widths: shape the whole line for every word.
