@@ -10,10 +10,9 @@ use std::time::Instant;
 
 use budbringer::channels::print::access_code::AccessCodes;
 use budbringer::channels::print::render_letter;
-use budbringer::domain::letter::{ContactPoint, PostalAddress};
-use budbringer::domain::{ChannelKind, DeliveryStatus, Importance, LetterStatus};
-use budbringer::store::{Authority, CitizenContact, DeliveryRecord, DeliveryWork, LetterRecord, Recipient};
-use uuid::Uuid;
+use budbringer::channels::test_support;
+use budbringer::domain::ChannelKind;
+use budbringer::store::DeliveryWork;
 
 const DANISH: &str = "Kære borger. Du har søgt om boligstøtte. Vi har nu behandlet din ansøgning og \
     truffet afgørelse. Du får boligstøtte fra den 1. januar. Beløbet udbetales månedligt til din \
@@ -25,67 +24,16 @@ const ARABIC: &str = "عزيزي المواطن. لقد تقدمت بطلب لل
     إذا تغيرت ظروفك، يجب عليك إخبارنا، لأن ذلك قد يؤثر على دعم السكن الخاص بك.";
 
 fn letter(language: &str, at_ms: i64) -> DeliveryWork {
-    let id = Uuid::now_v7();
-    let body = if language == "ar" { ARABIC } else { DANISH };
-    DeliveryWork {
-        letter: LetterRecord {
-            id,
-            authority_id: Uuid::nil(),
-            citizen_id: Uuid::nil(),
-            recipient: Recipient {
-                cpr_masked: "010190-****".into(),
-                name: Some("Jens Hansen".into()),
-                address: Some(PostalAddress {
-                    co: None,
-                    street: "Vestergade".into(),
-                    house_number: "12".into(),
-                    floor: Some("2".into()),
-                    door: Some("tv".into()),
-                    postcode: "8000".into(),
-                    town: "Aarhus C".into(),
-                    country: None,
-                }),
-            },
-            subject: "Afgørelse om boligstøtte".into(),
-            body: body.into(),
-            importance: Importance::Important,
-            category: None,
-            respond_by: Some("2026-12-31".into()),
-            deadline: Some("2026-12-31".into()),
-            reference: Some("SAG-4711".into()),
-            contact: ContactPoint::default(),
-            status: LetterStatus::Delivered,
-            created_at: at_ms,
-            updated_at: at_ms,
-            content_deleted_at: None,
-        },
-        citizen: CitizenContact { cpr: "0101901234".into(), language: Some(language.into()), ..Default::default() },
-        authority: Authority {
-            id: Uuid::nil(),
-            name: "Aarhus Kommune".into(),
-            cvr: "55133018".into(),
-            created_at: at_ms,
-            office_hours: None,
-            time_zone: None,
-            closing_days: sqlx::types::Json(Vec::new()),
-        },
-        delivery: DeliveryRecord {
-            id,
-            letter_id: id,
-            channel: ChannelKind::Print,
-            purpose: "letter".into(),
-            helper: None,
-            status: DeliveryStatus::Sending,
-            transport: None,
-            provider_ref: None,
-            attempts: 0,
-            last_error: None,
-            created_at: at_ms,
-            updated_at: at_ms,
-        },
-        documents: Vec::new(),
-        for_helper: None,
-    }
+    let mut work = test_support::work(ChannelKind::Print, None, None, true);
+    let letter = &mut work.letter;
+    letter.subject = "Afgørelse om boligstøtte".into();
+    letter.body = if language == "ar" { ARABIC } else { DANISH }.into();
+    letter.respond_by = Some("2026-12-31".into());
+    letter.deadline = Some("2026-12-31".into());
+    letter.reference = Some("SAG-4711".into());
+    letter.created_at = at_ms;
+    work.citizen.language = Some(language.into());
+    work
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -9,8 +9,9 @@ pub mod file_drop;
 pub mod phone;
 pub mod print;
 pub mod sms;
-#[cfg(test)]
-mod test_support;
+/// A delivery to render, for the channels' unit tests and the print renderer's bench.
+#[doc(hidden)]
+pub mod test_support;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! A delivery to render, for channel unit tests.
+//! A delivery to render, for the channels' unit tests and `benches/print_render.rs`.
 
 use uuid::Uuid;
 
@@ -6,6 +6,8 @@ use crate::domain::letter::{ContactPoint, PostalAddress};
 use crate::domain::{ChannelKind, DeliveryStatus, Importance, LetterStatus};
 use crate::store::*;
 
+/// A letter to Jens in Aarhus on `channel`, with the citizen's phone and e-mail if given and a
+/// postal address if `address`.
 pub fn work(channel: ChannelKind, phone: Option<&str>, email: Option<&str>, address: bool) -> DeliveryWork {
     let id = Uuid::now_v7();
     DeliveryWork {
