@@ -500,12 +500,17 @@ fn measure(text: &str, bold: bool, size: f32) -> f32 {
         buffer.push_str(text);
     }
     buffer.guess_segment_properties();
+    let shaped = shape(face, bold, buffer);
+    let units: i32 = shaped.glyph_positions().iter().map(|p| p.x_advance).sum();
+    units as f32 / face.units_per_em() as f32 * size
+}
+
+/// Shape `buffer` (its properties set) with this thread's plan for them.
+fn shape(face: &rustybuzz::Face<'_>, bold: bool, buffer: rustybuzz::UnicodeBuffer) -> rustybuzz::GlyphBuffer {
     // `script()` reports "none found" (digits, spaces) as UNKNOWN; the plan wants `None` then
     let script = Some(buffer.script()).filter(|s| *s != rustybuzz::script::UNKNOWN);
     let key: PlanKey = (bold, buffer.direction(), script, buffer.language());
-    let shaped = with_plan(face, key, |plan| rustybuzz::shape_with_plan(face, plan, buffer));
-    let units: i32 = shaped.glyph_positions().iter().map(|p| p.x_advance).sum();
-    units as f32 / face.units_per_em() as f32 * size
+    with_plan(face, key, |plan| rustybuzz::shape_with_plan(face, plan, buffer))
 }
 
 /// A shaping plan per face and text properties, built once per thread: building one costs
@@ -796,11 +801,8 @@ fn shape_glyphs(text: &str, bold: bool, rtl: bool) -> Vec<KrillaGlyph> {
     let mut buffer = rustybuzz::UnicodeBuffer::new();
     buffer.push_str(text);
     buffer.guess_segment_properties();
-    let direction = if rtl { rustybuzz::Direction::RightToLeft } else { rustybuzz::Direction::LeftToRight };
-    buffer.set_direction(direction);
-    let script = Some(buffer.script()).filter(|s| *s != rustybuzz::script::UNKNOWN);
-    let key: PlanKey = (bold, direction, script, buffer.language());
-    let shaped = with_plan(face, key, |plan| rustybuzz::shape_with_plan(face, plan, buffer));
+    buffer.set_direction(if rtl { rustybuzz::Direction::RightToLeft } else { rustybuzz::Direction::LeftToRight });
+    let shaped = shape(face, bold, buffer);
     let em = face.units_per_em() as f32;
     let infos = shaped.glyph_infos();
     shaped
