@@ -860,11 +860,7 @@ macro_rules! common_store_impl {
                     let rows = q.build_query_as::<Row>().fetch_all(pool).await?;
                     // whether paper failed before reads all the citizen's deliveries: only for
                     // the citizens to be offered exemption
-                    let offered = |row: &Row| {
-                        rule.after_escalations > 0
-                            && row.recent_escalations + 1 >= rule.after_escalations
-                            && !row.exempt_from_digital_post
-                    };
+                    let offered = |row: &Row| rule.offers(row.recent_escalations, row.exempt_from_digital_post);
                     let to_offer: std::collections::BTreeSet<Uuid> =
                         rows.iter().filter(|row| offered(row)).map(|row| row.letter.citizen_id).collect();
                     let paper_failed: std::collections::HashSet<Uuid> = if to_offer.is_empty() {

@@ -721,6 +721,14 @@ pub struct ExemptionOfferRule {
     pub after_escalations: i64,
 }
 
+impl ExemptionOfferRule {
+    /// Whether a citizen not yet exempt, with `recent_escalations` other letters escalated in
+    /// the window, is to be offered exemption now that this letter escalates.
+    pub fn offers(&self, recent_escalations: i64, exempt: bool) -> bool {
+        self.after_escalations > 0 && recent_escalations + 1 >= self.after_escalations && !exempt
+    }
+}
+
 /// Why a citizen should be offered exemption.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ExemptionOffer {

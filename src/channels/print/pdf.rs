@@ -489,10 +489,14 @@ fn clean(text: &str) -> String {
         .collect()
 }
 
+/// The shaping face of the regular or the bold font.
+fn face(bold: bool) -> Option<&'static rustybuzz::Face<'static>> {
+    FACES.as_ref().map(|(regular, heavy)| if bold { heavy } else { regular })
+}
+
 /// Width of `text` in points, shaped as krilla shapes it.
 fn measure(text: &str, bold: bool, size: f32) -> f32 {
-    let Some((regular, heavy)) = FACES.as_ref() else { return 0.0 };
-    let face = if bold { heavy } else { regular };
+    let Some(face) = face(bold) else { return 0.0 };
     let mut buffer = rustybuzz::UnicodeBuffer::new();
     if text.contains(bidi::is_isolate_mark) {
         buffer.push_str(&text.replace(bidi::is_isolate_mark, ""));
@@ -796,8 +800,7 @@ fn draw_text(surface: &mut Surface<'_>, at: Point, font: &Font, bold: bool, size
 /// The glyphs of `text` with their advances in ems and the byte range of the text each stands
 /// for (so the PDF's text can be extracted and read aloud); as in krilla's `naive_shape`.
 fn shape_glyphs(text: &str, bold: bool, rtl: bool) -> Vec<KrillaGlyph> {
-    let Some((regular, heavy)) = FACES.as_ref() else { return Vec::new() };
-    let face = if bold { heavy } else { regular };
+    let Some(face) = face(bold) else { return Vec::new() };
     let mut buffer = rustybuzz::UnicodeBuffer::new();
     buffer.push_str(text);
     buffer.guess_segment_properties();
