@@ -6,19 +6,22 @@
 //! that holds it. If anything in the group fails, nothing of it is stored and each goes again
 //! alone, so each gets its own answer.
 
-use sqlx::{Database, Pool, Transaction};
+use sqlx::{Database, Transaction};
 
 use super::batch_queue::BatchQueue;
 
 /// Work that can share a transaction with other work of its kind.
 pub(crate) trait GroupWork: Send + Sync + Sized + 'static {
     type Db: Database;
+    /// What transactions for the group begin on: the writer pool, and on SQLite what it knows
+    /// about its connection's safety level (see `SqliteWriter`).
+    type Writer: Clone + Send + Sync + 'static;
     type Output: Send + 'static;
     type Error: From<sqlx::Error> + Send + 'static;
     /// For the log.
     const KIND: &'static str;
     /// A transaction for a group (or for this work alone), with the kind's durability.
-    fn begin(pool: &Pool<Self::Db>)
+    fn begin(writer: &Self::Writer)
     -> impl Future<Output = Result<Transaction<'static, Self::Db>, sqlx::Error>> + Send;
     /// A group's rows in `tx`, which the caller commits; answers in the group's order.
     fn apply_all<'a>(
@@ -26,9 +29,9 @@ pub(crate) trait GroupWork: Send + Sync + Sized + 'static {
         group: &'a [&'a Self],
     ) -> impl Future<Output = Result<Vec<Self::Output>, Self::Error>> + Send + 'a;
     /// This work in a transaction of its own, committed: a group of one.
-    fn commit_alone(&self, pool: &Pool<Self::Db>) -> impl Future<Output = Result<Self::Output, Self::Error>> + Send {
+    fn commit_alone(&self, writer: &Self::Writer) -> impl Future<Output = Result<Self::Output, Self::Error>> + Send {
         async move {
-            let mut tx = Self::begin(pool).await?;
+            let mut tx = Self::begin(writer).await?;
             let one = [self];
             let mut outputs = Self::apply_all(&mut tx, &one).await?;
             tx.commit().await?;
@@ -59,22 +62,22 @@ impl<W: GroupWork> GroupCommit<W> {
     }
 
     /// `work` committed in a group (the committers start on first use).
-    pub(crate) async fn commit(&self, pool: &Pool<W::Db>, work: W) -> Result<W::Output, W::Error> {
+    pub(crate) async fn commit(&self, writer: &W::Writer, work: W) -> Result<W::Output, W::Error> {
         let start = || {
-            let pool = pool.clone();
-            move |group: Vec<W>| Self::commit_group(pool.clone(), group)
+            let writer = writer.clone();
+            move |group: Vec<W>| Self::commit_group(writer.clone(), group)
         };
         // a caller that has gone (a client hung up, an engine task was stopped) is not waited
         // for: its work is stored all the same
         self.queue.submit(work, start).await?
     }
 
-    async fn commit_group(pool: Pool<W::Db>, group: Vec<W>) -> Vec<Result<W::Output, W::Error>> {
+    async fn commit_group(writer: W::Writer, group: Vec<W>) -> Vec<Result<W::Output, W::Error>> {
         tracing::debug!(kind = W::KIND, count = group.len(), "committing together");
         if group.len() > 1 {
             let works: Vec<&W> = group.iter().collect();
             let together = async {
-                let mut tx = W::begin(&pool).await?;
+                let mut tx = W::begin(&writer).await?;
                 let outputs = W::apply_all(&mut tx, &works).await?;
                 tx.commit().await?;
                 Ok::<_, W::Error>(outputs)
@@ -87,17 +90,18 @@ impl<W: GroupWork> GroupCommit<W> {
         }
         let mut answers = Vec::with_capacity(group.len());
         for work in &group {
-            answers.push(work.commit_alone(&pool).await);
+            answers.push(work.commit_alone(&writer).await);
         }
         answers
     }
 }
 
 /// The kinds of work both backends commit in groups — new letters, escalations, delivery
-/// starts and delivery finishes — for one store. `$full` and `$relaxed` begin a transaction that is
-/// durable on commit, or engine bookkeeping (see `begin_relaxed`).
+/// starts and delivery finishes — for one store. `$full` and `$relaxed` begin a transaction on a
+/// `$writer` (the store's `group_writer()`) that is durable on commit, or engine bookkeeping
+/// (see `begin_relaxed`).
 macro_rules! group_works {
-    ($store:ty, $db:ty, full = $full:path, relaxed = $relaxed:path) => {
+    ($store:ty, $db:ty, writer = $writer:ty, full = $full:path, relaxed = $relaxed:path) => {
         /// A new letter (durable: a letter answered 201 survives power loss).
         struct LetterWork {
             letter: $crate::store::NewLetter,
@@ -106,12 +110,13 @@ macro_rules! group_works {
 
         impl $crate::store::group_commit::GroupWork for LetterWork {
             type Db = $db;
+            type Writer = $writer;
             type Output = $crate::store::CreatedLetter;
             type Error = sqlx::Error;
             const KIND: &'static str = "letters";
 
-            async fn begin(pool: &sqlx::Pool<$db>) -> Result<sqlx::Transaction<'static, $db>, sqlx::Error> {
-                $full(pool).await
+            async fn begin(writer: &$writer) -> Result<sqlx::Transaction<'static, $db>, sqlx::Error> {
+                $full(writer).await
             }
 
             async fn apply_all(
@@ -131,12 +136,13 @@ macro_rules! group_works {
 
         impl $crate::store::group_commit::GroupWork for DeliveryStart {
             type Db = $db;
+            type Writer = $writer;
             type Output = Option<$crate::store::DeliveryRecord>;
             type Error = $crate::store::StoreError;
             const KIND: &'static str = "delivery starts";
 
-            async fn begin(pool: &sqlx::Pool<$db>) -> Result<sqlx::Transaction<'static, $db>, sqlx::Error> {
-                $relaxed(pool).await
+            async fn begin(writer: &$writer) -> Result<sqlx::Transaction<'static, $db>, sqlx::Error> {
+                $relaxed(writer).await
             }
 
             async fn apply_all(
@@ -157,12 +163,13 @@ macro_rules! group_works {
 
         impl $crate::store::group_commit::GroupWork for DeliveryFinish {
             type Db = $db;
+            type Writer = $writer;
             type Output = ();
             type Error = $crate::store::StoreError;
             const KIND: &'static str = "delivery finishes";
 
-            async fn begin(pool: &sqlx::Pool<$db>) -> Result<sqlx::Transaction<'static, $db>, sqlx::Error> {
-                $relaxed(pool).await
+            async fn begin(writer: &$writer) -> Result<sqlx::Transaction<'static, $db>, sqlx::Error> {
+                $relaxed(writer).await
             }
 
             async fn apply_all(
@@ -185,12 +192,13 @@ macro_rules! group_works {
 
         impl $crate::store::group_commit::GroupWork for EscalationWork {
             type Db = $db;
+            type Writer = $writer;
             type Output = bool;
             type Error = $crate::store::StoreError;
             const KIND: &'static str = "escalations";
 
-            async fn begin(pool: &sqlx::Pool<$db>) -> Result<sqlx::Transaction<'static, $db>, sqlx::Error> {
-                $full(pool).await
+            async fn begin(writer: &$writer) -> Result<sqlx::Transaction<'static, $db>, sqlx::Error> {
+                $full(writer).await
             }
 
             async fn apply_all(
@@ -210,7 +218,7 @@ macro_rules! group_works {
                 letter: &$crate::store::NewLetter,
                 sealed_cpr: String,
             ) -> Result<$crate::store::CreatedLetter, sqlx::Error> {
-                self.letters.commit(self.writer(), LetterWork { letter: letter.clone(), sealed_cpr }).await
+                self.letters.commit(self.group_writer(), LetterWork { letter: letter.clone(), sealed_cpr }).await
             }
 
             /// An escalation committed in a group with the escalations that arrived meanwhile.
@@ -221,7 +229,7 @@ macro_rules! group_works {
                 now: i64,
             ) -> $crate::store::StoreResult<bool> {
                 self.escalations
-                    .commit(self.writer(), EscalationWork { job: job.clone(), plan: plan.clone(), now })
+                    .commit(self.group_writer(), EscalationWork { job: job.clone(), plan: plan.clone(), now })
                     .await
             }
 
@@ -231,7 +239,7 @@ macro_rules! group_works {
                 job: &$crate::store::Job,
                 now: i64,
             ) -> $crate::store::StoreResult<Option<$crate::store::DeliveryRecord>> {
-                self.delivery_starts.commit(self.writer(), DeliveryStart { job: job.clone(), now }).await
+                self.delivery_starts.commit(self.group_writer(), DeliveryStart { job: job.clone(), now }).await
             }
 
             /// A delivery's outcome, committed in a relaxed group as the starts.
@@ -242,7 +250,7 @@ macro_rules! group_works {
                 now: i64,
             ) -> $crate::store::StoreResult<()> {
                 let finish = DeliveryFinish { job: job.clone(), outcome: outcome.clone(), now };
-                self.delivery_finishes.commit(self.writer(), finish).await
+                self.delivery_finishes.commit(self.group_writer(), finish).await
             }
         }
     };

@@ -66,6 +66,11 @@ impl PgStore {
         &self.pool
     }
 
+    /// What group commits begin their transactions on.
+    fn group_writer(&self) -> &PgPool {
+        &self.pool
+    }
+
     /// A write transaction for the engine's own bookkeeping, committed without waiting for the
     /// WAL flush (`synchronous_commit = off`): a server crash may lose its last moments, which
     /// the leases then redo (at least once); it never corrupts. Letters, evidence and citizens'
@@ -108,14 +113,12 @@ async fn begin_full(pool: &PgPool) -> Result<sqlx::Transaction<'static, sqlx::Po
     pool.begin().await
 }
 
-/// See `PgStore::begin_relaxed`.
+/// See `PgStore::begin_relaxed`. One round trip: the setting goes with the `BEGIN`.
 async fn begin_relaxed_on(pool: &PgPool) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *tx).await?;
-    Ok(tx)
+    pool.begin_with("BEGIN; SET LOCAL synchronous_commit = off").await
 }
 
-group_works!(PgStore, sqlx::Postgres, full = begin_full, relaxed = begin_relaxed_on);
+group_works!(PgStore, sqlx::Postgres, writer = PgPool, full = begin_full, relaxed = begin_relaxed_on);
 batch_reads!(PgStore, sqlx::Postgres);
 
 common_store_impl!(

@@ -6,7 +6,8 @@ use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::{LazyLock, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use super::audit::audit_store_impl;
@@ -20,6 +21,8 @@ use super::web::web_store_impl;
 
 pub struct SqliteStore {
     writer: SqlitePool,
+    /// The same pool as transactions begin on it (see `SqliteWriter`).
+    group_writer: SqliteWriter,
     reader: SqlitePool,
     /// One connection that copies the WAL into the database file in the background.
     checkpointer: SqlitePool,
@@ -55,21 +58,33 @@ impl SqliteStore {
         {
             std::fs::create_dir_all(dir).map_err(sqlx::Error::Io)?;
         }
+        let lowered = Arc::new(AtomicBool::new(false));
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
-            // On the way back to the pool: the safety level goes back to FULL (engine bookkeeping
-            // lowers it for its own commits, see `begin_relaxed`), which also runs any rollback a
-            // dropped transaction queued. And when a COMMIT failed (say, the disk is full),
+            // On the way back to the pool: the safety level goes back to FULL if engine
+            // bookkeeping lowered it (see `begin_relaxed`). Only then: each statement on the
+            // connection is a round trip to its thread, and the writer is what every write waits
+            // for. The statement also waits for any rollback a dropped transaction queued, so it
+            // runs when one looks open too. And when a COMMIT failed (say, the disk is full),
             // SQLite has already rolled back, so sqlx's own ROLLBACK fails and sqlx still believes
             // a transaction is open: its next "transaction" would be a SAVEPOINT, and its "commit"
             // a RELEASE that commits nothing durable. Such a connection is closed, never reused.
-            .after_release(|conn, _| {
-                Box::pin(async move {
-                    use sqlx::Connection as _;
-                    sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await?;
-                    Ok(!conn.is_in_transaction())
-                })
+            .after_release({
+                let lowered = Arc::clone(&lowered);
+                move |conn, _| {
+                    let lowered = lowered.swap(false, Ordering::AcqRel);
+                    Box::pin(async move {
+                        use sqlx::Connection as _;
+                        if lowered || conn.is_in_transaction() {
+                            sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await?;
+                        }
+                        Ok(!conn.is_in_transaction())
+                    })
+                }
             })
+            // a connection to a file in this process cannot have been cut off: the check
+            // would only cost a round trip to its thread
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
             // room for the multi-row statements of group commits (a few shapes per table);
             // the checkpointer copies the WAL into the database, so the writer only appends to
@@ -87,10 +102,12 @@ impl SqliteStore {
         spawn_checkpointer(checkpointer.clone());
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.read_only(true))
             .await?;
         Ok(Self {
+            group_writer: SqliteWriter { pool: writer.clone(), lowered },
             writer,
             reader,
             checkpointer,
@@ -113,6 +130,11 @@ impl SqliteStore {
         &self.writer
     }
 
+    /// What group commits begin their transactions on.
+    fn group_writer(&self) -> &SqliteWriter {
+        &self.group_writer
+    }
+
     fn reader(&self) -> &SqlitePool {
         &self.reader
     }
@@ -123,7 +145,7 @@ impl SqliteStore {
     /// last moments, which the leases then redo, so a delivery may be made again (at least
     /// once). Letters, evidence and citizens' choices are always committed with FULL.
     async fn begin_relaxed(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
-        begin_on(&self.writer, Durability::Relaxed).await
+        self.group_writer.begin(Durability::Relaxed).await
     }
 
     /// `VACUUM INTO` writes a transactionally consistent copy (everything committed when it
@@ -223,28 +245,41 @@ enum Durability {
     Relaxed,
 }
 
-async fn begin_on(pool: &SqlitePool, durability: Durability) -> Result<Tx, sqlx::Error> {
-    match durability {
-        Durability::Full => pool.begin().await,
-        Durability::Relaxed => {
-            let mut conn = pool.acquire().await?;
-            // the level cannot change inside a transaction; the pool sets FULL again on release
-            sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await?;
-            // what `Pool::begin` does with a connection it acquired
-            sqlx::Transaction::begin(conn, None).await
-        }
+/// The writer pool, and whether a transaction on its one connection has lowered the safety
+/// level that the connection's release must then set back (see `SqliteStore::connect`).
+#[derive(Clone)]
+pub(crate) struct SqliteWriter {
+    pool: SqlitePool,
+    lowered: Arc<AtomicBool>,
+}
+
+impl SqliteWriter {
+    async fn begin(&self, durability: Durability) -> Result<Tx, sqlx::Error> {
+        let conn = self.pool.acquire().await?;
+        let statement = match durability {
+            Durability::Full => None,
+            Durability::Relaxed => {
+                // only now: the connection's release before this acquire has read and cleared
+                // the mark, and the one after it must set FULL again
+                self.lowered.store(true, Ordering::Release);
+                // the level cannot change inside a transaction; set with the `BEGIN`, it costs
+                // no round trip of its own
+                Some(sqlx::SqlSafeStr::into_sql_str("PRAGMA synchronous = NORMAL; BEGIN"))
+            }
+        };
+        sqlx::Transaction::begin(conn, statement).await
     }
 }
 
-async fn begin_full(pool: &SqlitePool) -> Result<Tx, sqlx::Error> {
-    begin_on(pool, Durability::Full).await
+async fn begin_full(writer: &SqliteWriter) -> Result<Tx, sqlx::Error> {
+    writer.begin(Durability::Full).await
 }
 
-async fn begin_relaxed_on(pool: &SqlitePool) -> Result<Tx, sqlx::Error> {
-    begin_on(pool, Durability::Relaxed).await
+async fn begin_relaxed_on(writer: &SqliteWriter) -> Result<Tx, sqlx::Error> {
+    writer.begin(Durability::Relaxed).await
 }
 
-group_works!(SqliteStore, sqlx::Sqlite, full = begin_full, relaxed = begin_relaxed_on);
+group_works!(SqliteStore, sqlx::Sqlite, writer = SqliteWriter, full = begin_full, relaxed = begin_relaxed_on);
 batch_reads!(SqliteStore, sqlx::Sqlite);
 
 // a read transaction in WAL mode is a snapshot already
@@ -325,6 +360,44 @@ mod tests {
         };
         store.create_authority(&authority).await.unwrap();
         (store, authority, dir, url)
+    }
+
+    /// Engine bookkeeping lowers the writer's safety level for its own transaction only: the
+    /// connection is at FULL again for whatever comes next, also after a relaxed transaction
+    /// that was dropped (whose rollback has then run), and a durable one leaves it at FULL.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_relaxed_transaction_lowers_the_safety_level_for_itself_only() {
+        const NORMAL: i64 = 1;
+        const FULL: i64 = 2;
+        let dir = std::env::temp_dir().join(format!("budbringer-levels-{}", Uuid::now_v7()));
+        let url = format!("sqlite://{}", dir.join("db.sqlite").display());
+        let store = super::SqliteStore::connect(&url).await.unwrap();
+        let level = "PRAGMA synchronous";
+        let writer = store.writer().clone();
+        let on_writer = || sqlx::query_scalar::<_, i64>(level).fetch_one(&writer);
+        assert_eq!(on_writer().await.unwrap(), FULL);
+
+        for _ in 0..2 {
+            let mut tx = store.begin_relaxed().await.unwrap();
+            assert_eq!(sqlx::query_scalar::<_, i64>(level).fetch_one(&mut *tx).await.unwrap(), NORMAL);
+            tx.commit().await.unwrap();
+            assert_eq!(on_writer().await.unwrap(), FULL);
+        }
+
+        let mut tx = store.begin_relaxed().await.unwrap();
+        sqlx::query("CREATE TABLE scratch (n INTEGER)").execute(&mut *tx).await.unwrap();
+        drop(tx);
+        assert_eq!(on_writer().await.unwrap(), FULL);
+        let scratch = "SELECT count(*) FROM sqlite_master WHERE name = 'scratch'";
+        assert_eq!(sqlx::query_scalar::<_, i64>(scratch).fetch_one(store.writer()).await.unwrap(), 0);
+
+        for _ in 0..2 {
+            let mut tx = super::begin_full(store.group_writer()).await.unwrap();
+            assert_eq!(sqlx::query_scalar::<_, i64>(level).fetch_one(&mut *tx).await.unwrap(), FULL);
+            tx.commit().await.unwrap();
+            assert_eq!(on_writer().await.unwrap(), FULL);
+        }
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     /// Letters arriving together are written with one statement per table: each answer is
