@@ -49,6 +49,43 @@ pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     e.as_database_error().is_some_and(|d| d.is_unique_violation())
 }
 
+/// The statements of one step of a transaction, built in order. On SQLite they go to the
+/// connection in one call: each call is a round trip to the connection's own thread, and its
+/// one writer connection is what every write waits for. PostgreSQL takes parameters only in
+/// statements sent one at a time, so there each is a call of its own.
+pub(crate) struct Statements<DB: sqlx::Database> {
+    merged: bool,
+    /// Each call's text and parameters, and whether it returns rows.
+    calls: Vec<(sqlx::QueryBuilder<DB>, bool)>,
+}
+
+impl<DB: sqlx::Database> Statements<DB>
+where
+    DB::Arguments: Default,
+{
+    pub(crate) fn new(backend: super::Backend) -> Self {
+        Self { merged: backend == super::Backend::Sqlite, calls: Vec::new() }
+    }
+
+    /// A new statement that begins with `head`; the caller adds the rest.
+    pub(crate) fn start(&mut self, head: &str, returns_rows: bool) -> &mut sqlx::QueryBuilder<DB> {
+        match self.calls.last_mut() {
+            Some((call, returns)) if self.merged => {
+                call.push("; ").push(head);
+                *returns |= returns_rows;
+            }
+            _ => self.calls.push((sqlx::QueryBuilder::new(head), returns_rows)),
+        }
+        let last = self.calls.len() - 1;
+        &mut self.calls[last].0
+    }
+
+    /// The calls in order, each with whether it returns rows.
+    pub(crate) fn into_calls(self) -> Vec<(sqlx::QueryBuilder<DB>, bool)> {
+        self.calls
+    }
+}
+
 /// `rows` in chunks of a power of two rows, at most `max`, largest first: a multi-row
 /// statement's text depends on its number of rows, and these few shapes serve every group
 /// size and stay in the connection's statement cache (`max` must be a power of two).
@@ -229,6 +266,18 @@ macro_rules! common_store_impl {
             /// authority: one multi-row statement for the events and one for the messages
             /// (in chunks), whatever their number.
             async fn append_events(tx: &mut Tx, events: Vec<NewEvent>) -> Result<Vec<EventRecord>, sqlx::Error> {
+                let mut statements = $crate::store::common::Statements::<$db>::new(Self::BACKEND);
+                let records = Self::push_events(&mut statements, events);
+                let seqs = Self::run_statements(tx, statements).await?;
+                Self::with_seqs(records, seqs)
+            }
+
+            /// The statements that append `events` (see `append_events`), added to `statements`;
+            /// the records wait for their `seq`s, which the events' statements return.
+            fn push_events(
+                statements: &mut $crate::store::common::Statements<$db>,
+                events: Vec<NewEvent>,
+            ) -> Vec<EventRecord> {
                 use $crate::store::common::statement_chunks;
                 let records: Vec<(Uuid, EventRecord)> = events
                     .into_iter()
@@ -244,11 +293,8 @@ macro_rules! common_store_impl {
                         (e.authority_id, record)
                     })
                     .collect();
-                let mut seqs: std::collections::HashMap<Uuid, i64> = std::collections::HashMap::with_capacity(records.len());
                 for chunk in statement_chunks(&records, 128) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "INSERT INTO events (id, letter_id, authority_id, kind, data, created_at) ",
-                    );
+                    let q = statements.start("INSERT INTO events (id, letter_id, authority_id, kind, data, created_at) ", true);
                     q.push_values(chunk, |mut row, (authority_id, e)| {
                         row.push_bind(e.id)
                             .push_bind(e.letter_id)
@@ -258,27 +304,51 @@ macro_rules! common_store_impl {
                             .push_bind(e.created_at);
                     });
                     q.push(" RETURNING id, seq");
-                    let rows: Vec<(Uuid, i64)> = q.build_query_as().fetch_all(&mut **tx).await?;
-                    let chunk_seqs: Vec<i64> = rows.iter().map(|(_, seq)| *seq).collect();
-                    seqs.extend(rows);
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                    // by the events' ids, known before their seqs are
+                    let q = statements.start(
                         "INSERT INTO webhook_messages (webhook_id, event_seq, letter_id, state, available_at, attempts, \
                          created_at) SELECT w.id, e.seq, e.letter_id, 'pending', e.created_at, 0, e.created_at \
-                         FROM events e JOIN webhooks w ON w.authority_id = e.authority_id WHERE e.seq IN (",
+                         FROM events e JOIN webhooks w ON w.authority_id = e.authority_id WHERE e.id IN (",
+                        false,
                     );
-                    $crate::store::common::push_in_list(&mut q, chunk_seqs);
+                    $crate::store::common::push_in_list(q, chunk.iter().map(|(_, e)| e.id));
                     q.push(" ORDER BY e.seq, w.id");
-                    q.build().execute(&mut **tx).await?;
                 }
+                records.into_iter().map(|(_, record)| record).collect()
+            }
+
+            /// `records` with the `seq`s their statements returned.
+            fn with_seqs(records: Vec<EventRecord>, seqs: Vec<(Uuid, i64)>) -> Result<Vec<EventRecord>, sqlx::Error> {
+                let seqs: std::collections::HashMap<Uuid, i64> = seqs.into_iter().collect();
                 records
                     .into_iter()
-                    .map(|(_, mut record)| {
+                    .map(|mut record| {
                         record.seq = *seqs
                             .get(&record.id)
                             .ok_or_else(|| sqlx::Error::Protocol("an event's seq was not returned".into()))?;
                         Ok(record)
                     })
                     .collect()
+            }
+
+            /// `statements` run in `tx`, in order; the rows of those that return rows, which are
+            /// all of one shape.
+            async fn run_statements<T>(
+                tx: &mut Tx,
+                statements: $crate::store::common::Statements<$db>,
+            ) -> Result<Vec<T>, sqlx::Error>
+            where
+                T: for<'r> sqlx::FromRow<'r, <$db as sqlx::Database>::Row> + Send + Unpin,
+            {
+                let mut rows = Vec::new();
+                for (mut call, returns_rows) in statements.into_calls() {
+                    if returns_rows {
+                        rows.extend(call.build_query_as::<T>().fetch_all(&mut **tx).await?);
+                    } else {
+                        call.build().execute(&mut **tx).await?;
+                    }
+                }
+                Ok(rows)
             }
 
             /// Record `kind` for a delivery's outcome, in `tx`; when the delivery carries the
@@ -358,9 +428,21 @@ macro_rules! common_store_impl {
 
             /// Queued deliveries in `tx`, one statement per chunk.
             async fn insert_deliveries_rows(tx: &mut Tx, rows: &[$crate::store::common::NewDeliveryRow<'_>]) -> Result<(), sqlx::Error> {
+                let mut statements = $crate::store::common::Statements::<$db>::new(Self::BACKEND);
+                Self::push_deliveries(&mut statements, rows);
+                Self::run_statements::<(i64,)>(tx, statements).await?;
+                Ok(())
+            }
+
+            /// The statements that insert `rows` (see `insert_deliveries_rows`).
+            fn push_deliveries(
+                statements: &mut $crate::store::common::Statements<$db>,
+                rows: &[$crate::store::common::NewDeliveryRow<'_>],
+            ) {
                 for chunk in $crate::store::common::statement_chunks(rows, 128) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                    let q = statements.start(
                         "INSERT INTO deliveries (id, letter_id, channel, purpose, helper, status, attempts, created_at, updated_at) ",
+                        false,
                     );
                     q.push_values(chunk, |mut row, d| {
                         row.push_bind(d.id)
@@ -373,17 +455,24 @@ macro_rules! common_store_impl {
                             .push_bind(d.now)
                             .push_bind(d.now);
                     });
-                    q.build().execute(&mut **tx).await?;
                 }
-                Ok(())
             }
 
             /// Jobs in `tx`, one statement per chunk.
             async fn insert_jobs_rows(tx: &mut Tx, rows: &[$crate::store::common::NewJobRow]) -> Result<(), sqlx::Error> {
+                let mut statements = $crate::store::common::Statements::<$db>::new(Self::BACKEND);
+                Self::push_jobs(&mut statements, rows);
+                Self::run_statements::<(i64,)>(tx, statements).await?;
+                Ok(())
+            }
+
+            /// The statements that insert `rows` (see `insert_jobs_rows`).
+            fn push_jobs(statements: &mut $crate::store::common::Statements<$db>, rows: &[$crate::store::common::NewJobRow]) {
                 for chunk in $crate::store::common::statement_chunks(rows, 128) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                    let q = statements.start(
                         "INSERT INTO jobs (id, kind, letter_id, delivery_id, step, available_at, attempts, max_attempts, \
                          created_at) ",
+                        false,
                     );
                     q.push_values(chunk, |mut row, j| {
                         row.push_bind(j.id)
@@ -396,9 +485,7 @@ macro_rules! common_store_impl {
                             .push_bind(j.max_attempts)
                             .push_bind(j.created_at);
                     });
-                    q.build().execute(&mut **tx).await?;
                 }
-                Ok(())
             }
 
             /// Lock a letter's row first in every transaction that changes the letter and its
@@ -572,11 +659,14 @@ macro_rules! common_store_impl {
                         .ok_or_else(|| sqlx::Error::Protocol("a citizen row was not returned".into()))
                 };
 
+                // the rest in one call on SQLite (see `Statements`)
+                let mut statements = $crate::store::common::Statements::<$db>::new(Self::BACKEND);
                 for chunk in statement_chunks(letters, 128) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                    let q = statements.start(
                         "INSERT INTO letters (id, authority_id, citizen_id, recipient, subject, body, importance, \
                          respond_by, deadline, reference, contact, status, idempotency_key, request_hash, created_at, \
                          updated_at, category) ",
+                        false,
                     );
                     let mut missing = None;
                     q.push_values(chunk, |mut row, (l, _)| {
@@ -605,7 +695,6 @@ macro_rules! common_store_impl {
                     if let Some(e) = missing {
                         return Err(e);
                     }
-                    q.build().execute(&mut **tx).await?;
                 }
 
                 let documents: Vec<(&NewLetter, usize, &NewDocumentRecord)> = letters
@@ -614,8 +703,9 @@ macro_rules! common_store_impl {
                     .collect();
                 // documents carry their content: fewer per statement
                 for chunk in statement_chunks(&documents, 16) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                    let q = statements.start(
                         "INSERT INTO documents (id, letter_id, position, filename, media_type, size, sha256, content) ",
+                        false,
                     );
                     q.push_values(chunk, |mut row, (l, position, d)| {
                         row.push_bind(d.id)
@@ -627,7 +717,6 @@ macro_rules! common_store_impl {
                             .push_bind(&d.sha256)
                             .push_bind(&d.content);
                     });
-                    q.build().execute(&mut **tx).await?;
                 }
 
                 // each letter's own delivery, then its notices
@@ -653,7 +742,7 @@ macro_rules! common_store_impl {
                         now: l.now,
                     })
                     .collect();
-                Self::insert_deliveries_rows(tx, &delivery_rows).await?;
+                Self::push_deliveries(&mut statements, &delivery_rows);
 
                 // a delivery job for each delivery, and the first escalation timer
                 let jobs: Vec<NewJobRow> = deliveries
@@ -663,7 +752,7 @@ macro_rules! common_store_impl {
                         l.escalation_timer.as_ref().map(|timer| NewJobRow::timer(l.id, timer, l.now))
                     }))
                     .collect();
-                Self::insert_jobs_rows(tx, &jobs).await?;
+                Self::push_jobs(&mut statements, &jobs);
 
                 // the `accepted` events, with a message for each of the authority's webhooks
                 let events: Vec<NewEvent> = letters
@@ -683,7 +772,9 @@ macro_rules! common_store_impl {
                         now: l.now,
                     })
                     .collect();
-                let events = Self::append_events(tx, events).await?;
+                let events = Self::push_events(&mut statements, events);
+                let seqs = Self::run_statements(tx, statements).await?;
+                let events = Self::with_seqs(events, seqs)?;
 
                 letters
                     .iter()
