@@ -1136,9 +1136,11 @@ macro_rules! common_store_impl {
                 }
                 Self::lock_letters(tx, starts.iter().map(|(job, _)| job.letter_id).collect()).await?;
                 let mut started: HashMap<Uuid, DeliveryRecord> = HashMap::with_capacity(starts.len());
+                let mut statements = $crate::store::common::Statements::<$db>::new(Self::BACKEND);
                 for chunk in statement_chunks(&with_delivery, 128) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                    let q = statements.start(
                         "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, updated_at = v.column2 FROM (",
+                        true,
                     );
                     q.push_values(chunk, |mut row, (_, delivery_id, now)| {
                         row.push_bind(*delivery_id).push_bind(*now);
@@ -1147,11 +1149,11 @@ macro_rules! common_store_impl {
                         ") AS v WHERE deliveries.id = v.column1 AND deliveries.status IN ('queued', 'sending') RETURNING ",
                         delivery_cols!()
                     ));
-                    let rows: Vec<DeliveryRow> = q.build_query_as().fetch_all(&mut **tx).await?;
-                    for row in rows {
-                        let delivery = DeliveryRecord::try_from(row)?;
-                        started.insert(delivery.id, delivery);
-                    }
+                }
+                let rows: Vec<DeliveryRow> = Self::run_statements(tx, statements).await?;
+                for row in rows {
+                    let delivery = DeliveryRecord::try_from(row)?;
+                    started.insert(delivery.id, delivery);
                 }
                 // a delivery no longer waiting (cancelled, settled): its job is done
                 let done: Vec<Uuid> = with_delivery
@@ -1205,11 +1207,12 @@ macro_rules! common_store_impl {
                 if delivered.is_empty() {
                     return Ok(());
                 }
-                let mut settled: HashMap<Uuid, (String, String)> = HashMap::with_capacity(delivered.len());
+                let mut statements = $crate::store::common::Statements::<$db>::new(Self::BACKEND);
                 for chunk in statement_chunks(&delivered, 128) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                    let q = statements.start(
                         "UPDATE deliveries SET status = 'delivered', transport = v.column2, provider_ref = v.column3, \
                          last_error = NULL, updated_at = v.column4 FROM (",
+                        true,
                     );
                     q.push_values(chunk, |mut row, (_, delivery_id, transport, provider_ref, now)| {
                         row.push_bind(*delivery_id).push_bind(transport.as_str()).push_bind(provider_ref.as_deref()).push_bind(*now);
@@ -1218,9 +1221,10 @@ macro_rules! common_store_impl {
                         ") AS v WHERE deliveries.id = v.column1 AND deliveries.status IN ('sending', 'cancelled') \
                          RETURNING id, channel, purpose",
                     );
-                    let rows: Vec<(Uuid, String, String)> = q.build_query_as().fetch_all(&mut **tx).await?;
-                    settled.extend(rows.into_iter().map(|(id, channel, purpose)| (id, (channel, purpose))));
                 }
+                let rows: Vec<(Uuid, String, String)> = Self::run_statements(tx, statements).await?;
+                let settled: HashMap<Uuid, (String, String)> =
+                    rows.into_iter().map(|(id, channel, purpose)| (id, (channel, purpose))).collect();
                 let settled_in_order: Vec<_> = delivered
                     .iter()
                     .filter_map(|(job, delivery_id, transport, provider_ref, now)| {
@@ -1249,9 +1253,12 @@ macro_rules! common_store_impl {
                         Ok(NewEvent { letter_id: job.letter_id, authority_id, kind: EventKind::Delivered, data, now: *now })
                     })
                     .collect::<StoreResult<Vec<_>>>()?;
-                Self::append_events(tx, events).await?;
+                // the events and the jobs' end in one call on SQLite
+                let mut statements = $crate::store::common::Statements::<$db>::new(Self::BACKEND);
+                Self::push_events(&mut statements, events);
                 let jobs: Vec<Uuid> = delivered.iter().map(|(job, ..)| job.id).collect();
-                Self::delete_jobs(tx, &jobs).await?;
+                Self::push_delete_jobs(&mut statements, &jobs);
+                let _seqs: Vec<(Uuid, i64)> = Self::run_statements(tx, statements).await?;
                 Ok(())
             }
 
@@ -1265,9 +1272,9 @@ macro_rules! common_store_impl {
                 fixed: &'static str,
             ) -> StoreResult<std::collections::HashMap<Uuid, Uuid>> {
                 use $crate::store::common::statement_chunks;
-                let mut authorities = std::collections::HashMap::with_capacity(letters.len());
+                let mut statements = $crate::store::common::Statements::<$db>::new(Self::BACKEND);
                 for chunk in statement_chunks(letters, 128) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new("UPDATE letters SET status = CASE WHEN ");
+                    let q = statements.start("UPDATE letters SET status = CASE WHEN ", true);
                     q.push(when);
                     q.push(" AND COALESCE(NULLIF(v.column3, ''), ");
                     q.push_bind(fixed);
@@ -1278,21 +1285,25 @@ macro_rules! common_store_impl {
                         row.push_bind(*id).push_bind(*now).push_bind(*status);
                     });
                     q.push(") AS v WHERE letters.id = v.column1 RETURNING id, authority_id");
-                    let rows: Vec<(Uuid, Uuid)> = q.build_query_as().fetch_all(&mut **tx).await?;
-                    authorities.extend(rows);
                 }
-                Ok(authorities)
+                let rows: Vec<(Uuid, Uuid)> = Self::run_statements(tx, statements).await?;
+                Ok(rows.into_iter().collect())
             }
 
             /// Jobs that are done, in `tx`.
             async fn delete_jobs(tx: &mut Tx, ids: &[Uuid]) -> StoreResult<()> {
-                use $crate::store::common::statement_chunks;
-                for chunk in statement_chunks(ids, 128) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new("DELETE FROM jobs WHERE id IN (");
-                    $crate::store::common::push_in_list(&mut q, chunk.iter().copied());
-                    q.build().execute(&mut **tx).await?;
-                }
+                let mut statements = $crate::store::common::Statements::<$db>::new(Self::BACKEND);
+                Self::push_delete_jobs(&mut statements, ids);
+                Self::run_statements::<(i64,)>(tx, statements).await?;
                 Ok(())
+            }
+
+            /// The statements that delete the jobs `ids` (see `delete_jobs`).
+            fn push_delete_jobs(statements: &mut $crate::store::common::Statements<$db>, ids: &[Uuid]) {
+                for chunk in $crate::store::common::statement_chunks(ids, 128) {
+                    let q = statements.start("DELETE FROM jobs WHERE id IN (", false);
+                    $crate::store::common::push_in_list(q, chunk.iter().copied());
+                }
             }
 
             /// An outcome other than `Delivered` in `tx`, its letter locked already.
