@@ -372,8 +372,12 @@ mod tests {
         let mut settings = crate::config::Settings::default().engine;
         let just_now = Some(Instant::now());
         let long_ago = Instant::now().checked_sub(Duration::from_secs(5));
-        assert_eq!(settings.intake_precedence_waiting, 0);
-        assert!(!intake_goes_first(&settings, 1000, just_now), "off by default");
+        assert_eq!(settings.intake_precedence_waiting, 16);
+        assert!(intake_goes_first(&settings, 16, just_now), "on by default");
+        assert!(!intake_goes_first(&settings, 15, just_now), "too few waiting for the default");
+
+        settings.intake_precedence_waiting = 0;
+        assert!(!intake_goes_first(&settings, 1000, just_now), "off");
 
         settings.intake_precedence_waiting = 8;
         settings.intake_precedence_max_ms = 1000;
