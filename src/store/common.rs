@@ -331,6 +331,14 @@ macro_rules! common_store_impl {
                     .collect()
             }
 
+            /// `statements` that return no rows, run in `tx` in order.
+            async fn execute_statements(
+                tx: &mut Tx,
+                statements: $crate::store::common::Statements<$db>,
+            ) -> Result<(), sqlx::Error> {
+                Self::run_statements::<(i64,)>(tx, statements).await.map(drop)
+            }
+
             /// `statements` run in `tx`, in order; the rows of those that return rows, which are
             /// all of one shape.
             async fn run_statements<T>(
@@ -430,7 +438,7 @@ macro_rules! common_store_impl {
             async fn insert_deliveries_rows(tx: &mut Tx, rows: &[$crate::store::common::NewDeliveryRow<'_>]) -> Result<(), sqlx::Error> {
                 let mut statements = $crate::store::common::Statements::<$db>::new(Self::BACKEND);
                 Self::push_deliveries(&mut statements, rows);
-                Self::run_statements::<(i64,)>(tx, statements).await?;
+                Self::execute_statements(tx, statements).await?;
                 Ok(())
             }
 
@@ -462,7 +470,7 @@ macro_rules! common_store_impl {
             async fn insert_jobs_rows(tx: &mut Tx, rows: &[$crate::store::common::NewJobRow]) -> Result<(), sqlx::Error> {
                 let mut statements = $crate::store::common::Statements::<$db>::new(Self::BACKEND);
                 Self::push_jobs(&mut statements, rows);
-                Self::run_statements::<(i64,)>(tx, statements).await?;
+                Self::execute_statements(tx, statements).await?;
                 Ok(())
             }
 
@@ -1294,7 +1302,7 @@ macro_rules! common_store_impl {
             async fn delete_jobs(tx: &mut Tx, ids: &[Uuid]) -> StoreResult<()> {
                 let mut statements = $crate::store::common::Statements::<$db>::new(Self::BACKEND);
                 Self::push_delete_jobs(&mut statements, ids);
-                Self::run_statements::<(i64,)>(tx, statements).await?;
+                Self::execute_statements(tx, statements).await?;
                 Ok(())
             }
 
@@ -2476,3 +2484,57 @@ macro_rules! common_store_impl {
     };
 }
 pub(crate) use common_store_impl;
+
+#[cfg(test)]
+mod tests {
+    use super::Statements;
+    use crate::store::Backend;
+
+    /// Two statements, the second returning its row.
+    fn two<DB: sqlx::Database>(backend: Backend) -> Vec<(sqlx::QueryBuilder<DB>, bool)>
+    where
+        DB::Arguments: Default,
+        i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    {
+        let mut statements = Statements::<DB>::new(backend);
+        statements.start("INSERT INTO t (n) VALUES (", false).push_bind(1_i64).push(")");
+        statements.start("INSERT INTO t (n) VALUES (", true).push_bind(2_i64).push(") RETURNING n * 10");
+        statements.into_calls()
+    }
+
+    #[test]
+    fn statements_go_in_one_call_on_sqlite_and_one_each_on_postgres() {
+        let sqlite = two::<sqlx::Sqlite>(Backend::Sqlite);
+        assert_eq!(sqlite.len(), 1);
+        assert_eq!(
+            sqlite[0].0.sql().as_str(),
+            "INSERT INTO t (n) VALUES (?); INSERT INTO t (n) VALUES (?) RETURNING n * 10"
+        );
+        assert!(sqlite[0].1, "the call returns the second statement's row");
+
+        let postgres = two::<sqlx::Postgres>(Backend::Postgres);
+        let calls: Vec<(String, bool)> =
+            postgres.iter().map(|(q, rows)| (q.sql().as_str().to_owned(), *rows)).collect();
+        assert_eq!(
+            calls,
+            [
+                ("INSERT INTO t (n) VALUES ($1)".to_owned(), false),
+                ("INSERT INTO t (n) VALUES ($1) RETURNING n * 10".to_owned(), true)
+            ]
+        );
+    }
+
+    /// What the store relies on: SQLite runs every statement of the one call, each with its own
+    /// parameters in order, and answers the rows of those that return rows.
+    #[tokio::test]
+    async fn sqlite_runs_one_call_of_several_statements_with_their_own_parameters() {
+        let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect("sqlite::memory:").await.unwrap();
+        sqlx::query("CREATE TABLE t (n INTEGER NOT NULL)").execute(&pool).await.unwrap();
+        let mut calls = two::<sqlx::Sqlite>(Backend::Sqlite);
+        let (call, _) = &mut calls[0];
+        let returned: Vec<(i64,)> = call.build_query_as().fetch_all(&pool).await.unwrap();
+        assert_eq!(returned, [(20,)]);
+        let stored: Vec<i64> = sqlx::query_scalar("SELECT n FROM t ORDER BY n").fetch_all(&pool).await.unwrap();
+        assert_eq!(stored, [1, 2]);
+    }
+}
