@@ -20,9 +20,8 @@ use super::staff_pages::staff_pages_store_impl;
 use super::web::web_store_impl;
 
 pub struct SqliteStore {
-    writer: SqlitePool,
-    /// The same pool as transactions begin on it (see `SqliteWriter`).
-    group_writer: SqliteWriter,
+    /// The one writer connection's pool, as transactions begin on it (see `SqliteWriter`).
+    writer: SqliteWriter,
     reader: SqlitePool,
     /// One connection that copies the WAL into the database file in the background.
     checkpointer: SqlitePool,
@@ -107,8 +106,7 @@ impl SqliteStore {
             .connect_with(options.read_only(true))
             .await?;
         Ok(Self {
-            group_writer: SqliteWriter { pool: writer.clone(), lowered },
-            writer,
+            writer: SqliteWriter { pool: writer, lowered },
             reader,
             checkpointer,
             // one writer: one group at a time
@@ -127,12 +125,12 @@ impl SqliteStore {
     const ROW_LOCKS: bool = false;
 
     fn writer(&self) -> &SqlitePool {
-        &self.writer
+        &self.writer.pool
     }
 
     /// What group commits begin their transactions on.
     fn group_writer(&self) -> &SqliteWriter {
-        &self.group_writer
+        &self.writer
     }
 
     fn reader(&self) -> &SqlitePool {
@@ -145,7 +143,7 @@ impl SqliteStore {
     /// last moments, which the leases then redo, so a delivery may be made again (at least
     /// once). Letters, evidence and citizens' choices are always committed with FULL.
     async fn begin_relaxed(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
-        self.group_writer.begin(Durability::Relaxed).await
+        self.writer.begin(Durability::Relaxed).await
     }
 
     /// `VACUUM INTO` writes a transactionally consistent copy (everything committed when it
@@ -163,7 +161,7 @@ impl SqliteStore {
     async fn close_pools(&self) {
         self.checkpointer.close().await;
         self.reader.close().await;
-        self.writer.close().await;
+        self.writer.pool.close().await;
     }
 
     pub(super) fn migrator() -> Migrator {
