@@ -266,7 +266,7 @@ macro_rules! common_store_impl {
             /// authority: one multi-row statement for the events and one for the messages
             /// (in chunks), whatever their number.
             async fn append_events(tx: &mut Tx, events: Vec<NewEvent>) -> Result<Vec<EventRecord>, sqlx::Error> {
-                let mut statements = $crate::store::common::Statements::<$db>::new(Self::BACKEND);
+                let mut statements = Self::statements();
                 let records = Self::push_events(&mut statements, events);
                 let seqs = Self::run_statements(tx, statements).await?;
                 Self::with_seqs(records, seqs)
@@ -329,6 +329,11 @@ macro_rules! common_store_impl {
                         Ok(record)
                     })
                     .collect()
+            }
+
+            /// Statements to build for this backend (see `Statements`).
+            fn statements() -> $crate::store::common::Statements<$db> {
+                $crate::store::common::Statements::new(Self::BACKEND)
             }
 
             /// `statements` that return no rows, run in `tx` in order.
@@ -436,7 +441,7 @@ macro_rules! common_store_impl {
 
             /// Queued deliveries in `tx`, one statement per chunk.
             async fn insert_deliveries_rows(tx: &mut Tx, rows: &[$crate::store::common::NewDeliveryRow<'_>]) -> Result<(), sqlx::Error> {
-                let mut statements = $crate::store::common::Statements::<$db>::new(Self::BACKEND);
+                let mut statements = Self::statements();
                 Self::push_deliveries(&mut statements, rows);
                 Self::execute_statements(tx, statements).await?;
                 Ok(())
@@ -468,7 +473,7 @@ macro_rules! common_store_impl {
 
             /// Jobs in `tx`, one statement per chunk.
             async fn insert_jobs_rows(tx: &mut Tx, rows: &[$crate::store::common::NewJobRow]) -> Result<(), sqlx::Error> {
-                let mut statements = $crate::store::common::Statements::<$db>::new(Self::BACKEND);
+                let mut statements = Self::statements();
                 Self::push_jobs(&mut statements, rows);
                 Self::execute_statements(tx, statements).await?;
                 Ok(())
@@ -668,7 +673,7 @@ macro_rules! common_store_impl {
                 };
 
                 // the rest in one call on SQLite (see `Statements`)
-                let mut statements = $crate::store::common::Statements::<$db>::new(Self::BACKEND);
+                let mut statements = Self::statements();
                 for chunk in statement_chunks(letters, 128) {
                     let q = statements.start(
                         "INSERT INTO letters (id, authority_id, citizen_id, recipient, subject, body, importance, \
@@ -1144,7 +1149,7 @@ macro_rules! common_store_impl {
                 }
                 Self::lock_letters(tx, starts.iter().map(|(job, _)| job.letter_id).collect()).await?;
                 let mut started: HashMap<Uuid, DeliveryRecord> = HashMap::with_capacity(starts.len());
-                let mut statements = $crate::store::common::Statements::<$db>::new(Self::BACKEND);
+                let mut statements = Self::statements();
                 for chunk in statement_chunks(&with_delivery, 128) {
                     let q = statements.start(
                         "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, updated_at = v.column2 FROM (",
@@ -1215,7 +1220,7 @@ macro_rules! common_store_impl {
                 if delivered.is_empty() {
                     return Ok(());
                 }
-                let mut statements = $crate::store::common::Statements::<$db>::new(Self::BACKEND);
+                let mut statements = Self::statements();
                 for chunk in statement_chunks(&delivered, 128) {
                     let q = statements.start(
                         "UPDATE deliveries SET status = 'delivered', transport = v.column2, provider_ref = v.column3, \
@@ -1262,7 +1267,7 @@ macro_rules! common_store_impl {
                     })
                     .collect::<StoreResult<Vec<_>>>()?;
                 // the events and the jobs' end in one call on SQLite
-                let mut statements = $crate::store::common::Statements::<$db>::new(Self::BACKEND);
+                let mut statements = Self::statements();
                 Self::push_events(&mut statements, events);
                 let jobs: Vec<Uuid> = delivered.iter().map(|(job, ..)| job.id).collect();
                 Self::push_delete_jobs(&mut statements, &jobs);
@@ -1280,7 +1285,7 @@ macro_rules! common_store_impl {
                 fixed: &'static str,
             ) -> StoreResult<std::collections::HashMap<Uuid, Uuid>> {
                 use $crate::store::common::statement_chunks;
-                let mut statements = $crate::store::common::Statements::<$db>::new(Self::BACKEND);
+                let mut statements = Self::statements();
                 for chunk in statement_chunks(letters, 128) {
                     let q = statements.start("UPDATE letters SET status = CASE WHEN ", true);
                     q.push(when);
@@ -1300,7 +1305,7 @@ macro_rules! common_store_impl {
 
             /// Jobs that are done, in `tx`.
             async fn delete_jobs(tx: &mut Tx, ids: &[Uuid]) -> StoreResult<()> {
-                let mut statements = $crate::store::common::Statements::<$db>::new(Self::BACKEND);
+                let mut statements = Self::statements();
                 Self::push_delete_jobs(&mut statements, ids);
                 Self::execute_statements(tx, statements).await?;
                 Ok(())
