@@ -278,22 +278,20 @@ macro_rules! common_store_impl {
                 statements: &mut $crate::store::common::Statements<$db>,
                 events: Vec<NewEvent>,
             ) -> Vec<EventRecord> {
-                use $crate::store::common::statement_chunks;
                 let records: Vec<(Uuid, EventRecord)> = events
                     .into_iter()
-                    .map(|e| {
-                        let record = EventRecord {
-                            seq: 0,
-                            id: Uuid::now_v7(),
-                            letter_id: e.letter_id,
-                            kind: e.kind.as_str().to_owned(),
-                            data: Json(e.data),
-                            created_at: e.now,
-                        };
-                        (e.authority_id, record)
-                    })
+                    .map(|e| (e.authority_id, $crate::store::letter_rows::event_record(e.letter_id, e.kind, e.data, e.now)))
                     .collect();
-                for chunk in statement_chunks(&records, 128) {
+                Self::push_event_records(statements, &records);
+                records.into_iter().map(|(_, record)| record).collect()
+            }
+
+            /// The statements that append `records`, each with its authority (see `push_events`).
+            fn push_event_records(
+                statements: &mut $crate::store::common::Statements<$db>,
+                records: &[(Uuid, EventRecord)],
+            ) {
+                for chunk in $crate::store::common::statement_chunks(records, 128) {
                     let q = statements.start("INSERT INTO events (id, letter_id, authority_id, kind, data, created_at) ", true);
                     q.push_values(chunk, |mut row, (authority_id, e)| {
                         row.push_bind(e.id)
@@ -314,7 +312,6 @@ macro_rules! common_store_impl {
                     $crate::store::common::push_in_list(q, chunk.iter().map(|(_, e)| e.id));
                     q.push(" ORDER BY e.seq, w.id");
                 }
-                records.into_iter().map(|(_, record)| record).collect()
             }
 
             /// `records` with the `seq`s their statements returned.
@@ -636,219 +633,6 @@ macro_rules! common_store_impl {
                 let sealed_cpr = self.seal_cpr(&l.cpr).await.map_err(into_sqlx)?;
                 // each backend decides how letters are committed (SQLite: in groups)
                 self.commit_letter(l, sealed_cpr).await
-            }
-
-            /// Letters' rows (citizens, letters, documents, deliveries, jobs, timers, `accepted`
-            /// events and their webhook messages) in `tx`, which the caller commits: one
-            /// multi-row statement per table (in chunks, see `statement_chunks`), not one per
-            /// row, since every statement is a round trip to the database. Answers in the
-            /// order of `letters`, each as a read right after the commit would show it.
-            async fn insert_letters_rows(
-                tx: &mut Tx,
-                letters: &[(&NewLetter, &str)],
-            ) -> Result<Vec<CreatedLetter>, sqlx::Error> {
-                use std::collections::HashMap;
-                use $crate::store::common::{NewDeliveryRow, NewJobRow, statement_chunks};
-
-                // citizens: once each (PostgreSQL refuses to upsert one row twice in a statement),
-                // in key order (concurrent groups then take their rows in the same order)
-                let mut citizens: Vec<(&NewLetter, &str)> = letters.to_vec();
-                citizens.sort_by(|a, b| a.0.cpr_hash.cmp(&b.0.cpr_hash));
-                citizens.dedup_by(|a, b| a.0.cpr_hash == b.0.cpr_hash);
-                let mut citizen_ids: HashMap<String, Uuid> = HashMap::with_capacity(citizens.len());
-                for chunk in statement_chunks(&citizens, 128) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new("INSERT INTO citizens (id, cpr_hash, cpr, created_at) ");
-                    q.push_values(chunk, |mut row, (l, sealed_cpr)| {
-                        row.push_bind(l.citizen_id).push_bind(&l.cpr_hash).push_bind(*sealed_cpr).push_bind(l.now);
-                    });
-                    q.push(" ON CONFLICT (cpr_hash) DO UPDATE SET cpr = excluded.cpr RETURNING id, cpr_hash");
-                    let rows: Vec<(Uuid, String)> = q.build_query_as().fetch_all(&mut **tx).await?;
-                    citizen_ids.extend(rows.into_iter().map(|(id, hash)| (hash, id)));
-                }
-                let citizen_of = |l: &NewLetter| {
-                    citizen_ids
-                        .get(&l.cpr_hash)
-                        .copied()
-                        .ok_or_else(|| sqlx::Error::Protocol("a citizen row was not returned".into()))
-                };
-
-                // the rest in one call on SQLite (see `Statements`)
-                let mut statements = Self::statements();
-                for chunk in statement_chunks(letters, 128) {
-                    let q = statements.start(
-                        "INSERT INTO letters (id, authority_id, citizen_id, recipient, subject, body, importance, \
-                         respond_by, deadline, reference, contact, status, idempotency_key, request_hash, created_at, \
-                         updated_at, category) ",
-                        false,
-                    );
-                    let mut missing = None;
-                    q.push_values(chunk, |mut row, (l, _)| {
-                        let citizen_id = citizen_of(l).unwrap_or_else(|e| {
-                            missing = Some(e);
-                            Uuid::nil()
-                        });
-                        row.push_bind(l.id)
-                            .push_bind(l.authority_id)
-                            .push_bind(citizen_id)
-                            .push_bind(Json(&l.recipient))
-                            .push_bind(&l.subject)
-                            .push_bind(&l.body)
-                            .push_bind(l.importance.as_str())
-                            .push_bind(&l.respond_by)
-                            .push_bind(&l.respond_by)
-                            .push_bind(&l.reference)
-                            .push_bind(Json(&l.contact))
-                            .push_bind("accepted")
-                            .push_bind(&l.idempotency_key)
-                            .push_bind(&l.request_hash)
-                            .push_bind(l.now)
-                            .push_bind(l.now)
-                            .push_bind(&l.category);
-                    });
-                    if let Some(e) = missing {
-                        return Err(e);
-                    }
-                }
-
-                let documents: Vec<(&NewLetter, usize, &NewDocumentRecord)> = letters
-                    .iter()
-                    .flat_map(|(l, _)| l.documents.iter().enumerate().map(move |(i, d)| (*l, i, d)))
-                    .collect();
-                // documents carry their content: fewer per statement
-                for chunk in statement_chunks(&documents, 16) {
-                    let q = statements.start(
-                        "INSERT INTO documents (id, letter_id, position, filename, media_type, size, sha256, content) ",
-                        false,
-                    );
-                    q.push_values(chunk, |mut row, (l, position, d)| {
-                        row.push_bind(d.id)
-                            .push_bind(l.id)
-                            .push_bind(*position as i64)
-                            .push_bind(&d.filename)
-                            .push_bind(&d.media_type)
-                            .push_bind(d.content.len() as i64)
-                            .push_bind(&d.sha256)
-                            .push_bind(&d.content);
-                    });
-                }
-
-                // each letter's own delivery, then its notices
-                let letter_deliveries: Vec<NewDelivery> = letters
-                    .iter()
-                    .map(|(l, _)| NewDelivery { channel: l.channel, delivery_id: l.delivery_id, job_id: l.job_id, helper: None })
-                    .collect();
-                let deliveries: Vec<(&NewLetter, &NewDelivery, &'static str)> = letters
-                    .iter()
-                    .zip(&letter_deliveries)
-                    .flat_map(|((l, _), own)| {
-                        std::iter::once((*l, own, "letter")).chain(l.notices.iter().map(move |n| (*l, n, "notice")))
-                    })
-                    .collect();
-                let delivery_rows: Vec<NewDeliveryRow<'_>> = deliveries
-                    .iter()
-                    .map(|(l, d, purpose)| NewDeliveryRow {
-                        id: d.delivery_id,
-                        letter_id: l.id,
-                        channel: d.channel,
-                        purpose: *purpose,
-                        helper: None,
-                        now: l.now,
-                    })
-                    .collect();
-                Self::push_deliveries(&mut statements, &delivery_rows);
-
-                // a delivery job for each delivery, and the first escalation timer
-                let jobs: Vec<NewJobRow> = deliveries
-                    .iter()
-                    .map(|(l, d, _)| NewJobRow::delivery(l.id, d, l.max_attempts, l.now))
-                    .chain(letters.iter().filter_map(|(l, _)| {
-                        l.escalation_timer.as_ref().map(|timer| NewJobRow::timer(l.id, timer, l.now))
-                    }))
-                    .collect();
-                Self::push_jobs(&mut statements, &jobs);
-
-                // the `accepted` events, with a message for each of the authority's webhooks
-                let events: Vec<NewEvent> = letters
-                    .iter()
-                    .map(|(l, _)| NewEvent {
-                        letter_id: l.id,
-                        authority_id: l.authority_id,
-                        kind: EventKind::Accepted,
-                        data: serde_json::json!({
-                            "importance": l.importance,
-                            "respond_by": l.respond_by,
-                            "channel": l.channel,
-                            "delivery_id": l.delivery_id,
-                            "notices": l.notices.iter().map(|n| serde_json::json!({ "channel": n.channel, "delivery_id": n.delivery_id })).collect::<Vec<_>>(),
-                            "documents": l.documents.len(),
-                        }),
-                        now: l.now,
-                    })
-                    .collect();
-                let events = Self::push_events(&mut statements, events);
-                let seqs = Self::run_statements(tx, statements).await?;
-                let events = Self::with_seqs(events, seqs)?;
-
-                letters
-                    .iter()
-                    .zip(events)
-                    .map(|((l, _), event)| {
-                        let mut deliveries: Vec<DeliveryRecord> = std::iter::once((l.channel, l.delivery_id, "letter"))
-                            .chain(l.notices.iter().map(|n| (n.channel, n.delivery_id, "notice")))
-                            .map(|(channel, id, purpose)| DeliveryRecord {
-                                id,
-                                letter_id: l.id,
-                                channel,
-                                purpose: purpose.to_owned(),
-                                helper: None,
-                                status: $crate::domain::DeliveryStatus::Queued,
-                                transport: None,
-                                provider_ref: None,
-                                attempts: 0,
-                                last_error: None,
-                                created_at: l.now,
-                                updated_at: l.now,
-                            })
-                            .collect();
-                        // as `deliveries()` reads them
-                        deliveries.sort_by_key(|d| d.id);
-                        Ok(CreatedLetter {
-                            letter: LetterRecord {
-                                id: l.id,
-                                authority_id: l.authority_id,
-                                citizen_id: citizen_of(l)?,
-                                recipient: l.recipient.clone(),
-                                subject: l.subject.clone(),
-                                body: l.body.clone(),
-                                importance: l.importance,
-                                category: l.category.clone(),
-                                respond_by: l.respond_by.clone(),
-                                deadline: l.respond_by.clone(),
-                                reference: l.reference.clone(),
-                                contact: l.contact.clone(),
-                                status: LetterStatus::Accepted,
-                                created_at: l.now,
-                                updated_at: l.now,
-                                content_deleted_at: None,
-                            },
-                            documents: l
-                                .documents
-                                .iter()
-                                .enumerate()
-                                .map(|(position, d)| DocumentMeta {
-                                    id: d.id,
-                                    position: position as i64,
-                                    filename: d.filename.clone(),
-                                    media_type: d.media_type.clone(),
-                                    size: d.content.len() as i64,
-                                    sha256: d.sha256.clone(),
-                                })
-                                .collect(),
-                            deliveries,
-                            timeline: vec![event],
-                        })
-                    })
-                    .collect()
             }
 
             /// What deliveries need of the letters `letter_ids` besides the authority: one

@@ -9,6 +9,7 @@ mod batch_read;
 pub mod citizen_pages;
 mod common;
 mod group_commit;
+mod letter_rows;
 mod migrations;
 pub mod model;
 pub mod postgres;

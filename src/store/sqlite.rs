@@ -13,8 +13,9 @@ use std::time::Duration;
 use super::audit::audit_store_impl;
 use super::batch_read::{BatchReader, batch_reads};
 use super::citizen_pages::citizen_pages_store_impl;
-use super::common::common_store_impl;
+use super::common::{common_store_impl, statement_chunks};
 use super::group_commit::{GroupCommit, group_works};
+use super::letter_rows::{LetterIn, LetterRows};
 use super::retention::retention_store_impl;
 use super::staff_pages::staff_pages_store_impl;
 use super::web::web_store_impl;
@@ -298,6 +299,86 @@ citizen_pages_store_impl!(SqliteStore);
 staff_pages_store_impl!(SqliteStore);
 retention_store_impl!(SqliteStore, skip_locked = "");
 audit_store_impl!(SqliteStore);
+
+impl SqliteStore {
+    /// A group of new letters' rows (see `LetterRows`) in `tx`, which the caller commits: a
+    /// multi-row statement per table (in chunks, see `statement_chunks`), all after the
+    /// citizens' upsert in one call (see `Statements`), since each call is a round trip to the
+    /// connection's thread.
+    async fn insert_letters_rows(tx: &mut Tx, letters: &[LetterIn<'_>]) -> Result<Vec<CreatedLetter>, sqlx::Error> {
+        let rows = LetterRows::new(letters);
+        let mut citizen_ids: HashMap<String, Uuid> = HashMap::with_capacity(rows.citizens.len());
+        for chunk in statement_chunks(&rows.citizens, 128) {
+            let mut q =
+                sqlx::QueryBuilder::<sqlx::Sqlite>::new("INSERT INTO citizens (id, cpr_hash, cpr, created_at) ");
+            q.push_values(chunk, |mut row, (l, sealed_cpr)| {
+                row.push_bind(l.citizen_id).push_bind(&l.cpr_hash).push_bind(*sealed_cpr).push_bind(l.now);
+            });
+            q.push(" ON CONFLICT (cpr_hash) DO UPDATE SET cpr = excluded.cpr RETURNING id, cpr_hash");
+            let returned: Vec<(Uuid, String)> = q.build_query_as().fetch_all(&mut **tx).await?;
+            citizen_ids.extend(returned.into_iter().map(|(id, hash)| (hash, id)));
+        }
+
+        let mut statements = Self::statements();
+        for chunk in statement_chunks(letters, 128) {
+            let q = statements.start(
+                "INSERT INTO letters (id, authority_id, citizen_id, recipient, subject, body, importance, \
+                 respond_by, deadline, reference, contact, status, idempotency_key, request_hash, created_at, \
+                 updated_at, category) ",
+                false,
+            );
+            let mut missing = false;
+            q.push_values(chunk, |mut row, (l, _)| {
+                let citizen_id = citizen_ids.get(&l.cpr_hash).copied().unwrap_or_else(|| {
+                    missing = true;
+                    Uuid::nil()
+                });
+                row.push_bind(l.id)
+                    .push_bind(l.authority_id)
+                    .push_bind(citizen_id)
+                    .push_bind(Json(&l.recipient))
+                    .push_bind(&l.subject)
+                    .push_bind(&l.body)
+                    .push_bind(l.importance.as_str())
+                    .push_bind(&l.respond_by)
+                    .push_bind(&l.respond_by)
+                    .push_bind(&l.reference)
+                    .push_bind(Json(&l.contact))
+                    .push_bind("accepted")
+                    .push_bind(&l.idempotency_key)
+                    .push_bind(&l.request_hash)
+                    .push_bind(l.now)
+                    .push_bind(l.now)
+                    .push_bind(&l.category);
+            });
+            if missing {
+                return Err(sqlx::Error::Protocol("a citizen row was not returned".into()));
+            }
+        }
+        // documents carry their content: fewer per statement
+        for chunk in statement_chunks(&rows.documents, 16) {
+            let q = statements.start(
+                "INSERT INTO documents (id, letter_id, position, filename, media_type, size, sha256, content) ",
+                false,
+            );
+            q.push_values(chunk, |mut row, (l, position, d)| {
+                row.push_bind(d.id)
+                    .push_bind(l.id)
+                    .push_bind(*position as i64)
+                    .push_bind(&d.filename)
+                    .push_bind(&d.media_type)
+                    .push_bind(d.content.len() as i64)
+                    .push_bind(&d.sha256)
+                    .push_bind(&d.content);
+            });
+        }
+        Self::push_deliveries(&mut statements, &rows.deliveries);
+        Self::push_jobs(&mut statements, &rows.jobs);
+        Self::push_event_records(&mut statements, &rows.events);
+        let seqs = Self::run_statements(tx, statements).await?;
+        rows.created(&citizen_ids, seqs)
+    }
+}
 
 #[cfg(test)]
 mod tests {
