@@ -3,7 +3,9 @@
 use crate::harness::*;
 use budbringer::domain::letter::ContactPoint;
 use budbringer::domain::{ChannelKind, Importance};
-use budbringer::store::{Authority, NewLetter, Recipient, Store, Webhook, connect};
+use budbringer::store::{
+    Authority, Inserted, NewDelivery, NewDocumentRecord, NewLetter, Recipient, Store, Timer, Webhook, connect,
+};
 use sqlx::Connection as _;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -16,6 +18,7 @@ on_both_backends!(
     webhook_messages_wait_for_earlier_ones_of_the_same_letter,
     instance_keys_are_stable,
     what_escalations_openings_and_delivery_steps_change_is_in_no_index,
+    letters_committed_together_are_stored_as_their_answers_say,
 );
 
 /// PostgreSQL: a claim does not wait for a letter another transaction holds (it holds its jobs'
@@ -293,6 +296,134 @@ async fn instance_keys_are_stable(backend: Backend) {
     assert_eq!(a.len(), 32);
     assert_eq!(a, b);
     assert_ne!(a, store.instance_key("other").await.unwrap());
+    store.close().await;
+    db.drop_database().await;
+}
+
+/// New letters arriving together are committed in groups (on PostgreSQL, a group in one
+/// statement): letters of every shape — documents, notices, a timer, an idempotency key, a
+/// citizen shared with other letters of the group — are stored as each answer says, with one
+/// message per webhook for each `accepted` event.
+async fn letters_committed_together_are_stored_as_their_answers_say(backend: Backend) {
+    let (db, store, authority) = setup(&backend).await;
+    let mut webhooks = Vec::new();
+    for i in 0..2 {
+        let id = Uuid::now_v7();
+        webhooks.push(id);
+        store
+            .add_webhook(&Webhook {
+                id,
+                authority_id: authority,
+                url: format!("http://127.0.0.1:9/{i}"),
+                secret: "whsec_x".into(),
+                created_at: 0,
+                previous_secret: None,
+                previous_secret_expires_at: None,
+            })
+            .await
+            .unwrap();
+    }
+    let now = 5_000_000;
+    let letters: Vec<NewLetter> = (0..48_u32)
+        .map(|i| {
+            let mut l = new_letter(authority, now + i64::from(i));
+            // five citizens, so that a group holds several letters for one of them
+            let cpr = format!("01019{:05}", i % 5);
+            l.cpr_hash = format!("hash-{cpr}");
+            l.cpr = cpr;
+            l.subject = format!("Brev {i}");
+            l.reference = (i % 2 == 0).then(|| format!("ref-{i}"));
+            l.category = (i % 3 == 0).then(|| "ydelse".to_owned());
+            l.respond_by = (i % 4 == 0).then(|| "2026-12-01".to_owned());
+            l.idempotency_key = (i % 3 == 1).then(|| format!("key-{i}"));
+            l.request_hash = l.idempotency_key.as_ref().map(|k| format!("hash-of-{k}"));
+            l.documents = (0..i % 3)
+                .map(|d| NewDocumentRecord {
+                    id: Uuid::now_v7(),
+                    filename: format!("bilag-{d}.pdf"),
+                    media_type: "application/pdf".into(),
+                    sha256: format!("{:064x}", i * 10 + d),
+                    content: vec![u8::try_from(d).unwrap(); 100 + i as usize],
+                })
+                .collect();
+            l.notices = (0..i % 3)
+                .map(|n| NewDelivery {
+                    channel: if n == 0 { ChannelKind::Sms } else { ChannelKind::Email },
+                    delivery_id: Uuid::now_v7(),
+                    job_id: Uuid::now_v7(),
+                    helper: None,
+                })
+                .collect();
+            if i % 2 == 1 {
+                l.importance = Importance::Important;
+                l.escalation_timer = Some(Timer { job_id: Uuid::now_v7(), step: 0, due_at: now + 86_400_000 });
+            }
+            l
+        })
+        .collect();
+    let mut tasks = tokio::task::JoinSet::new();
+    for l in letters.clone() {
+        let store = store.clone();
+        tasks.spawn(async move { (l.id, store.insert_letter(&l).await.unwrap()) });
+    }
+    let mut answers = std::collections::HashMap::new();
+    while let Some(joined) = tasks.join_next().await {
+        let (id, inserted) = joined.unwrap();
+        let Inserted::Created(created) = inserted else { panic!("letter {id} was not created") };
+        answers.insert(id, created);
+    }
+
+    for l in &letters {
+        let created = &answers[&l.id];
+        let stored = store.letter(authority, l.id).await.unwrap().expect("the letter is stored");
+        assert_eq!(format!("{stored:?}"), format!("{:?}", created.letter), "letter {}", l.subject);
+        assert_eq!(Some(stored.citizen_id), store.citizen_id(&l.cpr_hash).await.unwrap(), "{}: its citizen", l.subject);
+        assert_eq!(stored.reference, l.reference);
+        assert_eq!(stored.deadline, l.respond_by);
+        let documents = store.documents(l.id).await.unwrap();
+        assert_eq!(format!("{documents:?}"), format!("{:?}", created.documents), "{}: documents", l.subject);
+        assert_eq!(documents.len(), l.documents.len());
+        for (meta, sent) in documents.iter().zip(&l.documents) {
+            let read = store.document(l.id, meta.id).await.unwrap().expect("the document is stored");
+            assert_eq!(read.content, sent.content, "{}: a document's content", l.subject);
+        }
+        let deliveries = store.deliveries(l.id).await.unwrap();
+        assert_eq!(format!("{deliveries:?}"), format!("{:?}", created.deliveries), "{}: deliveries", l.subject);
+        assert_eq!(deliveries.len(), 1 + l.notices.len());
+        let timeline = store.timeline(l.id).await.unwrap();
+        assert_eq!(format!("{timeline:?}"), format!("{:?}", created.timeline), "{}: timeline", l.subject);
+    }
+    let citizens: HashSet<Uuid> = answers.values().map(|c| c.letter.citizen_id).collect();
+    assert_eq!(citizens.len(), 5, "one citizen for each CPR number");
+
+    // every delivery has its job, every important letter its timer
+    let jobs = store.claim_jobs("w", now + 100_000_000, 1000, 1000).await.unwrap();
+    let mut expected: Vec<(Uuid, String, Option<Uuid>, Option<i64>)> = letters
+        .iter()
+        .flat_map(|l| {
+            std::iter::once((l.id, "deliver".to_owned(), Some(l.delivery_id), None))
+                .chain(l.notices.iter().map(|n| (l.id, "deliver".to_owned(), Some(n.delivery_id), None)))
+                .chain(l.escalation_timer.iter().map(|t| (l.id, "escalate".to_owned(), None, Some(t.step))))
+        })
+        .collect();
+    let mut claimed: Vec<_> = jobs.iter().map(|j| (j.letter_id, j.kind.clone(), j.delivery_id, j.step)).collect();
+    expected.sort();
+    claimed.sort();
+    assert_eq!(claimed, expected);
+
+    // one message per webhook and `accepted` event, in the events' order
+    let messages = store.claim_webhook_messages("d", now + 100_000_000, 1000, 1000).await.unwrap();
+    let mut per_webhook: Vec<(Uuid, Vec<i64>)> = webhooks
+        .iter()
+        .map(|w| (*w, messages.iter().filter(|m| m.webhook_id == *w).map(|m| m.event_seq).collect()))
+        .collect();
+    let mut seqs: Vec<i64> = answers.values().map(|c| c.timeline[0].seq).collect();
+    seqs.sort();
+    for (webhook, got) in &mut per_webhook {
+        got.sort();
+        assert_eq!(*got, seqs, "webhook {webhook}: one message per accepted event");
+    }
+    assert!(messages.iter().all(|m| m.kind == "accepted"));
     store.close().await;
     db.drop_database().await;
 }
