@@ -193,15 +193,46 @@ WITH c AS (
 )
 SELECT e.id, e.seq, c.cpr_hash, c.id FROM e JOIN l ON l.id = e.letter_id JOIN c ON c.id = l.citizen_id";
 
+/// Documents in a statement of their own (see `DOCUMENT_BYTES_IN_ONE_STATEMENT`).
+const INSERT_DOCUMENTS: &str = "INSERT INTO documents (id, letter_id, position, filename, media_type, size, sha256, \
+    content) SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::bigint[], $4::text[], $5::text[], $6::bigint[], \
+    $7::text[], $8::bytea[])";
+
+/// A group whose documents hold more bytes than this sends them apart from its statement, in
+/// statements of at most this size (or one document), so that no message to the server holds
+/// a whole group's large documents at once.
+const DOCUMENT_BYTES_IN_ONE_STATEMENT: usize = 8 << 20;
+
+/// Binds `documents` (each with its letter and position) as the eight arrays, in
+/// `INSERT_DOCUMENTS`'s order, to `query` (a `Query` or a `QueryAs`).
+macro_rules! bind_documents {
+    ($query:expr, $documents:expr) => {{
+        let documents = $documents;
+        $query
+            .bind(documents.iter().map(|(_, _, d)| d.id).collect::<Vec<_>>())
+            .bind(documents.iter().map(|(l, _, _)| l.id).collect::<Vec<_>>())
+            .bind(documents.iter().map(|(_, position, _)| *position as i64).collect::<Vec<_>>())
+            .bind(documents.iter().map(|(_, _, d)| d.filename.as_str()).collect::<Vec<_>>())
+            .bind(documents.iter().map(|(_, _, d)| d.media_type.as_str()).collect::<Vec<_>>())
+            .bind(documents.iter().map(|(_, _, d)| d.content.len() as i64).collect::<Vec<_>>())
+            .bind(documents.iter().map(|(_, _, d)| d.sha256.as_str()).collect::<Vec<_>>())
+            .bind(documents.iter().map(|(_, _, d)| d.content.as_slice()).collect::<Vec<_>>())
+    }};
+}
+
 impl PgStore {
     /// A group of new letters' rows (see `LetterRows`) in `tx`, which the caller commits, in
     /// one statement whatever the group's size (`INSERT_LETTERS`): one round trip, one
-    /// statement for the server to set up, and one text, prepared once per connection.
+    /// statement for the server to set up, and one text, prepared once per connection. Only
+    /// large documents go apart (`DOCUMENT_BYTES_IN_ONE_STATEMENT`).
     async fn insert_letters_rows(tx: &mut Tx, letters: &[LetterIn<'_>]) -> Result<Vec<CreatedLetter>, sqlx::Error> {
         let rows = LetterRows::new(letters);
         let (ls, cs, ds, dls, js, es) =
             (rows.letters, &rows.citizens, &rows.documents, &rows.deliveries, &rows.jobs, &rows.events);
-        let returned: Vec<(Uuid, i64, String, Uuid)> = sqlx::query_as(INSERT_LETTERS)
+        let document_bytes: usize = ds.iter().map(|(_, _, d)| d.content.len()).sum();
+        let (with_letters, apart) =
+            if document_bytes <= DOCUMENT_BYTES_IN_ONE_STATEMENT { (&ds[..], &ds[..0]) } else { (&ds[..0], &ds[..]) };
+        let query = sqlx::query_as(INSERT_LETTERS)
             .bind(cs.iter().map(|(l, _)| l.citizen_id).collect::<Vec<_>>())
             .bind(cs.iter().map(|(l, _)| l.cpr_hash.as_str()).collect::<Vec<_>>())
             .bind(cs.iter().map(|(_, sealed_cpr)| *sealed_cpr).collect::<Vec<_>>())
@@ -219,15 +250,8 @@ impl PgStore {
             .bind(ls.iter().map(|(l, _)| l.idempotency_key.as_deref()).collect::<Vec<_>>())
             .bind(ls.iter().map(|(l, _)| l.request_hash.as_deref()).collect::<Vec<_>>())
             .bind(ls.iter().map(|(l, _)| l.now).collect::<Vec<_>>())
-            .bind(ls.iter().map(|(l, _)| l.category.as_deref()).collect::<Vec<_>>())
-            .bind(ds.iter().map(|(_, _, d)| d.id).collect::<Vec<_>>())
-            .bind(ds.iter().map(|(l, _, _)| l.id).collect::<Vec<_>>())
-            .bind(ds.iter().map(|(_, position, _)| *position as i64).collect::<Vec<_>>())
-            .bind(ds.iter().map(|(_, _, d)| d.filename.as_str()).collect::<Vec<_>>())
-            .bind(ds.iter().map(|(_, _, d)| d.media_type.as_str()).collect::<Vec<_>>())
-            .bind(ds.iter().map(|(_, _, d)| d.content.len() as i64).collect::<Vec<_>>())
-            .bind(ds.iter().map(|(_, _, d)| d.sha256.as_str()).collect::<Vec<_>>())
-            .bind(ds.iter().map(|(_, _, d)| d.content.as_slice()).collect::<Vec<_>>())
+            .bind(ls.iter().map(|(l, _)| l.category.as_deref()).collect::<Vec<_>>());
+        let returned: Vec<(Uuid, i64, String, Uuid)> = bind_documents!(query, with_letters)
             .bind(dls.iter().map(|d| d.id).collect::<Vec<_>>())
             .bind(dls.iter().map(|d| d.letter_id).collect::<Vec<_>>())
             .bind(dls.iter().map(|d| d.channel.as_str()).collect::<Vec<_>>())
@@ -250,6 +274,19 @@ impl PgStore {
             .bind(es.iter().map(|(_, e)| e.created_at).collect::<Vec<_>>())
             .fetch_all(&mut **tx)
             .await?;
+        // after their letters, which the foreign key wants
+        let mut rest = apart;
+        while !rest.is_empty() {
+            let mut take = 1;
+            let mut bytes = rest[0].2.content.len();
+            while take < rest.len() && bytes + rest[take].2.content.len() <= DOCUMENT_BYTES_IN_ONE_STATEMENT {
+                bytes += rest[take].2.content.len();
+                take += 1;
+            }
+            let (chunk, tail) = rest.split_at(take);
+            bind_documents!(sqlx::query(INSERT_DOCUMENTS), chunk).execute(&mut **tx).await?;
+            rest = tail;
+        }
         let mut citizen_ids = HashMap::with_capacity(rows.citizens.len());
         let mut seqs = Vec::with_capacity(returned.len());
         for (event_id, seq, cpr_hash, citizen_id) in returned {

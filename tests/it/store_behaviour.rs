@@ -302,7 +302,8 @@ async fn instance_keys_are_stable(backend: Backend) {
 
 /// New letters arriving together are committed in groups (on PostgreSQL, a group in one
 /// statement): letters of every shape — documents, notices, a timer, an idempotency key, a
-/// citizen shared with other letters of the group — are stored as each answer says, with one
+/// citizen shared with other letters of the group, a large document — are stored as each
+/// answer says, with one
 /// message per webhook for each `accepted` event.
 async fn letters_committed_together_are_stored_as_their_answers_say(backend: Backend) {
     let (db, store, authority) = setup(&backend).await;
@@ -346,6 +347,16 @@ async fn letters_committed_together_are_stored_as_their_answers_say(backend: Bac
                     content: vec![u8::try_from(d).unwrap(); 100 + i as usize],
                 })
                 .collect();
+            if i == 7 {
+                // more than a statement carries beside its letters (on PostgreSQL, 8 MiB)
+                l.documents.push(NewDocumentRecord {
+                    id: Uuid::now_v7(),
+                    filename: "stort-bilag.pdf".into(),
+                    media_type: "application/pdf".into(),
+                    sha256: format!("{:064x}", 7),
+                    content: (0..9 << 20).map(|b: u32| (b % 251) as u8).collect(),
+                });
+            }
             l.notices = (0..i % 3)
                 .map(|n| NewDelivery {
                     channel: if n == 0 { ChannelKind::Sms } else { ChannelKind::Email },
