@@ -34,8 +34,11 @@ pub struct PgStore {
 
 /// Groups of a kind in flight at once: PostgreSQL commits transactions side by side (and
 /// flushes its WAL for them together), so a few groups overlap, each with fewer round trips
-/// than its letters would take one by one.
-const COMMITTERS: usize = 4;
+/// than its letters would take one by one. Two, not more: with four, on two cores, the
+/// server spent its CPU on more and smaller groups of every kind, and a burst, deliveries
+/// alone and a steady 1,000 letters a second were all slower (docs/performance.md, thirteenth
+/// round). Each gateway process has its own, so several processes overlap more.
+const COMMITTERS: usize = 2;
 
 impl PgStore {
     const BACKEND: super::Backend = super::Backend::Postgres;
