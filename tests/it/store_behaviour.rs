@@ -136,6 +136,24 @@ fn new_letter(authority_id: Uuid, now: i64) -> NewLetter {
     }
 }
 
+/// A webhook of `authority`'s to `url` (nothing listens there); its id.
+async fn add_webhook(store: &dyn Store, authority: Uuid, url: &str) -> Uuid {
+    let id = Uuid::now_v7();
+    store
+        .add_webhook(&Webhook {
+            id,
+            authority_id: authority,
+            url: url.into(),
+            secret: "whsec_x".into(),
+            created_at: 0,
+            previous_secret: None,
+            previous_secret_expires_at: None,
+        })
+        .await
+        .unwrap();
+    id
+}
+
 async fn setup(backend: &Backend) -> (TestDb, Arc<dyn Store>, Uuid) {
     let db = TestDb::new(backend).await;
     let store = connect(&db.url).await.unwrap();
@@ -246,18 +264,7 @@ async fn concurrent_claimers_never_share_a_job(backend: Backend) {
 
 async fn webhook_messages_wait_for_earlier_ones_of_the_same_letter(backend: Backend) {
     let (db, store, authority) = setup(&backend).await;
-    store
-        .add_webhook(&Webhook {
-            id: Uuid::now_v7(),
-            authority_id: authority,
-            url: "http://127.0.0.1:9/".into(),
-            secret: "whsec_x".into(),
-            created_at: 0,
-            previous_secret: None,
-            previous_secret_expires_at: None,
-        })
-        .await
-        .unwrap();
+    add_webhook(&*store, authority, "http://127.0.0.1:9/").await;
     let now = 3_000_000;
     let letter = new_letter(authority, now);
     store.insert_letter(&letter).await.unwrap(); // event 1: accepted
@@ -309,20 +316,7 @@ async fn letters_committed_together_are_stored_as_their_answers_say(backend: Bac
     let (db, store, authority) = setup(&backend).await;
     let mut webhooks = Vec::new();
     for i in 0..2 {
-        let id = Uuid::now_v7();
-        webhooks.push(id);
-        store
-            .add_webhook(&Webhook {
-                id,
-                authority_id: authority,
-                url: format!("http://127.0.0.1:9/{i}"),
-                secret: "whsec_x".into(),
-                created_at: 0,
-                previous_secret: None,
-                previous_secret_expires_at: None,
-            })
-            .await
-            .unwrap();
+        webhooks.push(add_webhook(&*store, authority, &format!("http://127.0.0.1:9/{i}")).await);
     }
     let now = 5_000_000;
     let letters: Vec<NewLetter> = (0..48_u32)
