@@ -269,7 +269,7 @@ macro_rules! common_store_impl {
                 let mut statements = Self::statements();
                 let records = Self::push_events(&mut statements, events);
                 let seqs = Self::run_statements(tx, statements).await?;
-                Self::with_seqs(records, seqs)
+                $crate::store::letter_rows::with_seqs(records, seqs)
             }
 
             /// The statements that append `events` (see `append_events`), added to `statements`;
@@ -312,20 +312,6 @@ macro_rules! common_store_impl {
                     $crate::store::common::push_in_list(q, chunk.iter().map(|(_, e)| e.id));
                     q.push(" ORDER BY e.seq, w.id");
                 }
-            }
-
-            /// `records` with the `seq`s their statements returned.
-            fn with_seqs(records: Vec<EventRecord>, seqs: Vec<(Uuid, i64)>) -> Result<Vec<EventRecord>, sqlx::Error> {
-                let seqs: std::collections::HashMap<Uuid, i64> = seqs.into_iter().collect();
-                records
-                    .into_iter()
-                    .map(|mut record| {
-                        record.seq = *seqs
-                            .get(&record.id)
-                            .ok_or_else(|| sqlx::Error::Protocol("an event's seq was not returned".into()))?;
-                        Ok(record)
-                    })
-                    .collect()
             }
 
             /// Statements to build for this backend (see `Statements`).

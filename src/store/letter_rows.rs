@@ -94,14 +94,11 @@ impl<'a> LetterRows<'a> {
         citizen_ids: &HashMap<String, Uuid>,
         seqs: Vec<(Uuid, i64)>,
     ) -> Result<Vec<CreatedLetter>, sqlx::Error> {
-        let seqs: HashMap<Uuid, i64> = seqs.into_iter().collect();
+        let events = with_seqs(self.events.into_iter().map(|(_, event)| event).collect(), seqs)?;
         self.letters
             .iter()
-            .zip(self.events)
-            .map(|((l, _), (_, mut event))| {
-                event.seq = *seqs
-                    .get(&event.id)
-                    .ok_or_else(|| sqlx::Error::Protocol("an event's seq was not returned".into()))?;
+            .zip(events)
+            .map(|((l, _), event)| {
                 let citizen_id = *citizen_ids
                     .get(&l.cpr_hash)
                     .ok_or_else(|| sqlx::Error::Protocol("a citizen row was not returned".into()))?;
@@ -109,6 +106,19 @@ impl<'a> LetterRows<'a> {
             })
             .collect()
     }
+}
+
+/// `records` with the `seq`s their statements returned (by event id).
+pub(crate) fn with_seqs(records: Vec<EventRecord>, seqs: Vec<(Uuid, i64)>) -> Result<Vec<EventRecord>, sqlx::Error> {
+    let seqs: HashMap<Uuid, i64> = seqs.into_iter().collect();
+    records
+        .into_iter()
+        .map(|mut record| {
+            record.seq =
+                *seqs.get(&record.id).ok_or_else(|| sqlx::Error::Protocol("an event's seq was not returned".into()))?;
+            Ok(record)
+        })
+        .collect()
 }
 
 /// A new event's record, with a new id; its `seq` comes when it is written.
