@@ -106,6 +106,7 @@ impl PgStore {
             (10, "report deltas", include_str!("../../migrations/postgres/0010_report_one_delta_per_update.sql")),
             (11, "report fold by range", include_str!("../../migrations/postgres/0011_report_fold_by_range.sql")),
             (12, "lean indexes", include_str!("../../migrations/postgres/0012_lean_hot_indexes.sql")),
+            (13, "report inserts", include_str!("../../migrations/postgres/0013_report_inserts_per_statement.sql")),
         ]))
     }
 }
