@@ -221,55 +221,73 @@ async fn the_roll_ups_match_the_scan_after_random_work(backend: Backend) {
     for op in 0..500 {
         let kind = if letters.len() < 8 { 0 } else { rng.below(100) };
         match kind {
-            // a letter, in one of four days' hours, to one of a dozen citizens
+            // a letter, in one of four days' hours, to one of a dozen citizens; now and then
+            // several at once from one authority and unit, in one hour or across its end, which
+            // the store commits as one group (on PostgreSQL one statement, whose inserted rows
+            // the roll-ups sum per group: migration 0013)
             0..=27 => {
-                let citizen = rng.below(CITIZENS);
-                let created = T0 + rng.ms_below(4 * DAY);
-                let deadline = rng.chance(75).then(|| date_of(created + rng.ms_below(5 * DAY)));
-                let channel = *rng.pick(&[ChannelKind::DigitalPost, ChannelKind::Print, ChannelKind::Phone]);
-                let notices = if rng.chance(40) {
-                    vec![NewDelivery {
-                        channel: ChannelKind::Sms,
+                let together = if rng.chance(30) { 2 + rng.below(6) } else { 1 };
+                let (authority, unit) = (*rng.pick(&authorities), *rng.pick(&UNITS));
+                let first_created = T0 + rng.ms_below(4 * DAY);
+                let mut batch = Vec::new();
+                for _ in 0..together {
+                    let citizen = rng.below(CITIZENS);
+                    let created = first_created + rng.ms_below(20 * 60_000);
+                    let deadline = rng.chance(75).then(|| date_of(created + rng.ms_below(5 * DAY)));
+                    let channel = *rng.pick(&[ChannelKind::DigitalPost, ChannelKind::Print, ChannelKind::Phone]);
+                    let notices = if rng.chance(40) {
+                        vec![NewDelivery {
+                            channel: ChannelKind::Sms,
+                            delivery_id: Uuid::now_v7(),
+                            job_id: Uuid::now_v7(),
+                            helper: None,
+                        }]
+                    } else {
+                        vec![]
+                    };
+                    batch.push(NewLetter {
+                        id: Uuid::now_v7(),
+                        authority_id: authority,
+                        citizen_id: Uuid::now_v7(),
+                        cpr: format!("01019{citizen:05}"),
+                        cpr_hash: format!("hash-{citizen}"),
+                        recipient: Recipient { cpr_masked: "010190-****".into(), name: None, address: None },
+                        subject: "Afgørelse".into(),
+                        body: "Tekst".into(),
+                        importance: if rng.chance(40) { Importance::Important } else { Importance::Normal },
+                        category: None,
+                        respond_by: deadline.map(|d| d.to_string()),
+                        reference: None,
+                        contact: contact(unit),
+                        documents: vec![],
+                        idempotency_key: None,
+                        request_hash: None,
+                        channel,
                         delivery_id: Uuid::now_v7(),
                         job_id: Uuid::now_v7(),
-                        helper: None,
-                    }]
-                } else {
-                    vec![]
-                };
-                let letter = NewLetter {
-                    id: Uuid::now_v7(),
-                    authority_id: *rng.pick(&authorities),
-                    citizen_id: Uuid::now_v7(),
-                    cpr: format!("01019{citizen:05}"),
-                    cpr_hash: format!("hash-{citizen}"),
-                    recipient: Recipient { cpr_masked: "010190-****".into(), name: None, address: None },
-                    subject: "Afgørelse".into(),
-                    body: "Tekst".into(),
-                    importance: if rng.chance(40) { Importance::Important } else { Importance::Normal },
-                    category: None,
-                    respond_by: deadline.map(|d| d.to_string()),
-                    reference: None,
-                    contact: contact(*rng.pick(&UNITS)),
-                    documents: vec![],
-                    idempotency_key: None,
-                    request_hash: None,
-                    channel,
-                    delivery_id: Uuid::now_v7(),
-                    job_id: Uuid::now_v7(),
-                    notices,
-                    escalation_timer: None,
-                    max_attempts: 3,
-                    now: created,
-                };
-                store.insert_letter(&letter).await.unwrap();
-                letters.push(Letter {
-                    id: letter.id,
-                    authority: letter.authority_id,
-                    created,
-                    ladder: Ladder { step: 0, deadline },
-                    delivery: letter.delivery_id,
-                });
+                        notices,
+                        escalation_timer: None,
+                        max_attempts: 3,
+                        now: created,
+                    });
+                }
+                let mut inserts = tokio::task::JoinSet::new();
+                for letter in batch.clone() {
+                    let store = store.clone();
+                    inserts.spawn(async move { store.insert_letter(&letter).await.unwrap() });
+                }
+                while let Some(inserted) = inserts.join_next().await {
+                    inserted.unwrap();
+                }
+                for letter in batch {
+                    letters.push(Letter {
+                        id: letter.id,
+                        authority: letter.authority_id,
+                        created: letter.now,
+                        ladder: Ladder { step: 0, deadline: letter.respond_by.as_deref().map(|d| d.parse().unwrap()) },
+                        delivery: letter.delivery_id,
+                    });
+                }
             }
             // the engine takes a delivery and the transport answers
             28..=50 => {
