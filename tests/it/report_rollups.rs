@@ -245,7 +245,7 @@ async fn the_roll_ups_match_the_scan_after_random_work(backend: Backend) {
                     } else {
                         vec![]
                     };
-                    batch.push(NewLetter {
+                    let letter = NewLetter {
                         id: Uuid::now_v7(),
                         authority_id: authority,
                         citizen_id: Uuid::now_v7(),
@@ -269,22 +269,23 @@ async fn the_roll_ups_match_the_scan_after_random_work(backend: Backend) {
                         escalation_timer: None,
                         max_attempts: 3,
                         now: created,
-                    });
+                    };
+                    batch.push((letter, deadline));
                 }
                 let mut inserts = tokio::task::JoinSet::new();
-                for letter in batch.clone() {
+                for (letter, _) in batch.clone() {
                     let store = store.clone();
                     inserts.spawn(async move { store.insert_letter(&letter).await.unwrap() });
                 }
                 while let Some(inserted) = inserts.join_next().await {
                     inserted.unwrap();
                 }
-                for letter in batch {
+                for (letter, deadline) in batch {
                     letters.push(Letter {
                         id: letter.id,
                         authority: letter.authority_id,
                         created: letter.now,
-                        ladder: Ladder { step: 0, deadline: letter.respond_by.as_deref().map(|d| d.parse().unwrap()) },
+                        ladder: Ladder { step: 0, deadline },
                         delivery: letter.delivery_id,
                     });
                 }
