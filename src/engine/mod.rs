@@ -24,6 +24,12 @@ use crate::store::{DeliveryOutcome, EscalationPlan, ExemptionOfferRule, Job, New
 /// How often a claim held back for new letters looks again whether they have been committed.
 const INTAKE_RECHECK: Duration = Duration::from_millis(5);
 
+/// How long the intake still goes first after the engine last saw enough new letters waiting.
+/// During a burst the count dips below the threshold for a moment after each commit answers
+/// its group; a claim in that moment would take the writer from the next group. At a steady
+/// rate the count does not reach the threshold, so this costs the deliveries nothing there.
+const INTAKE_LINGER: Duration = Duration::from_millis(50);
+
 pub struct Engine {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
@@ -53,6 +59,7 @@ impl Engine {
         let escalation_slots = self.settings.escalation_concurrency.max(1);
         // when a claim last left nothing due behind: whatever is due now became due since
         let mut drained_at: Option<Instant> = None;
+        let mut intake = IntakeWatch::new(&self.settings);
         let mut holding = false;
         tracing::info!(worker = %self.worker_id, "engine started");
         while !*shutdown.borrow() {
@@ -66,7 +73,7 @@ impl Engine {
                 // during a burst the claims (and the starts and finishes they bring) would take
                 // the writer from new letters; they wait for the intake, though not for long
                 let waiting = self.store.letters_waiting_for_commit();
-                if intake_goes_first(&self.settings, waiting, drained_at) {
+                if intake.goes_first(waiting, drained_at, Instant::now()) {
                     if !holding {
                         tracing::debug!(waiting, "new letters go first: holding claims");
                         self.metrics.intake_hold();
@@ -353,14 +360,38 @@ impl Engine {
     }
 }
 
-/// Whether new letters waiting for their commit go before a claim now: while at least
-/// `intake_precedence_waiting` wait, and the last claim that left nothing due behind
-/// (`drained_at`) was less than `intake_precedence_max_ms` ago. So no due job waits longer than
-/// that for the intake: after it the engine claims as usual until it has caught up.
-fn intake_goes_first(settings: &EngineSettings, waiting: usize, drained_at: Option<Instant>) -> bool {
-    let threshold = settings.intake_precedence_waiting;
-    let hold = Duration::from_millis(settings.intake_precedence_max_ms);
-    threshold > 0 && waiting >= threshold && drained_at.is_some_and(|at| at.elapsed() < hold)
+/// Whether new letters waiting for their commit go before a claim now (see `goes_first`).
+struct IntakeWatch {
+    threshold: usize,
+    hold: Duration,
+    /// When enough new letters were last seen waiting.
+    crowded_at: Option<Instant>,
+}
+
+impl IntakeWatch {
+    fn new(settings: &EngineSettings) -> Self {
+        Self {
+            threshold: settings.intake_precedence_waiting,
+            hold: Duration::from_millis(settings.intake_precedence_max_ms),
+            crowded_at: None,
+        }
+    }
+
+    /// With `waiting` new letters waiting at `now`: whether they go first. They do while at
+    /// least `intake_precedence_waiting` wait, or did less than `INTAKE_LINGER` ago, and the
+    /// last claim that left nothing due behind (`drained_at`) was less than
+    /// `intake_precedence_max_ms` ago. So no due job waits longer than that for the intake:
+    /// after it the engine claims as usual until it has caught up.
+    fn goes_first(&mut self, waiting: usize, drained_at: Option<Instant>, now: Instant) -> bool {
+        if self.threshold == 0 {
+            return false;
+        }
+        if waiting >= self.threshold {
+            self.crowded_at = Some(now);
+        }
+        let since = |at: Option<Instant>| at.map(|at| now.saturating_duration_since(at));
+        since(self.crowded_at).is_some_and(|d| d < INTAKE_LINGER) && since(drained_at).is_some_and(|d| d < self.hold)
+    }
 }
 
 #[cfg(test)]
@@ -370,20 +401,27 @@ mod tests {
     #[test]
     fn new_letters_go_first_only_when_enough_wait_and_only_for_a_while() {
         let mut settings = crate::config::Settings::default().engine;
-        let just_now = Some(Instant::now());
-        let long_ago = Instant::now().checked_sub(Duration::from_secs(5));
+        let t0 = Instant::now();
+        let drained = Some(t0);
+        let ms = |n: u64| t0 + Duration::from_millis(n);
         assert_eq!(settings.intake_precedence_waiting, 16);
-        assert!(intake_goes_first(&settings, 16, just_now), "on by default");
-        assert!(!intake_goes_first(&settings, 15, just_now), "too few waiting for the default");
+        let mut watch = IntakeWatch::new(&settings);
+        assert!(!watch.goes_first(15, drained, t0), "too few waiting for the default");
+        assert!(watch.goes_first(16, drained, t0), "on by default");
+        assert!(watch.goes_first(3, drained, ms(49)), "a dip right after a commit: still a burst");
+        assert!(!watch.goes_first(3, drained, ms(50)), "the burst is over");
+        assert!(watch.goes_first(16, drained, ms(60)), "a new burst");
 
         settings.intake_precedence_waiting = 0;
-        assert!(!intake_goes_first(&settings, 1000, just_now), "off");
+        assert!(!IntakeWatch::new(&settings).goes_first(1000, drained, t0), "off");
 
         settings.intake_precedence_waiting = 8;
         settings.intake_precedence_max_ms = 1000;
-        assert!(intake_goes_first(&settings, 8, just_now));
-        assert!(!intake_goes_first(&settings, 7, just_now), "too few waiting");
-        assert!(!intake_goes_first(&settings, 100, long_ago), "held for long enough");
-        assert!(!intake_goes_first(&settings, 100, None), "not before a claim has caught up");
+        let mut watch = IntakeWatch::new(&settings);
+        assert!(!watch.goes_first(7, drained, t0), "too few waiting");
+        assert!(watch.goes_first(8, drained, t0));
+        assert!(watch.goes_first(100, drained, ms(999)));
+        assert!(!watch.goes_first(100, drained, ms(1000)), "held for long enough");
+        assert!(!IntakeWatch::new(&settings).goes_first(100, None, t0), "not before a claim has caught up");
     }
 }
