@@ -209,7 +209,8 @@ pub struct EngineSettings {
     #[serde(default = "default_escalation_concurrency")]
     pub escalation_concurrency: usize,
     /// During a burst new letters go first: while at least this many of this process's new
-    /// letters wait for their commit, the engine claims no new work. 0: never holds back. The
+    /// letters wait for their commit, and for 50 ms after the engine last saw so many, it
+    /// claims no new work. 0: never holds back. The
     /// default, 16, is reached in a burst but not at a steady 1,000 letters a second on this
     /// project's test machine; what holding back gains and costs is in docs/performance.md.
     #[serde(default = "default_intake_precedence_waiting")]
