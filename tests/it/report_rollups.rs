@@ -270,24 +270,22 @@ async fn the_roll_ups_match_the_scan_after_random_work(backend: Backend) {
                         max_attempts: 3,
                         now: created,
                     };
-                    batch.push((letter, deadline));
+                    letters.push(Letter {
+                        id: letter.id,
+                        authority: letter.authority_id,
+                        created,
+                        ladder: Ladder { step: 0, deadline },
+                        delivery: letter.delivery_id,
+                    });
+                    batch.push(letter);
                 }
                 let mut inserts = tokio::task::JoinSet::new();
-                for (letter, _) in batch.clone() {
+                for letter in batch {
                     let store = store.clone();
                     inserts.spawn(async move { store.insert_letter(&letter).await.unwrap() });
                 }
                 while let Some(inserted) = inserts.join_next().await {
                     inserted.unwrap();
-                }
-                for (letter, deadline) in batch {
-                    letters.push(Letter {
-                        id: letter.id,
-                        authority: letter.authority_id,
-                        created: letter.now,
-                        ladder: Ladder { step: 0, deadline },
-                        delivery: letter.delivery_id,
-                    });
                 }
             }
             // the engine takes a delivery and the transport answers
