@@ -512,7 +512,7 @@ macro_rules! common_store_impl {
                 if !Self::ROW_LOCKS {
                     return Ok(letter_ids.into_iter().collect());
                 }
-                Ok(Self::select_letters_locked(tx, &letter_ids, $skip_locked).await?.into_iter().collect())
+                Ok(Self::select_letters_locked(tx, &letter_ids, true).await?.into_iter().collect())
             }
 
             /// `lock_letter` for several letters, taken in id order (as every group takes them).
@@ -522,22 +522,8 @@ macro_rules! common_store_impl {
                 }
                 letter_ids.sort();
                 letter_ids.dedup();
-                Self::select_letters_locked(tx, &letter_ids, $lock).await?;
+                Self::select_letters_locked(tx, &letter_ids, false).await?;
                 Ok(())
-            }
-
-            /// The ids of `letter_ids` (sorted, distinct) that `lock` (a `FOR UPDATE` clause)
-            /// took, in id order so that two transactions never take them crosswise.
-            async fn select_letters_locked(tx: &mut Tx, letter_ids: &[Uuid], lock: &str) -> StoreResult<Vec<Uuid>> {
-                let mut locked = Vec::with_capacity(letter_ids.len());
-                for chunk in $crate::store::common::statement_chunks(letter_ids, 128) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new("SELECT id FROM letters WHERE id IN (");
-                    $crate::store::common::push_in_list(&mut q, chunk.iter().copied());
-                    q.push(" ORDER BY id");
-                    q.push(lock);
-                    locked.extend(q.build_query_scalar::<Uuid>().fetch_all(&mut **tx).await?);
-                }
-                Ok(locked)
             }
 
             /// Evidence arrived for a letter: remember when, cancel its escalation timers and
@@ -903,86 +889,25 @@ macro_rules! common_store_impl {
                 Ok(group.iter().map(|(job, _, _)| open.contains_key(&job.letter_id)).collect())
             }
 
-            /// The delivery starts of a commit group in `tx`, answers in the group's order:
-            /// one statement per table for the lot (a group of one is a single start).
-            async fn start_deliveries_rows(
-                tx: &mut Tx,
-                starts: &[(&Job, i64)],
-            ) -> StoreResult<Vec<Option<DeliveryRecord>>> {
-                use std::collections::HashMap;
-                use $crate::store::common::statement_chunks;
-                let mut with_delivery = Vec::with_capacity(starts.len());
-                for (job, now) in starts {
-                    let delivery_id =
-                        job.delivery_id.ok_or_else(|| StoreError::Corrupt(format!("job {} has no delivery", job.id)))?;
-                    with_delivery.push((*job, delivery_id, *now));
-                }
-                Self::lock_letters(tx, starts.iter().map(|(job, _)| job.letter_id).collect()).await?;
-                let mut started: HashMap<Uuid, DeliveryRecord> = HashMap::with_capacity(starts.len());
-                let mut statements = Self::statements();
-                for chunk in statement_chunks(&with_delivery, 128) {
-                    let q = statements.start(
-                        "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, updated_at = v.column2 FROM (",
-                        true,
-                    );
-                    q.push_values(chunk, |mut row, (_, delivery_id, now)| {
-                        row.push_bind(*delivery_id).push_bind(*now);
-                    });
-                    q.push(concat!(
-                        ") AS v WHERE deliveries.id = v.column1 AND deliveries.status IN ('queued', 'sending') RETURNING ",
-                        delivery_cols!()
-                    ));
-                }
-                let rows: Vec<DeliveryRow> = Self::run_statements(tx, statements).await?;
-                for row in rows {
-                    let delivery = DeliveryRecord::try_from(row)?;
-                    started.insert(delivery.id, delivery);
-                }
-                // a delivery no longer waiting (cancelled, settled): its job is done
-                let done: Vec<Uuid> = with_delivery
-                    .iter()
-                    .filter(|(_, delivery_id, _)| !started.contains_key(delivery_id))
-                    .map(|(job, _, _)| job.id)
-                    .collect();
-                Self::delete_jobs(tx, &done).await?;
-                // a first attempt dispatches its letter
-                let firsts: Vec<(&Job, &DeliveryRecord, i64)> = with_delivery
-                    .iter()
-                    .filter_map(|(job, delivery_id, now)| started.get(delivery_id).map(|d| (*job, d, *now)))
-                    .filter(|(_, d, _)| d.attempts == 1)
-                    .collect();
-                let mut letters: Vec<(Uuid, i64, &str)> = firsts.iter().map(|(job, _, now)| (job.letter_id, *now, "")).collect();
-                letters.sort_by_key(|(id, _, _)| *id);
-                letters.dedup_by_key(|(id, _, _)| *id);
-                let authorities = Self::update_letters_status(tx, &letters, "status = 'accepted'", "dispatched").await?;
-                let events = firsts
-                    .iter()
-                    .map(|(job, d, now)| {
-                        let authority_id = authorities.get(&job.letter_id).copied().ok_or_else(|| {
-                            StoreError::Corrupt(format!("delivery {} has no letter", d.id))
-                        })?;
-                        let data = serde_json::json!({ "delivery_id": d.id, "channel": d.channel });
-                        Ok(NewEvent { letter_id: job.letter_id, authority_id, kind: EventKind::Dispatched, data, now: *now })
-                    })
-                    .collect::<StoreResult<Vec<_>>>()?;
-                Self::append_events(tx, events).await?;
-                Ok(with_delivery.iter().map(|(_, delivery_id, _)| started.get(delivery_id).cloned()).collect())
-            }
-
-            /// The delivery outcomes of a commit group in `tx`, with one statement per table
-            /// for the delivered ones (the common case); the others go one by one.
+            /// The delivery outcomes of a commit group in `tx`: the delivered ones (the common
+            /// case) together, as each backend settles them (`settle_delivered`); the others
+            /// one by one.
             async fn finish_deliveries_rows(
                 tx: &mut Tx,
                 finishes: &[(&Job, &DeliveryOutcome, i64)],
             ) -> StoreResult<()> {
-                use std::collections::HashMap;
-                use $crate::store::common::statement_chunks;
                 Self::lock_letters(tx, finishes.iter().map(|(job, _, _)| job.letter_id).collect()).await?;
                 let mut delivered = Vec::with_capacity(finishes.len());
                 for (job, outcome, now) in finishes {
                     match outcome {
                         DeliveryOutcome::Delivered { transport, provider_ref } => {
-                            delivered.push((*job, job.delivery_id.unwrap_or_default(), transport, provider_ref, *now))
+                            delivered.push(Delivered {
+                                job,
+                                delivery_id: job.delivery_id.unwrap_or_default(),
+                                transport,
+                                provider_ref: provider_ref.as_deref(),
+                                now: *now,
+                            })
                         }
                         other => Self::finish_undelivered_rows(tx, job, other, *now).await?,
                     }
@@ -990,87 +915,7 @@ macro_rules! common_store_impl {
                 if delivered.is_empty() {
                     return Ok(());
                 }
-                let mut statements = Self::statements();
-                for chunk in statement_chunks(&delivered, 128) {
-                    let q = statements.start(
-                        "UPDATE deliveries SET status = 'delivered', transport = v.column2, provider_ref = v.column3, \
-                         last_error = NULL, updated_at = v.column4 FROM (",
-                        true,
-                    );
-                    q.push_values(chunk, |mut row, (_, delivery_id, transport, provider_ref, now)| {
-                        row.push_bind(*delivery_id).push_bind(transport.as_str()).push_bind(provider_ref.as_deref()).push_bind(*now);
-                    });
-                    q.push(
-                        ") AS v WHERE deliveries.id = v.column1 AND deliveries.status IN ('sending', 'cancelled') \
-                         RETURNING id, channel, purpose",
-                    );
-                }
-                let rows: Vec<(Uuid, String, String)> = Self::run_statements(tx, statements).await?;
-                let settled: HashMap<Uuid, (String, String)> =
-                    rows.into_iter().map(|(id, channel, purpose)| (id, (channel, purpose))).collect();
-                let settled_in_order: Vec<_> = delivered
-                    .iter()
-                    .filter_map(|(job, delivery_id, transport, provider_ref, now)| {
-                        settled.get(delivery_id).map(|(channel, purpose)| (*job, *delivery_id, channel, purpose, *transport, *provider_ref, *now))
-                    })
-                    .collect();
-                // a letter is delivered when the delivery carrying it is (not a notice)
-                let mut letters: Vec<(Uuid, i64, &str)> = settled_in_order
-                    .iter()
-                    .map(|(job, _, _, purpose, _, _, now)| (job.letter_id, *now, if purpose.as_str() == "letter" { "delivered" } else { "" }))
-                    .collect();
-                // one row per letter, the delivered one first where there is one
-                letters.sort_by(|a, b| a.0.cmp(&b.0).then(b.2.cmp(a.2)));
-                letters.dedup_by_key(|(id, _, _)| *id);
-                let authorities = Self::update_letters_status(tx, &letters, "status IN ('accepted', 'dispatched')", "").await?;
-                let events = settled_in_order
-                    .iter()
-                    .map(|(job, delivery_id, channel, purpose, transport, provider_ref, now)| {
-                        let authority_id = authorities.get(&job.letter_id).copied().ok_or_else(|| {
-                            StoreError::Corrupt(format!("delivery {delivery_id} has no letter"))
-                        })?;
-                        let data = serde_json::json!({
-                            "delivery_id": delivery_id, "channel": channel, "purpose": purpose,
-                            "transport": transport, "provider_ref": provider_ref,
-                        });
-                        Ok(NewEvent { letter_id: job.letter_id, authority_id, kind: EventKind::Delivered, data, now: *now })
-                    })
-                    .collect::<StoreResult<Vec<_>>>()?;
-                // the events and the jobs' end in one call on SQLite
-                let mut statements = Self::statements();
-                Self::push_events(&mut statements, events);
-                let jobs: Vec<Uuid> = delivered.iter().map(|(job, ..)| job.id).collect();
-                Self::push_delete_jobs(&mut statements, &jobs);
-                let _seqs: Vec<(Uuid, i64)> = Self::run_statements(tx, statements).await?;
-                Ok(())
-            }
-
-            /// Letters' status and `updated_at` in `tx`, each row `(letter, now, status)`: the
-            /// row's status (or `fixed` where the row's is empty) when the letter's status
-            /// matches `when`, else unchanged. Answers each letter's authority.
-            async fn update_letters_status(
-                tx: &mut Tx,
-                letters: &[(Uuid, i64, &str)],
-                when: &'static str,
-                fixed: &'static str,
-            ) -> StoreResult<std::collections::HashMap<Uuid, Uuid>> {
-                use $crate::store::common::statement_chunks;
-                let mut statements = Self::statements();
-                for chunk in statement_chunks(letters, 128) {
-                    let q = statements.start("UPDATE letters SET status = CASE WHEN ", true);
-                    q.push(when);
-                    q.push(" AND COALESCE(NULLIF(v.column3, ''), ");
-                    q.push_bind(fixed);
-                    q.push(") <> '' THEN COALESCE(NULLIF(v.column3, ''), ");
-                    q.push_bind(fixed);
-                    q.push(") ELSE status END, updated_at = v.column2 FROM (");
-                    q.push_values(chunk, |mut row, (id, now, status)| {
-                        row.push_bind(*id).push_bind(*now).push_bind(*status);
-                    });
-                    q.push(") AS v WHERE letters.id = v.column1 RETURNING id, authority_id");
-                }
-                let rows: Vec<(Uuid, Uuid)> = Self::run_statements(tx, statements).await?;
-                Ok(rows.into_iter().collect())
+                Self::settle_delivered(tx, &delivered).await
             }
 
             /// Jobs that are done, in `tx`.

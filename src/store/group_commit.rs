@@ -150,6 +150,7 @@ macro_rules! group_works {
                 group: &[&Self],
             ) -> $crate::store::StoreResult<Vec<Option<$crate::store::DeliveryRecord>>> {
                 let starts: Vec<_> = group.iter().map(|w| (&w.job, w.now)).collect();
+                <$store>::lock_letters(tx, starts.iter().map(|(job, _)| job.letter_id).collect()).await?;
                 <$store>::start_deliveries_rows(tx, &starts).await
             }
         }

@@ -789,6 +789,16 @@ pub enum CodeCheck {
     NoLiveCode,
 }
 
+/// A delivery the transport delivered, on its way to being settled with its group
+/// (`finish_deliveries_rows`, then each backend's `settle_delivered`).
+pub(crate) struct Delivered<'a> {
+    pub job: &'a Job,
+    pub delivery_id: Uuid,
+    pub transport: &'a str,
+    pub provider_ref: Option<&'a str>,
+    pub now: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::FeedCursor;

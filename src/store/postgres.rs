@@ -301,3 +301,141 @@ impl PgStore {
         rows.created(&citizen_ids, seqs)
     }
 }
+
+/// A group of delivery starts in one statement (see `PgStore::start_deliveries_rows`): the
+/// deliveries still waiting go to `sending`; the jobs of those no longer waiting (cancelled,
+/// settled) are done; a first attempt dispatches its letter, with a `dispatched` event and
+/// its webhook messages. The letters are locked already. Answers the started deliveries.
+const START_DELIVERIES: &str = concat!(
+    "\
+WITH v AS (
+    SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[])
+        WITH ORDINALITY AS v(delivery_id, job_id, now, event_id, n)
+), dl AS (
+    UPDATE deliveries SET status = 'sending', attempts = attempts + 1, updated_at = v.now
+    FROM v WHERE deliveries.id = v.delivery_id AND deliveries.status IN ('queued', 'sending')
+    RETURNING ",
+    delivery_cols!(),
+    ", v.now AS started_at, v.event_id, v.n
+), done AS (
+    DELETE FROM jobs WHERE id IN (SELECT v.job_id FROM v WHERE NOT EXISTS (SELECT FROM dl WHERE dl.id = v.delivery_id))
+), firsts AS (
+    SELECT * FROM dl WHERE attempts = 1
+), lt AS (
+    UPDATE letters SET status = CASE WHEN status = 'accepted' THEN 'dispatched' ELSE status END, updated_at = f.now
+    FROM (SELECT letter_id, max(started_at) AS now FROM firsts GROUP BY letter_id) f
+    WHERE letters.id = f.letter_id
+    RETURNING letters.id, letters.authority_id
+), e AS (
+    INSERT INTO events (id, letter_id, authority_id, kind, data, created_at)
+    SELECT f.event_id, f.letter_id, lt.authority_id, 'dispatched',
+        jsonb_build_object('delivery_id', f.id, 'channel', f.channel), f.started_at
+    FROM firsts f JOIN lt ON lt.id = f.letter_id
+    ORDER BY f.n
+    RETURNING seq, letter_id, authority_id, created_at
+), w AS (
+    INSERT INTO webhook_messages (webhook_id, event_seq, letter_id, state, available_at, attempts, created_at)
+    SELECT wh.id, e.seq, e.letter_id, 'pending', e.created_at, 0, e.created_at
+    FROM e JOIN webhooks wh ON wh.authority_id = e.authority_id
+    ORDER BY e.seq, wh.id
+)
+SELECT ",
+    delivery_cols!(),
+    " FROM dl"
+);
+
+/// The delivered ones of a finish group in one statement (see `PgStore::settle_delivered`):
+/// deliveries still sending (or cancelled meanwhile) become `delivered`; a letter becomes
+/// `delivered` when the delivery carrying it is (not a notice); each settled delivery gets its
+/// `delivered` event and webhook messages; every one's job is done. The letters are locked
+/// already.
+const SETTLE_DELIVERED: &str = "\
+WITH v AS (
+    SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::bigint[], $6::uuid[])
+        WITH ORDINALITY AS v(delivery_id, job_id, transport, provider_ref, now, event_id, n)
+), dl AS (
+    UPDATE deliveries SET status = 'delivered', transport = v.transport, provider_ref = v.provider_ref,
+        last_error = NULL, updated_at = v.now
+    FROM v WHERE deliveries.id = v.delivery_id AND deliveries.status IN ('sending', 'cancelled')
+    RETURNING deliveries.id, deliveries.letter_id, deliveries.channel, deliveries.purpose, v.transport,
+        v.provider_ref, v.now, v.event_id, v.n
+), lt AS (
+    UPDATE letters SET status = CASE WHEN s.delivered AND status IN ('accepted', 'dispatched') THEN 'delivered'
+        ELSE status END, updated_at = s.now
+    FROM (SELECT letter_id, bool_or(purpose = 'letter') AS delivered, max(now) AS now FROM dl GROUP BY letter_id) s
+    WHERE letters.id = s.letter_id
+    RETURNING letters.id, letters.authority_id
+), e AS (
+    INSERT INTO events (id, letter_id, authority_id, kind, data, created_at)
+    SELECT dl.event_id, dl.letter_id, lt.authority_id, 'delivered',
+        jsonb_build_object('delivery_id', dl.id, 'channel', dl.channel, 'purpose', dl.purpose,
+            'transport', dl.transport, 'provider_ref', dl.provider_ref), dl.now
+    FROM dl JOIN lt ON lt.id = dl.letter_id
+    ORDER BY dl.n
+    RETURNING seq, letter_id, authority_id, created_at
+), w AS (
+    INSERT INTO webhook_messages (webhook_id, event_seq, letter_id, state, available_at, attempts, created_at)
+    SELECT wh.id, e.seq, e.letter_id, 'pending', e.created_at, 0, e.created_at
+    FROM e JOIN webhooks wh ON wh.authority_id = e.authority_id
+    ORDER BY e.seq, wh.id
+), j AS (
+    DELETE FROM jobs WHERE id IN (SELECT job_id FROM v)
+)
+SELECT (SELECT count(*) FROM dl), (SELECT count(*) FROM e)";
+
+const LOCK_LETTERS: &str = "SELECT id FROM letters WHERE id = ANY($1) ORDER BY id FOR UPDATE";
+const LOCK_FREE_LETTERS: &str = "SELECT id FROM letters WHERE id = ANY($1) ORDER BY id FOR UPDATE SKIP LOCKED";
+
+impl PgStore {
+    /// The delivery starts of a commit group (or a claim) in `tx`, their letters locked
+    /// already, answers in the group's order, in one statement whatever the group's size (`START_DELIVERIES`): one round trip
+    /// and one text, prepared once per connection, where a statement per table in chunks
+    /// took up to eight a table.
+    async fn start_deliveries_rows(tx: &mut Tx, starts: &[(&Job, i64)]) -> StoreResult<Vec<Option<DeliveryRecord>>> {
+        let mut delivery_ids = Vec::with_capacity(starts.len());
+        for (job, _) in starts {
+            delivery_ids
+                .push(job.delivery_id.ok_or_else(|| StoreError::Corrupt(format!("job {} has no delivery", job.id)))?);
+        }
+        let rows: Vec<DeliveryRow> = sqlx::query_as(START_DELIVERIES)
+            .bind(&delivery_ids)
+            .bind(starts.iter().map(|(job, _)| job.id).collect::<Vec<_>>())
+            .bind(starts.iter().map(|(_, now)| *now).collect::<Vec<_>>())
+            .bind(starts.iter().map(|_| Uuid::now_v7()).collect::<Vec<_>>())
+            .fetch_all(&mut **tx)
+            .await?;
+        let mut started: HashMap<Uuid, DeliveryRecord> = HashMap::with_capacity(rows.len());
+        for row in rows {
+            let delivery = DeliveryRecord::try_from(row)?;
+            started.insert(delivery.id, delivery);
+        }
+        Ok(delivery_ids.iter().map(|id| started.remove(id)).collect())
+    }
+
+    /// The delivered ones of a delivery finish group in `tx`, in one statement
+    /// (`SETTLE_DELIVERED`), its letters locked already.
+    async fn settle_delivered(tx: &mut Tx, delivered: &[Delivered<'_>]) -> StoreResult<()> {
+        let (settled, events): (i64, i64) = sqlx::query_as(SETTLE_DELIVERED)
+            .bind(delivered.iter().map(|d| d.delivery_id).collect::<Vec<_>>())
+            .bind(delivered.iter().map(|d| d.job.id).collect::<Vec<_>>())
+            .bind(delivered.iter().map(|d| d.transport).collect::<Vec<_>>())
+            .bind(delivered.iter().map(|d| d.provider_ref).collect::<Vec<_>>())
+            .bind(delivered.iter().map(|d| d.now).collect::<Vec<_>>())
+            .bind(delivered.iter().map(|_| Uuid::now_v7()).collect::<Vec<_>>())
+            .fetch_one(&mut **tx)
+            .await?;
+        // each settled delivery's letter is there (a foreign key), so each has its event
+        if settled != events {
+            return Err(StoreError::Corrupt(format!("{settled} deliveries settled, but {events} events written")));
+        }
+        Ok(())
+    }
+
+    /// The ids of `letter_ids` (sorted, distinct) locked in `tx`, in id order so that two
+    /// transactions never take them crosswise; with `skip_locked`, only those nobody else
+    /// holds. One statement whatever their number.
+    async fn select_letters_locked(tx: &mut Tx, letter_ids: &[Uuid], skip_locked: bool) -> StoreResult<Vec<Uuid>> {
+        let text = if skip_locked { LOCK_FREE_LETTERS } else { LOCK_LETTERS };
+        Ok(sqlx::query_scalar(text).bind(letter_ids).fetch_all(&mut **tx).await?)
+    }
+}

@@ -378,6 +378,160 @@ impl SqliteStore {
         let seqs = Self::run_statements(tx, statements).await?;
         rows.created(&citizen_ids, seqs)
     }
+
+    /// The delivery starts of a commit group (or a claim) in `tx`, answers in the group's
+    /// order: one statement per table for the lot (a group of one is a single start).
+    async fn start_deliveries_rows(tx: &mut Tx, starts: &[(&Job, i64)]) -> StoreResult<Vec<Option<DeliveryRecord>>> {
+        let mut with_delivery = Vec::with_capacity(starts.len());
+        for (job, now) in starts {
+            let delivery_id =
+                job.delivery_id.ok_or_else(|| StoreError::Corrupt(format!("job {} has no delivery", job.id)))?;
+            with_delivery.push((*job, delivery_id, *now));
+        }
+        let mut started: HashMap<Uuid, DeliveryRecord> = HashMap::with_capacity(starts.len());
+        let mut statements = Self::statements();
+        for chunk in statement_chunks(&with_delivery, 128) {
+            let q = statements.start(
+                "UPDATE deliveries SET status = 'sending', attempts = attempts + 1, updated_at = v.column2 FROM (",
+                true,
+            );
+            q.push_values(chunk, |mut row, (_, delivery_id, now)| {
+                row.push_bind(*delivery_id).push_bind(*now);
+            });
+            q.push(concat!(
+                ") AS v WHERE deliveries.id = v.column1 AND deliveries.status IN ('queued', 'sending') RETURNING ",
+                delivery_cols!()
+            ));
+        }
+        let rows: Vec<DeliveryRow> = Self::run_statements(tx, statements).await?;
+        for row in rows {
+            let delivery = DeliveryRecord::try_from(row)?;
+            started.insert(delivery.id, delivery);
+        }
+        // a delivery no longer waiting (cancelled, settled): its job is done
+        let done: Vec<Uuid> = with_delivery
+            .iter()
+            .filter(|(_, delivery_id, _)| !started.contains_key(delivery_id))
+            .map(|(job, _, _)| job.id)
+            .collect();
+        Self::delete_jobs(tx, &done).await?;
+        // a first attempt dispatches its letter
+        let firsts: Vec<(&Job, &DeliveryRecord, i64)> = with_delivery
+            .iter()
+            .filter_map(|(job, delivery_id, now)| started.get(delivery_id).map(|d| (*job, d, *now)))
+            .filter(|(_, d, _)| d.attempts == 1)
+            .collect();
+        let mut letters: Vec<(Uuid, i64, &str)> =
+            firsts.iter().map(|(job, _, now)| (job.letter_id, *now, "")).collect();
+        letters.sort_by_key(|(id, _, _)| *id);
+        letters.dedup_by_key(|(id, _, _)| *id);
+        let authorities = Self::update_letters_status(tx, &letters, "status = 'accepted'", "dispatched").await?;
+        let events = firsts
+            .iter()
+            .map(|(job, d, now)| {
+                let authority_id = authorities
+                    .get(&job.letter_id)
+                    .copied()
+                    .ok_or_else(|| StoreError::Corrupt(format!("delivery {} has no letter", d.id)))?;
+                let data = serde_json::json!({ "delivery_id": d.id, "channel": d.channel });
+                Ok(NewEvent { letter_id: job.letter_id, authority_id, kind: EventKind::Dispatched, data, now: *now })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        Self::append_events(tx, events).await?;
+        Ok(with_delivery.iter().map(|(_, delivery_id, _)| started.get(delivery_id).cloned()).collect())
+    }
+
+    /// The delivered ones of a delivery finish group (see `finish_deliveries_rows`) in `tx`,
+    /// with one statement per table, all in one call after the deliveries' (see `Statements`).
+    async fn settle_delivered(tx: &mut Tx, delivered: &[Delivered<'_>]) -> StoreResult<()> {
+        let mut statements = Self::statements();
+        for chunk in statement_chunks(delivered, 128) {
+            let q = statements.start(
+                "UPDATE deliveries SET status = 'delivered', transport = v.column2, provider_ref = v.column3, \
+                 last_error = NULL, updated_at = v.column4 FROM (",
+                true,
+            );
+            q.push_values(chunk, |mut row, d| {
+                row.push_bind(d.delivery_id).push_bind(d.transport).push_bind(d.provider_ref).push_bind(d.now);
+            });
+            q.push(
+                ") AS v WHERE deliveries.id = v.column1 AND deliveries.status IN ('sending', 'cancelled') \
+                 RETURNING id, channel, purpose",
+            );
+        }
+        let rows: Vec<(Uuid, String, String)> = Self::run_statements(tx, statements).await?;
+        let settled: HashMap<Uuid, (String, String)> =
+            rows.into_iter().map(|(id, channel, purpose)| (id, (channel, purpose))).collect();
+        let settled_in_order: Vec<_> = delivered
+            .iter()
+            .filter_map(|d| settled.get(&d.delivery_id).map(|(channel, purpose)| (d, channel, purpose)))
+            .collect();
+        // a letter is delivered when the delivery carrying it is (not a notice)
+        let mut letters: Vec<(Uuid, i64, &str)> = settled_in_order
+            .iter()
+            .map(|(d, _, purpose)| {
+                (d.job.letter_id, d.now, if purpose.as_str() == "letter" { "delivered" } else { "" })
+            })
+            .collect();
+        // one row per letter, the delivered one first where there is one
+        letters.sort_by(|a, b| a.0.cmp(&b.0).then(b.2.cmp(a.2)));
+        letters.dedup_by_key(|(id, _, _)| *id);
+        let authorities = Self::update_letters_status(tx, &letters, "status IN ('accepted', 'dispatched')", "").await?;
+        let events = settled_in_order
+            .iter()
+            .map(|(d, channel, purpose)| {
+                let authority_id = authorities
+                    .get(&d.job.letter_id)
+                    .copied()
+                    .ok_or_else(|| StoreError::Corrupt(format!("delivery {} has no letter", d.delivery_id)))?;
+                let data = serde_json::json!({
+                    "delivery_id": d.delivery_id, "channel": channel, "purpose": purpose,
+                    "transport": d.transport, "provider_ref": d.provider_ref,
+                });
+                Ok(NewEvent { letter_id: d.job.letter_id, authority_id, kind: EventKind::Delivered, data, now: d.now })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        // the events and the jobs' end in one call on SQLite
+        let mut statements = Self::statements();
+        Self::push_events(&mut statements, events);
+        let jobs: Vec<Uuid> = delivered.iter().map(|d| d.job.id).collect();
+        Self::push_delete_jobs(&mut statements, &jobs);
+        let _seqs: Vec<(Uuid, i64)> = Self::run_statements(tx, statements).await?;
+        Ok(())
+    }
+
+    /// Letters' status and `updated_at` in `tx`, each row `(letter, now, status)`: the
+    /// row's status (or `fixed` where the row's is empty) when the letter's status
+    /// matches `when`, else unchanged. Answers each letter's authority.
+    async fn update_letters_status(
+        tx: &mut Tx,
+        letters: &[(Uuid, i64, &str)],
+        when: &'static str,
+        fixed: &'static str,
+    ) -> StoreResult<HashMap<Uuid, Uuid>> {
+        let mut statements = Self::statements();
+        for chunk in statement_chunks(letters, 128) {
+            let q = statements.start("UPDATE letters SET status = CASE WHEN ", true);
+            q.push(when);
+            q.push(" AND COALESCE(NULLIF(v.column3, ''), ");
+            q.push_bind(fixed);
+            q.push(") <> '' THEN COALESCE(NULLIF(v.column3, ''), ");
+            q.push_bind(fixed);
+            q.push(") ELSE status END, updated_at = v.column2 FROM (");
+            q.push_values(chunk, |mut row, (id, now, status)| {
+                row.push_bind(*id).push_bind(*now).push_bind(*status);
+            });
+            q.push(") AS v WHERE letters.id = v.column1 RETURNING id, authority_id");
+        }
+        let rows: Vec<(Uuid, Uuid)> = Self::run_statements(tx, statements).await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// No row locks on SQLite (see `ROW_LOCKS`): one writer connection does every write in
+    /// turn, so every letter counts as taken.
+    async fn select_letters_locked(_tx: &mut Tx, letter_ids: &[Uuid], _skip_locked: bool) -> StoreResult<Vec<Uuid>> {
+        Ok(letter_ids.to_vec())
+    }
 }
 
 #[cfg(test)]
