@@ -5,9 +5,13 @@
 //!   cargo run --release --bin loadgen -- --url http://127.0.0.1:8080 --api-key KEY \
 //!       --letters 20000 --concurrency 32 --server-pid $(pidof budbringer)
 //!
-//! Phase 1 (burst): `--letters` letters as fast as `--concurrency` connections allow.
+//! Phase 1 (burst): `--letters` letters as fast as `--concurrency` connections allow; then
+//! the wait until each has its `delivered` event (from the event feed): how long the whole
+//! run took to deliver.
 //! Phase 2 (paced): `--paced-rate` letters per second for `--paced-secs`; each letter's
-//! `delivered` event (from the event feed) gives the accept → delivered time.
+//! `delivered` event gives the accept → delivered time at that rate. It starts once the
+//! burst is delivered, or right after the burst with `--paced-right-after-burst`, when its
+//! letters wait behind the burst's deliveries.
 
 #[path = "loadgen/ceiling.rs"]
 mod ceiling;
@@ -42,9 +46,12 @@ struct Args {
     /// PID of the gateway, to report its peak resident memory (VmHWM).
     #[arg(long)]
     server_pid: Option<u32>,
-    /// How long to wait for the last `delivered` events after the paced phase.
+    /// How long to wait for the last `delivered` events after each phase.
     #[arg(long, default_value_t = 30)]
     drain_secs: u64,
+    /// Start the paced phase as soon as the burst is accepted, not once it is delivered.
+    #[arg(long)]
+    paced_right_after_burst: bool,
     /// Write the results as JSON to this file too.
     #[arg(long)]
     json: Option<std::path::PathBuf>,
@@ -117,39 +124,46 @@ struct Burst {
     failed: u64,
     seconds: f64,
     latencies: Vec<f64>,
+    /// When each accepted letter was sent (ms since the epoch), by its id.
+    sent_at: std::collections::HashMap<String, i64>,
+    /// When the burst began (ms since the epoch).
+    began_ms: i64,
 }
 
 async fn burst(client: &reqwest::Client, args: &Args, run: &str) -> Burst {
     let next = Arc::new(AtomicU64::new(0));
     let tally = Arc::new(Tally::default());
+    let began_ms = jiff::Timestamp::now().as_millisecond();
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..args.concurrency {
         let (client, args, next, tally, run) =
             (client.clone(), args.clone(), Arc::clone(&next), Arc::clone(&tally), run.to_owned());
         tasks.spawn(async move {
-            let mut latencies = Vec::new();
+            let (mut latencies, mut sent_at) = (Vec::new(), Vec::new());
             loop {
                 let n = next.fetch_add(1, Ordering::Relaxed);
                 if n >= args.letters {
                     break;
                 }
                 match post(&client, &args, &letter(n, &run), &format!("{run}-b{n}")).await {
-                    Some((ms, _, _)) => {
+                    Some((ms, id, sent_ms)) => {
                         tally.ok.fetch_add(1, Ordering::Relaxed);
                         latencies.push(ms);
+                        sent_at.push((id, sent_ms));
                     }
                     None => {
                         tally.failed.fetch_add(1, Ordering::Relaxed);
                     }
                 }
             }
-            latencies
+            (latencies, sent_at)
         });
     }
-    let mut latencies = Vec::new();
-    while let Some(done) = tasks.join_next().await {
-        latencies.extend(done.unwrap_or_default());
+    let (mut latencies, mut sent_at) = (Vec::new(), std::collections::HashMap::new());
+    while let Some(Ok((some_latencies, some_sent_at))) = tasks.join_next().await {
+        latencies.extend(some_latencies);
+        sent_at.extend(some_sent_at);
     }
     let seconds = started.elapsed().as_secs_f64();
     latencies.sort_by(f64::total_cmp);
@@ -158,6 +172,8 @@ async fn burst(client: &reqwest::Client, args: &Args, run: &str) -> Burst {
         failed: tally.failed.load(Ordering::Relaxed),
         seconds,
         latencies,
+        sent_at,
+        began_ms,
     }
 }
 
@@ -194,7 +210,7 @@ struct Paced {
 }
 
 async fn paced(client: &reqwest::Client, args: &Args, run: &str) -> anyhow::Result<Paced> {
-    let mut cursor = feed_cursor(client, args).await?;
+    let cursor = feed_cursor(client, args).await?;
     let total = args.paced_rate * args.paced_secs;
     let interval = Duration::from_secs_f64(1.0 / args.paced_rate as f64);
     let mut ticker = tokio::time::interval(interval);
@@ -212,7 +228,27 @@ async fn paced(client: &reqwest::Client, args: &Args, run: &str) -> anyhow::Resu
         }
     }
     let sent = sent_at.len();
-    let mut to_delivered = Vec::new();
+    let delivered = follow_deliveries(client, args, cursor, sent_at).await?;
+    Ok(Paced { sent, delivered: delivered.to_delivered_ms.len(), to_delivered_ms: delivered.to_delivered_ms })
+}
+
+struct Deliveries {
+    /// Each delivered letter's time from sent to delivered (ms), sorted.
+    to_delivered_ms: Vec<f64>,
+    /// When the last of them was delivered (ms since the epoch).
+    last_at_ms: Option<i64>,
+}
+
+/// Follows the event feed from `cursor` until each letter of `sent_at` (id → when it was
+/// sent, ms since the epoch) has its first `delivered` event, or `--drain-secs` pass.
+async fn follow_deliveries(
+    client: &reqwest::Client,
+    args: &Args,
+    mut cursor: String,
+    mut sent_at: std::collections::HashMap<String, i64>,
+) -> anyhow::Result<Deliveries> {
+    let mut to_delivered = Vec::with_capacity(sent_at.len());
+    let mut last_at_ms = None;
     let deadline = Instant::now() + Duration::from_secs(args.drain_secs);
     while !sent_at.is_empty() && Instant::now() < deadline {
         let page = events_page(client, args, &cursor).await?;
@@ -225,6 +261,7 @@ async fn paced(client: &reqwest::Client, args: &Args, run: &str) -> anyhow::Resu
             let Some(sent_ms) = sent_at.remove(letter_id) else { continue };
             if let Some(at) = event["at"].as_str().and_then(|a| a.parse::<jiff::Timestamp>().ok()) {
                 to_delivered.push((at.as_millisecond() - sent_ms) as f64);
+                last_at_ms = last_at_ms.max(Some(at.as_millisecond()));
             }
         }
         cursor = page["next_cursor"].as_str().unwrap_or(&cursor).to_owned();
@@ -233,7 +270,7 @@ async fn paced(client: &reqwest::Client, args: &Args, run: &str) -> anyhow::Resu
         }
     }
     to_delivered.sort_by(f64::total_cmp);
-    Ok(Paced { sent, delivered: to_delivered.len(), to_delivered_ms: to_delivered })
+    Ok(Deliveries { to_delivered_ms: to_delivered, last_at_ms })
 }
 
 /// Peak and current resident memory of a process, in MiB, from /proc.
@@ -269,9 +306,17 @@ async fn main() -> anyhow::Result<()> {
         Some(url) => Some(ceiling::measure(url, args.letters as usize, args.concurrency).await?),
         None => None,
     };
-    let b = burst(&client, &args, &run).await;
+    let paces = args.paced_rate > 0 && args.paced_secs > 0;
+    let before_burst = feed_cursor(&client, &args).await?;
+    let mut b = burst(&client, &args, &run).await;
     let rate = b.accepted as f64 / b.seconds;
-    let p = if args.paced_rate > 0 && args.paced_secs > 0 { Some(paced(&client, &args, &run).await?) } else { None };
+    // the burst's deliveries, so that the paced phase measures its rate and not the backlog
+    let burst_delivered = if paces && !args.paced_right_after_burst {
+        Some(follow_deliveries(&client, &args, before_burst, std::mem::take(&mut b.sent_at)).await?)
+    } else {
+        None
+    };
+    let p = if paces { Some(paced(&client, &args, &run).await?) } else { None };
     let memory = args.server_pid.and_then(memory_mib);
 
     let mut report = json!({
@@ -289,15 +334,34 @@ async fn main() -> anyhow::Result<()> {
     for (name, q) in [("p50", 50.0), ("p95", 95.0), ("p99", 99.0)] {
         println!("{:<38} {:>12.1}", format!("accept latency {name} (ms)"), percentile(&b.latencies, q));
     }
+    if let Some(d) = &burst_delivered {
+        let all_after_s = d.last_at_ms.map(|at| (at - b.began_ms) as f64 / 1000.0);
+        report["burst"]["delivered"] = json!({
+            "letters": d.to_delivered_ms.len(),
+            "all_delivered_after_s": all_after_s.filter(|_| d.to_delivered_ms.len() as u64 == b.accepted),
+            "to_delivered_ms": { "p50": percentile(&d.to_delivered_ms, 50.0), "p95": percentile(&d.to_delivered_ms, 95.0),
+                                 "p99": percentile(&d.to_delivered_ms, 99.0) }
+        });
+        println!("{:<38} {:>12}", "burst: delivered", format!("{}/{}", d.to_delivered_ms.len(), b.accepted));
+        if d.to_delivered_ms.len() as u64 == b.accepted {
+            println!("{:<38} {:>12.1}", "burst: all delivered after (s)", all_after_s.unwrap_or(f64::NAN));
+        }
+        println!("{:<38} {:>12.1}", "burst: accept → delivered p95 (ms)", percentile(&d.to_delivered_ms, 95.0));
+    }
     if let Some(p) = &p {
         report["paced"] = json!({
+            "right_after_burst": args.paced_right_after_burst,
             "rate": args.paced_rate, "seconds": args.paced_secs, "accepted": p.sent, "delivered": p.delivered,
             "to_delivered_ms": { "p50": percentile(&p.to_delivered_ms, 50.0), "p95": percentile(&p.to_delivered_ms, 95.0),
                                  "p99": percentile(&p.to_delivered_ms, 99.0) }
         });
         println!(
             "{:<38} {:>12}",
-            format!("paced {}/s: delivered", args.paced_rate),
+            format!(
+                "paced {}/s{}: delivered",
+                args.paced_rate,
+                if args.paced_right_after_burst { " after burst" } else { "" }
+            ),
             format!("{}/{}", p.delivered, p.sent)
         );
         for (name, q) in [("p50", 50.0), ("p95", 95.0), ("p99", 99.0)] {

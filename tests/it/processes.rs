@@ -323,6 +323,12 @@ async fn the_load_generator_reports_accepted_and_delivered_letters() {
     let p50 = report["burst"]["latency_ms"]["p50"].as_f64().unwrap();
     let p99 = report["burst"]["latency_ms"]["p99"].as_f64().unwrap();
     assert!(p50 > 0.0 && p50 <= p99, "{report:#}");
+    // the burst's letters are each seen delivered before the paced phase begins
+    assert_eq!(report["burst"]["delivered"]["letters"], 200, "{report:#}");
+    let all_after = report["burst"]["delivered"]["all_delivered_after_s"].as_f64().unwrap();
+    let burst_p95 = report["burst"]["delivered"]["to_delivered_ms"]["p95"].as_f64().unwrap();
+    assert!(all_after > 0.0 && burst_p95 > 0.0 && burst_p95 <= all_after * 1000.0, "{report:#}");
+    assert_eq!(report["paced"]["right_after_burst"], false);
     assert_eq!(report["paced"]["accepted"], 100);
     assert_eq!(report["paced"]["delivered"], 100, "every paced letter's delivery was seen: {report:#}");
     assert!(report["server_memory_mib"]["peak"].as_f64().unwrap() > 1.0);
