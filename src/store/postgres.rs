@@ -159,10 +159,25 @@ staff_pages_store_impl!(PgStore);
 retention_store_impl!(PgStore, skip_locked = " FOR UPDATE SKIP LOCKED");
 audit_store_impl!(PgStore);
 
+/// The clause that gives each event of the clause `e` (its `seq`, `letter_id`, `authority_id`
+/// and `created_at` returned) a pending message for each of its authority's webhooks, in the
+/// events' order: the same in each statement that writes events.
+macro_rules! webhook_messages_of_events {
+    () => {
+        "w AS (
+    INSERT INTO webhook_messages (webhook_id, event_seq, letter_id, state, available_at, attempts, created_at)
+    SELECT wh.id, e.seq, e.letter_id, 'pending', e.created_at, 0, e.created_at
+    FROM e JOIN webhooks wh ON wh.authority_id = e.authority_id
+    ORDER BY e.seq, wh.id
+)"
+    };
+}
+
 /// A group of new letters' rows in one statement (see `PgStore::insert_letters_rows`): each
 /// table's rows come as arrays, one per column. Rows inserted by one clause are visible to the
 /// foreign keys and report triggers of the others, which run at the statement's end.
-const INSERT_LETTERS: &str = "\
+const INSERT_LETTERS: &str = concat!(
+    "\
 WITH c AS (
     INSERT INTO citizens (id, cpr_hash, cpr, created_at)
     SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::bigint[])
@@ -200,13 +215,11 @@ WITH c AS (
         WITH ORDINALITY AS x(id, letter_id, authority_id, kind, data, created_at, n)
     ORDER BY x.n
     RETURNING id, seq, letter_id, authority_id, created_at
-), w AS (
-    INSERT INTO webhook_messages (webhook_id, event_seq, letter_id, state, available_at, attempts, created_at)
-    SELECT wh.id, e.seq, e.letter_id, 'pending', e.created_at, 0, e.created_at
-    FROM e JOIN webhooks wh ON wh.authority_id = e.authority_id
-    ORDER BY e.seq, wh.id
-)
-SELECT e.id, e.seq, c.cpr_hash, c.id FROM e JOIN l ON l.id = e.letter_id JOIN c ON c.id = l.citizen_id";
+), ",
+    webhook_messages_of_events!(),
+    "
+SELECT e.id, e.seq, c.cpr_hash, c.id FROM e JOIN l ON l.id = e.letter_id JOIN c ON c.id = l.citizen_id"
+);
 
 /// Documents in a statement of their own (see `DOCUMENT_BYTES_IN_ONE_STATEMENT`).
 const INSERT_DOCUMENTS: &str = "INSERT INTO documents (id, letter_id, position, filename, media_type, size, sha256, \
@@ -344,12 +357,9 @@ WITH v AS (
     FROM firsts f JOIN lt ON lt.id = f.letter_id
     ORDER BY f.n
     RETURNING seq, letter_id, authority_id, created_at
-), w AS (
-    INSERT INTO webhook_messages (webhook_id, event_seq, letter_id, state, available_at, attempts, created_at)
-    SELECT wh.id, e.seq, e.letter_id, 'pending', e.created_at, 0, e.created_at
-    FROM e JOIN webhooks wh ON wh.authority_id = e.authority_id
-    ORDER BY e.seq, wh.id
-)
+), ",
+    webhook_messages_of_events!(),
+    "
 SELECT ",
     delivery_cols!(),
     " FROM dl"
@@ -360,7 +370,8 @@ SELECT ",
 /// `delivered` when the delivery carrying it is (not a notice); each settled delivery gets its
 /// `delivered` event and webhook messages; every one's job is done. The letters are locked
 /// already.
-const SETTLE_DELIVERED: &str = "\
+const SETTLE_DELIVERED: &str = concat!(
+    "\
 WITH v AS (
     SELECT * FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::bigint[], $6::uuid[])
         WITH ORDINALITY AS v(delivery_id, job_id, transport, provider_ref, now, event_id, n)
@@ -384,15 +395,13 @@ WITH v AS (
     FROM dl JOIN lt ON lt.id = dl.letter_id
     ORDER BY dl.n
     RETURNING seq, letter_id, authority_id, created_at
-), w AS (
-    INSERT INTO webhook_messages (webhook_id, event_seq, letter_id, state, available_at, attempts, created_at)
-    SELECT wh.id, e.seq, e.letter_id, 'pending', e.created_at, 0, e.created_at
-    FROM e JOIN webhooks wh ON wh.authority_id = e.authority_id
-    ORDER BY e.seq, wh.id
-), j AS (
+), ",
+    webhook_messages_of_events!(),
+    ", j AS (
     DELETE FROM jobs WHERE id IN (SELECT job_id FROM v)
 )
-SELECT (SELECT count(*) FROM dl), (SELECT count(*) FROM e)";
+SELECT (SELECT count(*) FROM dl), (SELECT count(*) FROM e)"
+);
 
 const LOCK_LETTERS: &str = "SELECT id FROM letters WHERE id = ANY($1) ORDER BY id FOR UPDATE";
 const LOCK_FREE_LETTERS: &str = "SELECT id FROM letters WHERE id = ANY($1) ORDER BY id FOR UPDATE SKIP LOCKED";
