@@ -1511,13 +1511,9 @@ macro_rules! common_store_impl {
             }
 
             async fn claim_jobs(&self, worker: &str, now: i64, lease_ms: i64, limit: u32) -> StoreResult<Vec<Job>> {
-                let mut tx = self.begin_relaxed().await?;
-                let mut jobs: Vec<Job> = sqlx::query_as(sql(concat!(
-                    "UPDATE jobs SET available_at = $1 + $2, locked_by = $3, attempts = attempts + 1 \
-                     WHERE id IN (SELECT id FROM jobs WHERE available_at <= $1 ORDER BY available_at LIMIT $4",
-                    $skip_locked,
-                    ") RETURNING id, kind, letter_id, delivery_id, step, payload, attempts, max_attempts"
-                )))
+                let mut tx = self.begin_claim().await?;
+                // each backend's text (`CLAIM_JOBS`)
+                let mut jobs: Vec<Job> = sqlx::query_as(sql(CLAIM_JOBS))
                 .bind(now)
                 .bind(lease_ms)
                 .bind(worker)

@@ -84,6 +84,13 @@ impl PgStore {
         begin_relaxed_on(&self.pool).await
     }
 
+    /// A claim's transaction (see `Store::claim_jobs`): relaxed, on generic plans as the
+    /// delivery groups' (see `begin_delivery_group_on` and `CLAIM_JOBS`), since it starts
+    /// the deliveries it claims with the same statements.
+    async fn begin_claim(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        begin_delivery_group_on(&self.pool).await
+    }
+
     fn reader(&self) -> &PgPool {
         &self.pool
     }
@@ -111,6 +118,16 @@ impl PgStore {
     }
 }
 
+/// Due jobs, the longest due first, leased to a worker (see `Store::claim_jobs`); jobs
+/// another worker is claiming are passed over. The ids go as an array (`= ANY`), not `IN
+/// (subquery)`, so that the plan is the same for any due time and number: the server keeps
+/// one generic plan (primary-key lookups) instead of planning each claim anew, as it did for
+/// `IN`, where the generic plan (a `LIMIT` of unknown size) would scan the table.
+const CLAIM_JOBS: &str = "UPDATE jobs SET available_at = $1 + $2, locked_by = $3, attempts = attempts + 1 \
+    WHERE id = ANY(ARRAY(SELECT id FROM jobs WHERE available_at <= $1 ORDER BY available_at LIMIT $4 \
+    FOR UPDATE SKIP LOCKED)) \
+    RETURNING id, kind, letter_id, delivery_id, step, payload, attempts, max_attempts";
+
 fn sql(pg: &'static str) -> &'static str {
     pg
 }
@@ -129,8 +146,9 @@ async fn begin_relaxed_on(pool: &PgPool) -> Result<sqlx::Transaction<'static, sq
 /// `START_DELIVERIES` and `SETTLE_DELIVERED`), and their best plan is the same for any group,
 /// but the server went on planning the finish and the letters' lock for each group (a custom
 /// plan for the arrays' sizes): in a run of 20,000 deliveries that was 0.9 s of its 6.7 s of
-/// CPU (docs/performance.md, sixteenth round). Not for the claim: its generic plan (a `LIMIT`
-/// of unknown size) was ten times slower than planning each time.
+/// CPU (docs/performance.md, sixteenth round). Claims too (`PgStore::begin_claim`), whose
+/// text is written for it (`CLAIM_JOBS`). Not every relaxed transaction: a claim written as
+/// `IN (subquery)`, such as the webhook messages', gets a generic plan that scans the table.
 async fn begin_delivery_group_on(pool: &PgPool) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
     pool.begin_with("BEGIN; SET LOCAL synchronous_commit = off; SET LOCAL plan_cache_mode = force_generic_plan").await
 }

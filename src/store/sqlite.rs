@@ -147,6 +147,11 @@ impl SqliteStore {
         self.writer.begin(Durability::Relaxed).await
     }
 
+    /// A claim's transaction (see `Store::claim_jobs`): relaxed, as the engine's bookkeeping.
+    async fn begin_claim(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.begin_relaxed().await
+    }
+
     /// `VACUUM INTO` writes a transactionally consistent copy (everything committed when it
     /// starts); the file must not exist yet. It runs on a read-only connection, so writers
     /// go on meanwhile.
@@ -215,6 +220,11 @@ fn spawn_checkpointer(pool: SqlitePool) {
 
 /// The shared queries use PostgreSQL's `$N`; SQLite's numbered form is `?N`. Converted once
 /// per statement and kept, so the statement cache sees the same string every time.
+/// Due jobs, the longest due first, leased to a worker (see `Store::claim_jobs`).
+const CLAIM_JOBS: &str = "UPDATE jobs SET available_at = $1 + $2, locked_by = $3, attempts = attempts + 1 \
+    WHERE id IN (SELECT id FROM jobs WHERE available_at <= $1 ORDER BY available_at LIMIT $4) \
+    RETURNING id, kind, letter_id, delivery_id, step, payload, attempts, max_attempts";
+
 fn sql(pg: &'static str) -> &'static str {
     static CACHE: LazyLock<Mutex<HashMap<usize, &'static str>>> = LazyLock::new(Default::default);
     let key = pg.as_ptr() as usize;
