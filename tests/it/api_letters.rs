@@ -41,6 +41,18 @@ async fn a_letter_is_accepted_delivered_and_has_a_timeline(backend: Backend) {
     assert_eq!(delivery["status"], "delivered");
     assert_eq!(delivery["transport"], "file_drop");
     assert_eq!(delivery["attempts"], 1);
+    // what the start and the finish wrote about the delivery (on PostgreSQL in one statement
+    // each, on SQLite a statement per table): the same on both
+    let timeline = delivered["timeline"].as_array().unwrap();
+    assert_eq!(timeline[1]["data"], json!({ "delivery_id": delivery["id"], "channel": "digital_post" }));
+    assert_eq!(
+        timeline[2]["data"],
+        json!({
+            "delivery_id": delivery["id"], "channel": "digital_post", "purpose": "letter",
+            "transport": "file_drop", "provider_ref": delivery["provider_ref"],
+        })
+    );
+    assert!(timeline.windows(2).all(|w| w[0]["seq"].as_i64() < w[1]["seq"].as_i64()), "{timeline:?}");
 
     let files = outbox_files(&app.outbox(), "digital_post");
     assert_eq!(files.len(), 1);
