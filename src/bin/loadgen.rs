@@ -161,7 +161,8 @@ async fn burst(client: &reqwest::Client, args: &Args, run: &str) -> Burst {
         });
     }
     let (mut latencies, mut sent_at) = (Vec::new(), std::collections::HashMap::new());
-    while let Some(Ok((some_latencies, some_sent_at))) = tasks.join_next().await {
+    while let Some(done) = tasks.join_next().await {
+        let (some_latencies, some_sent_at) = done.unwrap_or_default();
         latencies.extend(some_latencies);
         sent_at.extend(some_sent_at);
     }

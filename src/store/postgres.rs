@@ -427,14 +427,16 @@ WITH v AS (
 SELECT (SELECT count(*) FROM dl), (SELECT count(*) FROM e)"
 );
 
+/// Letters locked in id order (see `PgStore::select_letters_locked`), waiting for any another
+/// transaction holds; `LOCK_FREE_LETTERS` passes those over.
 const LOCK_LETTERS: &str = "SELECT id FROM letters WHERE id = ANY($1) ORDER BY id FOR UPDATE";
 const LOCK_FREE_LETTERS: &str = "SELECT id FROM letters WHERE id = ANY($1) ORDER BY id FOR UPDATE SKIP LOCKED";
 
 impl PgStore {
     /// The delivery starts of a commit group (or a claim) in `tx`, their letters locked
-    /// already, answers in the group's order, in one statement whatever the group's size (`START_DELIVERIES`): one round trip
-    /// and one text, prepared once per connection, where a statement per table in chunks
-    /// took up to eight a table.
+    /// already; answers in the group's order. One statement whatever the group's size
+    /// (`START_DELIVERIES`): one round trip and one text, prepared once per connection, where
+    /// a statement per table in chunks took up to eight a table.
     async fn start_deliveries_rows(tx: &mut Tx, starts: &[(&Job, i64)]) -> StoreResult<Vec<Option<DeliveryRecord>>> {
         let mut delivery_ids = Vec::with_capacity(starts.len());
         for (job, _) in starts {

@@ -218,13 +218,21 @@ fn spawn_checkpointer(pool: SqlitePool) {
     });
 }
 
-/// The shared queries use PostgreSQL's `$N`; SQLite's numbered form is `?N`. Converted once
-/// per statement and kept, so the statement cache sees the same string every time.
+/// The authority that `update_letters_status` answered for a delivery's letter.
+fn letter_authority(authorities: &HashMap<Uuid, Uuid>, letter_id: Uuid, delivery_id: Uuid) -> StoreResult<Uuid> {
+    authorities
+        .get(&letter_id)
+        .copied()
+        .ok_or_else(|| StoreError::Corrupt(format!("delivery {delivery_id} has no letter")))
+}
+
 /// Due jobs, the longest due first, leased to a worker (see `Store::claim_jobs`).
 const CLAIM_JOBS: &str = "UPDATE jobs SET available_at = $1 + $2, locked_by = $3, attempts = attempts + 1 \
     WHERE id IN (SELECT id FROM jobs WHERE available_at <= $1 ORDER BY available_at LIMIT $4) \
     RETURNING id, kind, letter_id, delivery_id, step, payload, attempts, max_attempts";
 
+/// The shared queries use PostgreSQL's `$N`; SQLite's numbered form is `?N`. Converted once
+/// per statement and kept, so the statement cache sees the same string every time.
 fn sql(pg: &'static str) -> &'static str {
     static CACHE: LazyLock<Mutex<HashMap<usize, &'static str>>> = LazyLock::new(Default::default);
     let key = pg.as_ptr() as usize;
@@ -439,10 +447,7 @@ impl SqliteStore {
         let events = firsts
             .iter()
             .map(|(job, d, now)| {
-                let authority_id = authorities
-                    .get(&job.letter_id)
-                    .copied()
-                    .ok_or_else(|| StoreError::Corrupt(format!("delivery {} has no letter", d.id)))?;
+                let authority_id = letter_authority(&authorities, job.letter_id, d.id)?;
                 let data = serde_json::json!({ "delivery_id": d.id, "channel": d.channel });
                 Ok(NewEvent { letter_id: job.letter_id, authority_id, kind: EventKind::Dispatched, data, now: *now })
             })
@@ -490,10 +495,7 @@ impl SqliteStore {
         let events = settled_in_order
             .iter()
             .map(|(d, channel, purpose)| {
-                let authority_id = authorities
-                    .get(&d.job.letter_id)
-                    .copied()
-                    .ok_or_else(|| StoreError::Corrupt(format!("delivery {} has no letter", d.delivery_id)))?;
+                let authority_id = letter_authority(&authorities, d.job.letter_id, d.delivery_id)?;
                 let data = serde_json::json!({
                     "delivery_id": d.delivery_id, "channel": channel, "purpose": purpose,
                     "transport": d.transport, "provider_ref": d.provider_ref,
