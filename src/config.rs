@@ -210,9 +210,9 @@ pub struct EngineSettings {
     pub escalation_concurrency: usize,
     /// During a burst new letters go first: while at least this many of this process's new
     /// letters wait for their commit, and for 50 ms after the engine last saw so many, it
-    /// claims no new work. 0: never holds back. The
-    /// default, 16, is reached in a burst but not at a steady 1,000 letters a second on this
-    /// project's test machine; what holding back gains and costs is in docs/performance.md.
+    /// claims no new work. 0: never holds back. The default, 16, is reached in a burst but not
+    /// at a steady 1,000 letters a second on this project's test machine; what holding back
+    /// gains and costs is in docs/performance.md.
     #[serde(default = "default_intake_precedence_waiting")]
     pub intake_precedence_waiting: usize,
     /// … but no due job waits longer than this many milliseconds for it: once the engine has

@@ -308,14 +308,15 @@ async fn main() -> anyhow::Result<()> {
         None => None,
     };
     let paces = args.paced_rate > 0 && args.paced_secs > 0;
-    let before_burst = feed_cursor(&client, &args).await?;
+    // the burst's deliveries are followed only before a paced phase that waits for them
+    let follows_burst = paces && !args.paced_right_after_burst;
+    let before_burst = if follows_burst { Some(feed_cursor(&client, &args).await?) } else { None };
     let mut b = burst(&client, &args, &run).await;
     let rate = b.accepted as f64 / b.seconds;
-    // the burst's deliveries, so that the paced phase measures its rate and not the backlog
-    let burst_delivered = if paces && !args.paced_right_after_burst {
-        Some(follow_deliveries(&client, &args, before_burst, std::mem::take(&mut b.sent_at)).await?)
-    } else {
-        None
+    // so that the paced phase measures its rate and not the burst's backlog
+    let burst_delivered = match before_burst {
+        Some(cursor) => Some(follow_deliveries(&client, &args, cursor, std::mem::take(&mut b.sent_at)).await?),
+        None => None,
     };
     let p = if paces { Some(paced(&client, &args, &run).await?) } else { None };
     let memory = args.server_pid.and_then(memory_mib);
