@@ -13,7 +13,7 @@ use super::batch_queue::BatchQueue;
 /// Reads that can be answered together.
 pub(crate) trait BatchRead: Send + Sync + Sized + 'static {
     type Db: Database;
-    type Key: Copy + Eq + std::hash::Hash + Send + Sync + 'static;
+    type Key: Clone + Eq + std::hash::Hash + Send + Sync + 'static;
     type Value: Clone + Send + 'static;
     /// For the log.
     const KIND: &'static str;
@@ -51,7 +51,7 @@ impl<R: BatchRead> BatchReader<R> {
         let mut distinct: Vec<R::Key> = Vec::with_capacity(keys.len());
         for key in &keys {
             if !distinct.contains(key) {
-                distinct.push(*key);
+                distinct.push(key.clone());
             }
         }
         match R::read_all(&pool, &distinct).await {
@@ -76,6 +76,25 @@ impl<R: BatchRead> BatchReader<R> {
 /// The kinds of reads both backends answer in batches, for one store.
 macro_rules! batch_reads {
     ($store:ty, $db:ty) => {
+        /// What routing a new letter reads: its citizen's profile and its authority's own policy.
+        struct LetterContextRead;
+
+        impl $crate::store::batch_read::BatchRead for LetterContextRead {
+            type Db = $db;
+            type Key = $crate::store::model::LetterContextKey;
+            type Value = $crate::store::model::LetterContext;
+            const KIND: &'static str = "letter contexts";
+
+            async fn read_all(
+                pool: &sqlx::Pool<$db>,
+                keys: &[$crate::store::model::LetterContextKey],
+            ) -> $crate::store::StoreResult<
+                std::collections::HashMap<$crate::store::model::LetterContextKey, $crate::store::model::LetterContext>,
+            > {
+                <$store>::letter_contexts(pool, keys).await
+            }
+        }
+
         /// What a delivery needs besides its authority: its letter, citizen and documents.
         struct DeliveryContextRead;
 

@@ -26,12 +26,25 @@ macro_rules! callback_cols {
 }
 pub(crate) use callback_cols;
 
-/// The citizen profile columns of a `ProfileRow`, with the name of whoever changed it last.
+/// The citizen profile columns of a `ProfileRow` (of `citizens c`), with the name of whoever
+/// changed it last (of `authorities a`).
+macro_rules! profile_cols {
+    () => {
+        "c.id, c.name, c.address, c.phone, c.email, c.language, c.large_print, c.easy_read, \
+         c.preferred_channel, c.notice_channels, c.exempt_from_digital_post, c.helpers, a.name AS updated_by, \
+         c.profile_updated_at"
+    };
+}
+pub(crate) use profile_cols;
+
+/// A `ProfileRow`'s select, for a `WHERE` on `c`.
 macro_rules! profile_select {
     () => {
-        "SELECT c.id, c.name, c.address, c.phone, c.email, c.language, c.large_print, c.easy_read, \
-         c.preferred_channel, c.notice_channels, c.exempt_from_digital_post, c.helpers, a.name AS updated_by, \
-         c.profile_updated_at FROM citizens c LEFT JOIN authorities a ON a.id = c.profile_updated_by"
+        concat!(
+            "SELECT ",
+            $crate::store::common::profile_cols!(),
+            " FROM citizens c LEFT JOIN authorities a ON a.id = c.profile_updated_by"
+        )
     };
 }
 pub(crate) use profile_select;
@@ -194,9 +207,10 @@ macro_rules! common_store_impl {
         snapshot = $snapshot:literal
     ) => {
         use $crate::domain::letter::PostalAddress;
-        use $crate::domain::routing::ContactProfile;
         use $crate::domain::{ChannelKind, EventKind, LetterStatus};
-        use $crate::store::common::{callback_cols, delivery_cols, into_sqlx, is_unique_violation, letter_cols, profile_select};
+        use $crate::store::common::{
+            callback_cols, delivery_cols, into_sqlx, is_unique_violation, letter_cols, profile_cols, profile_select,
+        };
         use $crate::store::model::*;
         use $crate::store::{StoreError, StoreResult};
         use sqlx::types::Json;
@@ -657,6 +671,50 @@ macro_rules! common_store_impl {
                         Some((letter.id, DeliveryContext { letter, citizen, documents }))
                     })
                     .collect())
+            }
+
+            /// What routing each of `keys` reads, in one statement for the lot: the citizen's
+            /// profile, and the policy of the key's own category first, then the authority's
+            /// policy for the importance. Every key gets an answer.
+            pub(crate) async fn letter_contexts(
+                pool: &sqlx::Pool<$db>,
+                keys: &[LetterContextKey],
+            ) -> StoreResult<std::collections::HashMap<LetterContextKey, LetterContext>> {
+                use sqlx::Row as _;
+                // one row per key, whether or not its citizen is known (v.column1: the key's index)
+                let mut q = sqlx::QueryBuilder::<$db>::new(concat!(
+                    "SELECT v.column1 AS key_index, ", profile_cols!(), ", (SELECT policy FROM policies o \
+                     WHERE o.authority_id = v.column3 AND o.importance = v.column4 AND o.category IN (v.column5, '') \
+                     ORDER BY o.category DESC LIMIT 1) AS own_policy FROM ("
+                ));
+                q.push_values(keys.iter().enumerate(), |mut row, (i, key)| {
+                    row.push_bind(i as i64)
+                        .push_bind(key.cpr_hash.as_str())
+                        .push_bind(key.authority_id)
+                        .push_bind(key.importance.as_str())
+                        .push_bind(key.category.as_deref().unwrap_or(""));
+                });
+                q.push(
+                    ") AS v LEFT JOIN citizens c ON c.cpr_hash = v.column2 \
+                     LEFT JOIN authorities a ON a.id = c.profile_updated_by",
+                );
+                let rows = q.build().fetch_all(pool).await?;
+                let mut found = std::collections::HashMap::with_capacity(keys.len());
+                for row in rows {
+                    let index: i64 = row.try_get("key_index")?;
+                    let key = usize::try_from(index)
+                        .ok()
+                        .and_then(|i| keys.get(i))
+                        .ok_or_else(|| StoreError::Corrupt(format!("letter context {index} was not asked for")))?;
+                    let own_policy: Option<Json<$crate::domain::policy::Policy>> = row.try_get("own_policy")?;
+                    let citizen: Option<Uuid> = row.try_get("id")?;
+                    let profile = match citizen {
+                        Some(_) => Some(StoredProfile::try_from(<ProfileRow as sqlx::FromRow<_>>::from_row(&row)?)?.profile),
+                        None => None,
+                    };
+                    found.insert(key.clone(), (profile, own_policy.map(|p| p.0)));
+                }
+                Ok(found)
             }
 
             /// What escalation timers need to decide, for `(letter, window start)` pairs: the
@@ -1250,30 +1308,15 @@ macro_rules! common_store_impl {
                 authority_id: Uuid,
                 importance: $crate::domain::Importance,
                 category: Option<&str>,
-            ) -> StoreResult<(Option<ContactProfile>, Option<$crate::domain::policy::Policy>)> {
-                use sqlx::Row as _;
-                // one row whether or not the citizen is known; the category's own policy first,
-                // then the authority's policy for the importance
-                let row = sqlx::query(sql(concat!(
-                    "SELECT p.*, (SELECT policy FROM policies WHERE authority_id = $2 AND importance = $3 \
-                     AND category IN ($4, '') ORDER BY category DESC LIMIT 1) AS own_policy \
-                     FROM (SELECT 1 AS one) AS o LEFT JOIN (",
-                    profile_select!(),
-                    " WHERE c.cpr_hash = $1) AS p ON 1 = 1"
-                )))
-                .bind(cpr_hash)
-                .bind(authority_id)
-                .bind(importance.as_str())
-                .bind(category.unwrap_or(""))
-                .fetch_one(self.reader())
-                .await?;
-                let own_policy: Option<Json<$crate::domain::policy::Policy>> = row.try_get("own_policy")?;
-                let citizen: Option<Uuid> = row.try_get("id")?;
-                let profile = match citizen {
-                    Some(_) => Some(StoredProfile::try_from(<ProfileRow as sqlx::FromRow<_>>::from_row(&row)?)?.profile),
-                    None => None,
+            ) -> StoreResult<LetterContext> {
+                let key = LetterContextKey {
+                    cpr_hash: cpr_hash.to_owned(),
+                    authority_id,
+                    importance,
+                    category: category.map(str::to_owned),
                 };
-                Ok((profile, own_policy.map(|p| p.0)))
+                // every key gets an answer (see `letter_contexts`)
+                Ok(self.letter_reads.read(self.reader(), key).await?.unwrap_or_default())
             }
 
             async fn stored_profile(&self, citizen_id: Uuid) -> StoreResult<Option<StoredProfile>> {

@@ -712,6 +712,20 @@ pub struct EscalationContext {
     pub closing_days: Vec<jiff::civil::Date>,
 }
 
+/// What routing a new letter reads (`Store::letter_context`), read in batches: the citizen's
+/// profile by CPR hash, and the authority's own policy for the letter's importance and category.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LetterContextKey {
+    pub cpr_hash: String,
+    pub authority_id: Uuid,
+    pub importance: Importance,
+    pub category: Option<String>,
+}
+
+/// The citizen's profile (none for a citizen not yet known) and the authority's own policy (none
+/// where it keeps the default).
+pub type LetterContext = (Option<crate::domain::routing::ContactProfile>, Option<crate::domain::policy::Policy>);
+
 /// When digital post obviously fails a citizen, so that the authority must offer exemption:
 /// this letter and at least `after_escalations - 1` other important letters to the citizen
 /// escalated since `window_start`. `after_escalations` 0 never offers.

@@ -28,6 +28,8 @@ pub struct PgStore {
     /// Authorities by API-key hash and by id, for a few seconds.
     authorities: super::authority_cache::AuthorityCache,
     /// What deliveries read of their letters, in batches.
+    /// What routing reads for new letters, in batches.
+    letter_reads: BatchReader<LetterContextRead>,
     delivery_reads: BatchReader<DeliveryContextRead>,
     escalation_reads: BatchReader<EscalationContextRead>,
 }
@@ -65,6 +67,7 @@ impl PgStore {
             delivery_finishes: GroupCommit::new(FINISH_COMMITTERS),
             cpr_sealer: Default::default(),
             authorities: Default::default(),
+            letter_reads: BatchReader::new(COMMITTERS),
             delivery_reads: BatchReader::new(COMMITTERS),
             escalation_reads: BatchReader::new(COMMITTERS),
         })

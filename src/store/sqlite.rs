@@ -36,6 +36,8 @@ pub struct SqliteStore {
     /// Authorities by API-key hash and by id, for a few seconds.
     authorities: super::authority_cache::AuthorityCache,
     /// What deliveries read of their letters, in batches.
+    /// What routing reads for new letters, in batches.
+    letter_reads: BatchReader<LetterContextRead>,
     delivery_reads: BatchReader<DeliveryContextRead>,
     escalation_reads: BatchReader<EscalationContextRead>,
 }
@@ -117,6 +119,7 @@ impl SqliteStore {
             delivery_finishes: GroupCommit::new(1),
             cpr_sealer: Default::default(),
             authorities: Default::default(),
+            letter_reads: BatchReader::new(READERS),
             delivery_reads: BatchReader::new(READERS),
             escalation_reads: BatchReader::new(READERS),
         })
