@@ -446,15 +446,16 @@ async fn bench(target: &Target, dir: PathBuf, letters: usize, due: usize) -> Res
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     settings.public_url = format!("http://{}", listener.local_addr()?);
     // The polls must not slow down what they watch: whether a due timer is still unclaimed
-    // looks at the first entry of the jobs_available index range (only due timers are in it,
-    // claimed ones leave it), whether one is still in flight at the few claimed jobs (the
+    // looks at the first entry of the jobs_due index ranges (only due timers are in them,
+    // claimed ones leave them), whether one is still in flight at the few claimed jobs (the
     // jobs_locked_by index); the full count only every 10 s.
     let due_by = seeded.due_by;
     let unclaimed = format!(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE available_at <= {due_by} AND kind = 'escalate' LIMIT 1) t"
+        "SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE lane IN (0, 1) AND available_at <= {due_by} AND kind = 'escalate' LIMIT 1) t"
     );
     let in_flight = "SELECT COUNT(*) FROM jobs WHERE locked_by IS NOT NULL AND kind = 'escalate'";
-    let remaining = format!("SELECT COUNT(*) FROM jobs WHERE available_at <= {due_by} AND kind = 'escalate'");
+    let remaining =
+        format!("SELECT COUNT(*) FROM jobs WHERE lane IN (0, 1) AND available_at <= {due_by} AND kind = 'escalate'");
     let before = db.count(&remaining).await?;
     if before != due as i64 {
         return Err(format!("seeded {before} due escalation timers, expected {due}").into());
@@ -489,7 +490,7 @@ async fn bench(target: &Target, dir: PathBuf, letters: usize, due: usize) -> Res
     if until_delivered {
         let soon = due_by + DAY_MS / 24;
         let deliveries_left = format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE available_at <= {soon} AND kind = 'deliver' LIMIT 1) t"
+            "SELECT COUNT(*) FROM (SELECT 1 FROM jobs WHERE lane IN (0, 1) AND available_at <= {soon} AND kind = 'deliver' LIMIT 1) t"
         );
         while db.count(&deliveries_left).await? > 0 {
             still_working(&server, started, timeout, "deliveries still queued")?;

@@ -119,6 +119,7 @@ pub async fn create_letter(
     let address = letter.address.or(profile.address);
     let recipient_name = letter.recipient_name.or(profile.name);
     let new = NewLetter {
+        bulk: request.bulk,
         id: Uuid::now_v7(),
         authority_id: caller.authority.id,
         citizen_id: Uuid::now_v7(),

@@ -32,6 +32,11 @@ pub struct CreateLetterRequest {
     /// The authority's own case number.
     pub reference: Option<String>,
     pub contact: Option<ContactPoint>,
+    /// Part of a bulk run (a benefit decision run, a national reminder). Its deliveries,
+    /// notices and escalations wait while those of letters sent one by one go first, so a bulk
+    /// run never holds those up; when nothing else waits, they go at full speed.
+    #[serde(default)]
+    pub bulk: bool,
 }
 
 fn normal() -> Importance {

@@ -52,6 +52,10 @@ struct Args {
     /// Start the paced phase as soon as the burst is accepted, not once it is delivered.
     #[arg(long)]
     paced_right_after_burst: bool,
+    /// Send the burst as a bulk run (`"bulk": true`): its deliveries then wait while the paced
+    /// letters are delivered (see `--paced-right-after-burst`).
+    #[arg(long)]
+    burst_bulk: bool,
     /// Write the results as JSON to this file too.
     #[arg(long)]
     json: Option<std::path::PathBuf>,
@@ -72,8 +76,9 @@ fn cpr(n: u64) -> String {
     format!("{day:02}{month:02}80{serial:04}")
 }
 
-fn letter(n: u64, run: &str) -> Value {
+fn letter(n: u64, run: &str, bulk: bool) -> Value {
     json!({
+        "bulk": bulk,
         "recipient": { "cpr": cpr(n), "name": "Belastning Testesen" },
         "subject": "Afgørelse om boligstøtte",
         "body": "Du får boligstøtte fra 1. januar.\n\nSvar inden fristen.",
@@ -146,7 +151,7 @@ async fn burst(client: &reqwest::Client, args: &Args, run: &str) -> Burst {
                 if n >= args.letters {
                     break;
                 }
-                match post(&client, &args, &letter(n, &run), &format!("{run}-b{n}")).await {
+                match post(&client, &args, &letter(n, &run, args.burst_bulk), &format!("{run}-b{n}")).await {
                     Some((ms, id, sent_ms)) => {
                         tally.ok.fetch_add(1, Ordering::Relaxed);
                         latencies.push(ms);
@@ -220,7 +225,9 @@ async fn paced(client: &reqwest::Client, args: &Args, run: &str) -> anyhow::Resu
     for n in 0..total {
         ticker.tick().await;
         let (client, args, run) = (client.clone(), args.clone(), run.to_owned());
-        tasks.spawn(async move { post(&client, &args, &letter(1_000_000 + n, &run), &format!("{run}-p{n}")).await });
+        tasks.spawn(
+            async move { post(&client, &args, &letter(1_000_000 + n, &run, false), &format!("{run}-p{n}")).await },
+        );
     }
     let mut sent_at = std::collections::HashMap::new();
     while let Some(done) = tasks.join_next().await {
@@ -353,6 +360,7 @@ async fn main() -> anyhow::Result<()> {
     if let Some(p) = &p {
         report["paced"] = json!({
             "right_after_burst": args.paced_right_after_burst,
+            "after_bulk_burst": args.burst_bulk,
             "rate": args.paced_rate, "seconds": args.paced_secs, "accepted": p.sent, "delivered": p.delivered,
             "to_delivered_ms": { "p50": percentile(&p.to_delivered_ms, 50.0), "p95": percentile(&p.to_delivered_ms, 95.0),
                                  "p99": percentile(&p.to_delivered_ms, 99.0) }
@@ -362,7 +370,11 @@ async fn main() -> anyhow::Result<()> {
             format!(
                 "paced {}/s{}: delivered",
                 args.paced_rate,
-                if args.paced_right_after_burst { " after burst" } else { "" }
+                match (args.paced_right_after_burst, args.burst_bulk) {
+                    (true, true) => " after bulk burst",
+                    (true, false) => " after burst",
+                    (false, _) => "",
+                }
             ),
             format!("{}/{}", p.delivered, p.sent)
         );

@@ -137,12 +137,20 @@ pub(crate) struct NewJobRow {
     pub step: Option<i64>,
     pub available_at: i64,
     pub max_attempts: i64,
+    /// See `LANE_FIRST`.
+    pub lane: i16,
     pub created_at: i64,
 }
 
 impl NewJobRow {
     /// The job that hands a new delivery to its transport, due at once.
-    pub(crate) fn delivery(letter_id: uuid::Uuid, delivery: &super::NewDelivery, max_attempts: i64, now: i64) -> Self {
+    pub(crate) fn delivery(
+        letter_id: uuid::Uuid,
+        delivery: &super::NewDelivery,
+        max_attempts: i64,
+        lane: i16,
+        now: i64,
+    ) -> Self {
         Self {
             id: delivery.job_id,
             kind: "deliver",
@@ -151,12 +159,13 @@ impl NewJobRow {
             step: None,
             available_at: now,
             max_attempts,
+            lane,
             created_at: now,
         }
     }
 
     /// An escalation timer's job.
-    pub(crate) fn timer(letter_id: uuid::Uuid, timer: &super::Timer, now: i64) -> Self {
+    pub(crate) fn timer(letter_id: uuid::Uuid, timer: &super::Timer, lane: i16, now: i64) -> Self {
         Self {
             id: timer.job_id,
             kind: "escalate",
@@ -165,6 +174,7 @@ impl NewJobRow {
             step: Some(timer.step),
             available_at: timer.due_at,
             max_attempts: 1000,
+            lane,
             created_at: now,
         }
     }
@@ -481,7 +491,7 @@ macro_rules! common_store_impl {
                 for chunk in $crate::store::common::statement_chunks(rows, 128) {
                     let q = statements.start(
                         "INSERT INTO jobs (id, kind, letter_id, delivery_id, step, available_at, attempts, max_attempts, \
-                         created_at) ",
+                         created_at, lane) ",
                         false,
                     );
                     q.push_values(chunk, |mut row, j| {
@@ -493,7 +503,8 @@ macro_rules! common_store_impl {
                             .push_bind(j.available_at)
                             .push_bind(0_i64)
                             .push_bind(j.max_attempts)
-                            .push_bind(j.created_at);
+                            .push_bind(j.created_at)
+                            .push_bind(j.lane);
                     });
                 }
             }
@@ -904,10 +915,10 @@ macro_rules! common_store_impl {
                         };
                         let helper = d.helper.as_ref();
                         deliveries.push(NewDeliveryRow { id: d.delivery_id, letter_id, channel: d.channel, purpose, helper, now });
-                        jobs.push(NewJobRow::delivery(letter_id, d, plan.max_attempts, now));
+                        jobs.push(NewJobRow::delivery(letter_id, d, plan.max_attempts, job.lane, now));
                     }
                     if let Some(timer) = &plan.next {
-                        jobs.push(NewJobRow::timer(letter_id, timer, now));
+                        jobs.push(NewJobRow::timer(letter_id, timer, job.lane, now));
                     }
                     // the letter's events in order: the deadline, the escalation, its alerts
                     let event = |kind, data| NewEvent { letter_id, authority_id: *authority_id, kind, data, now };
@@ -2118,7 +2129,7 @@ macro_rules! common_store_impl {
                         .fetch_all(self.reader())
                         .await?;
                 let (jobs_due, oldest): (i64, Option<i64>) =
-                    sqlx::query_as(sql("SELECT COUNT(*), MIN(available_at) FROM jobs WHERE available_at <= $1"))
+                    sqlx::query_as(sql("SELECT COUNT(*), MIN(available_at) FROM jobs WHERE lane IN (0, 1) AND available_at <= $1"))
                         .bind(now)
                         .fetch_one(self.reader())
                         .await?;

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::common::{NewDeliveryRow, NewJobRow};
+use super::model::lane_of;
 use super::{
     CreatedLetter, DeliveryRecord, DocumentMeta, EventRecord, LetterRecord, NewDelivery, NewDocumentRecord, NewLetter,
 };
@@ -59,14 +60,12 @@ impl<'a> LetterRows<'a> {
                     helper: None,
                     now: l.now,
                 });
-                jobs.push(NewJobRow::delivery(l.id, d, l.max_attempts, l.now));
+                jobs.push(NewJobRow::delivery(l.id, d, l.max_attempts, lane_of(l.bulk), l.now));
             }
         }
-        jobs.extend(
-            letters
-                .iter()
-                .filter_map(|(l, _)| l.escalation_timer.as_ref().map(|timer| NewJobRow::timer(l.id, timer, l.now))),
-        );
+        jobs.extend(letters.iter().filter_map(|(l, _)| {
+            l.escalation_timer.as_ref().map(|timer| NewJobRow::timer(l.id, timer, lane_of(l.bulk), l.now))
+        }));
 
         let events = letters
             .iter()

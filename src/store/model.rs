@@ -108,7 +108,21 @@ pub struct NewLetter {
     /// The escalation timer for an important letter: when to try the next rung.
     pub escalation_timer: Option<Timer>,
     pub max_attempts: i64,
+    /// Part of a bulk run: its jobs wait in the bulk lane (see `LANE_BULK`).
+    pub bulk: bool,
     pub now: i64,
+}
+
+/// The lane of a job: a claim takes the due jobs of the first lane before any of the bulk lane,
+/// so a letter sent on its own is not held up by a bulk run's backlog (a benefit decision run,
+/// a national reminder). Each lane is taken oldest first.
+pub const LANE_FIRST: i16 = 0;
+/// The lane of a bulk letter's jobs: its deliveries, notices and escalations.
+pub const LANE_BULK: i16 = 1;
+
+/// The lane of a letter's jobs.
+pub fn lane_of(bulk: bool) -> i16 {
+    if bulk { LANE_BULK } else { LANE_FIRST }
 }
 
 #[derive(Debug, Clone)]
@@ -370,6 +384,9 @@ pub struct Job {
     pub payload: Option<Json<serde_json::Value>>,
     pub attempts: i64,
     pub max_attempts: i64,
+    /// The job's lane (`LANE_FIRST` or `LANE_BULK`); the jobs it makes wait in the same one.
+    #[sqlx(default)]
+    pub lane: i16,
     /// Whether the claim already started the job's delivery (see `ClaimedStart`).
     #[sqlx(skip)]
     pub start: ClaimedStart,

@@ -123,19 +123,25 @@ impl PgStore {
             (11, "report fold by range", include_str!("../../migrations/postgres/0011_report_fold_by_range.sql")),
             (12, "lean indexes", include_str!("../../migrations/postgres/0012_lean_hot_indexes.sql")),
             (13, "report inserts", include_str!("../../migrations/postgres/0013_report_inserts_per_statement.sql")),
+            (14, "job lanes", include_str!("../../migrations/postgres/0014_job_lanes.sql")),
         ]))
     }
 }
 
-/// Due jobs, the longest due first, leased to a worker (see `Store::claim_jobs`); jobs
-/// another worker is claiming are passed over. The ids go as an array (`= ANY`), not `IN
+/// Due jobs, the longest due first, leased to a worker (see `Store::claim_jobs`): those of the
+/// first lane before those of the bulk lane (see `LANE_FIRST`), each lane read from its own
+/// range of `jobs_due`, the bulk lane only for what the first leaves of the limit (so no row
+/// is locked that is not claimed); jobs another worker is claiming are passed over. The ids go as an array (`= ANY`), not `IN
 /// (subquery)`, so that the plan is the same for any due time and number: the server keeps
 /// one generic plan (primary-key lookups) instead of planning each claim anew, as it did for
 /// `IN`, where the generic plan (a `LIMIT` of unknown size) would scan the table.
-const CLAIM_JOBS: &str = "UPDATE jobs SET available_at = $1 + $2, locked_by = $3, attempts = attempts + 1 \
-    WHERE id = ANY(ARRAY(SELECT id FROM jobs WHERE available_at <= $1 ORDER BY available_at LIMIT $4 \
-    FOR UPDATE SKIP LOCKED)) \
-    RETURNING id, kind, letter_id, delivery_id, step, payload, attempts, max_attempts";
+const CLAIM_JOBS: &str = "WITH first AS (SELECT id FROM jobs WHERE lane = 0 AND available_at <= $1 \
+        ORDER BY available_at LIMIT $4 FOR UPDATE SKIP LOCKED), \
+    bulk AS (SELECT id FROM jobs WHERE lane = 1 AND available_at <= $1 \
+        ORDER BY available_at LIMIT $4 - (SELECT COUNT(*) FROM first) FOR UPDATE SKIP LOCKED) \
+    UPDATE jobs SET available_at = $1 + $2, locked_by = $3, attempts = attempts + 1 \
+    WHERE id = ANY(ARRAY(SELECT id FROM first UNION ALL SELECT id FROM bulk)) \
+    RETURNING id, kind, letter_id, delivery_id, step, payload, attempts, max_attempts, lane";
 
 fn sql(pg: &'static str) -> &'static str {
     pg
@@ -231,10 +237,11 @@ WITH c AS (
     FROM UNNEST($27::uuid[], $28::uuid[], $29::text[], $30::text[], $31::jsonb[], $32::bigint[])
         AS x(id, letter_id, channel, purpose, helper, created_at)
 ), j AS (
-    INSERT INTO jobs (id, kind, letter_id, delivery_id, step, available_at, attempts, max_attempts, created_at)
-    SELECT x.id, x.kind, x.letter_id, x.delivery_id, x.step, x.available_at, 0, x.max_attempts, x.created_at
+    INSERT INTO jobs (id, kind, letter_id, delivery_id, step, available_at, attempts, max_attempts, created_at, lane)
+    SELECT x.id, x.kind, x.letter_id, x.delivery_id, x.step, x.available_at, 0, x.max_attempts, x.created_at, x.lane
     FROM UNNEST($33::uuid[], $34::text[], $35::uuid[], $36::uuid[], $37::bigint[], $38::bigint[], $39::bigint[],
-        $40::bigint[]) AS x(id, kind, letter_id, delivery_id, step, available_at, max_attempts, created_at)
+        $40::bigint[], $47::smallint[]) AS x(id, kind, letter_id, delivery_id, step, available_at, max_attempts,
+        created_at, lane)
 ), e AS (
     INSERT INTO events (id, letter_id, authority_id, kind, data, created_at)
     SELECT x.id, x.letter_id, x.authority_id, x.kind, x.data, x.created_at
@@ -327,6 +334,7 @@ impl PgStore {
             .bind(es.iter().map(|(_, e)| e.kind.as_str()).collect::<Vec<_>>())
             .bind(es.iter().map(|(_, e)| &e.data).collect::<Vec<_>>())
             .bind(es.iter().map(|(_, e)| e.created_at).collect::<Vec<_>>())
+            .bind(js.iter().map(|j| j.lane).collect::<Vec<_>>())
             .fetch_all(&mut **tx)
             .await?;
         // after their letters, which the foreign key wants

@@ -183,6 +183,7 @@ impl SqliteStore {
             (6, "audit log", include_str!("../../migrations/sqlite/0006_audit_log.sql")),
             (7, "retention", include_str!("../../migrations/sqlite/0007_retention_webhook_secrets.sql")),
             (8, "lean indexes", include_str!("../../migrations/sqlite/0008_lean_indexes.sql")),
+            (9, "job lanes", include_str!("../../migrations/sqlite/0009_job_lanes.sql")),
         ]))
     }
 }
@@ -229,10 +230,17 @@ fn letter_authority(authorities: &HashMap<Uuid, Uuid>, letter_id: Uuid, delivery
         .ok_or_else(|| StoreError::Corrupt(format!("delivery {delivery_id} has no letter")))
 }
 
-/// Due jobs, the longest due first, leased to a worker (see `Store::claim_jobs`).
+/// Due jobs, the longest due first, leased to a worker (see `Store::claim_jobs`): those of the
+/// first lane before those of the bulk lane (see `LANE_FIRST`).
 const CLAIM_JOBS: &str = "UPDATE jobs SET available_at = $1 + $2, locked_by = $3, attempts = attempts + 1 \
-    WHERE id IN (SELECT id FROM jobs WHERE available_at <= $1 ORDER BY available_at LIMIT $4) \
-    RETURNING id, kind, letter_id, delivery_id, step, payload, attempts, max_attempts";
+    WHERE id IN (SELECT id FROM ( \
+        SELECT * FROM (SELECT id, lane, available_at FROM jobs WHERE lane = 0 AND available_at <= $1 \
+            ORDER BY available_at LIMIT $4) \
+        UNION ALL \
+        SELECT * FROM (SELECT id, lane, available_at FROM jobs WHERE lane = 1 AND available_at <= $1 \
+            ORDER BY available_at LIMIT $4) \
+    ) ORDER BY lane, available_at LIMIT $4) \
+    RETURNING id, kind, letter_id, delivery_id, step, payload, attempts, max_attempts, lane";
 
 /// The shared queries use PostgreSQL's `$N`; SQLite's numbered form is `?N`. Converted once
 /// per statement and kept, so the statement cache sees the same string every time.
@@ -564,6 +572,7 @@ mod tests {
 
     fn letter(authority_id: Uuid, i: usize, now: i64) -> NewLetter {
         NewLetter {
+            bulk: false,
             id: Uuid::now_v7(),
             authority_id,
             citizen_id: Uuid::now_v7(),

@@ -101,6 +101,12 @@ async fn malformed_json_wrong_type_and_wrong_media_type(backend: Backend) {
     )
     .await;
     assert_eq!(error_locations(&bad_enum), ["/importance"]);
+    let bad_bulk = expect_problem(
+        send("application/json", r#"{"recipient":{"cpr":"0101901234"},"subject":"x","body":"y","bulk":"yes"}"#).await,
+        422,
+    )
+    .await;
+    assert_eq!(error_locations(&bad_bulk), ["/bulk"]);
     nothing_stored(&app, &key).await;
     app.finish().await;
 }

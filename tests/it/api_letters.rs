@@ -12,7 +12,23 @@ on_both_backends!(
     cancel_stops_a_pending_letter_and_refuses_a_final_one,
     another_authoritys_letter_is_not_found,
     a_cancel_racing_the_first_delivery_never_fails,
+    a_bulk_runs_letter_is_accepted_and_delivered,
 );
+
+/// A bulk run's letter (`"bulk": true`) is accepted and delivered as any other (which lane
+/// its jobs wait in, and that claims take the other lane first, is in `store_behaviour`).
+async fn a_bulk_runs_letter_is_accepted_and_delivered(backend: Backend) {
+    let app = TestApp::start(&backend).await;
+    let (_, key) = app.authority("Vejle Kommune").await;
+    let mut body = letter("0101901234");
+    body["bulk"] = json!(true);
+    let response = app.post_letter(&key, &body).await;
+    assert_eq!(response.status(), 201);
+    let id = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let delivered = app.wait_for_status(&key, &id, "delivered").await;
+    assert_eq!(delivered["deliveries"][0]["status"], "delivered");
+    app.finish().await;
+}
 
 async fn a_letter_is_accepted_delivered_and_has_a_timeline(backend: Backend) {
     let app = TestApp::start(&backend).await;

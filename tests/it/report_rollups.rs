@@ -246,6 +246,7 @@ async fn the_roll_ups_match_the_scan_after_random_work(backend: Backend) {
                         vec![]
                     };
                     let letter = NewLetter {
+                        bulk: false,
                         id: Uuid::now_v7(),
                         authority_id: authority,
                         citizen_id: Uuid::now_v7(),
@@ -369,6 +370,7 @@ async fn the_roll_ups_match_the_scan_after_random_work(backend: Backend) {
                     payload: None,
                     attempts: 1,
                     max_attempts: 1000,
+                    lane: budbringer::store::LANE_FIRST,
                     start: Default::default(),
                 };
                 if store.apply_escalation(&job, &plan, letter.created + DAY).await.unwrap() {
@@ -603,6 +605,7 @@ async fn an_upgraded_database_gets_its_letters_rolled_up(backend: Backend) {
 
     // and from then on the triggers keep them
     let more = NewLetter {
+        bulk: false,
         id: Uuid::now_v7(),
         authority_id: authority,
         citizen_id: Uuid::now_v7(),

@@ -19,6 +19,7 @@ on_both_backends!(
     instance_keys_are_stable,
     what_escalations_openings_and_delivery_steps_change_is_in_no_index,
     letters_committed_together_are_stored_as_their_answers_say,
+    a_bulk_runs_jobs_wait_while_letters_sent_on_their_own_go_first,
 );
 
 /// PostgreSQL: a claim does not wait for a letter another transaction holds (it holds its jobs'
@@ -110,6 +111,7 @@ async fn what_escalations_openings_and_delivery_steps_change_is_in_no_index(back
 
 fn new_letter(authority_id: Uuid, now: i64) -> NewLetter {
     NewLetter {
+        bulk: false,
         id: Uuid::now_v7(),
         authority_id,
         citizen_id: Uuid::now_v7(),
@@ -227,6 +229,64 @@ async fn a_claimed_delivery_is_started_once_and_a_cancelled_one_not_at_all(backe
     assert!(store.claim_jobs("w2", now + 10_000, 1000, 10).await.unwrap().iter().all(|j| j.letter_id != cancelled.id));
     let dispatched = store.timeline(cancelled.id).await.unwrap().iter().filter(|e| e.kind == "dispatched").count();
     assert_eq!(dispatched, 0);
+    store.close().await;
+    db.drop_database().await;
+}
+
+/// A bulk run's jobs (deliveries and escalation timers) wait in their lane: a claim takes a
+/// single letter's job first even when it came later, then the bulk jobs oldest first.
+async fn a_bulk_runs_jobs_wait_while_letters_sent_on_their_own_go_first(backend: Backend) {
+    use budbringer::store::{LANE_BULK, LANE_FIRST};
+    let (db, store, authority) = setup(&backend).await;
+    let now = 3_000_000;
+    let mut bulk = Vec::new();
+    for i in 0..3 {
+        let mut letter = new_letter(authority, now + i);
+        letter.bulk = true;
+        letter.escalation_timer = Some(Timer { job_id: Uuid::now_v7(), step: 0, due_at: now + 100 });
+        store.insert_letter(&letter).await.unwrap();
+        bulk.push(letter);
+    }
+    let single = new_letter(authority, now + 10);
+    store.insert_letter(&single).await.unwrap();
+
+    // which jobs a claim took, and their lanes (a claim's jobs come in no particular order)
+    let claimed = |jobs: Vec<budbringer::store::Job>| {
+        let mut taken: Vec<_> = jobs.iter().map(|j| (j.id, j.lane)).collect();
+        taken.sort();
+        taken
+    };
+    let first = claimed(store.claim_jobs("w1", now + 20, 60_000, 2).await.unwrap());
+    let mut expected = vec![(single.job_id, LANE_FIRST), (bulk[0].job_id, LANE_BULK)];
+    expected.sort();
+    assert_eq!(first, expected, "the single letter first, then the oldest of the bulk run");
+    let rest = claimed(store.claim_jobs("w1", now + 20, 60_000, 10).await.unwrap());
+    let mut expected = vec![(bulk[1].job_id, LANE_BULK), (bulk[2].job_id, LANE_BULK)];
+    expected.sort();
+    assert_eq!(rest, expected, "then the rest of the bulk run");
+    // the bulk letters' escalation timers wait in the bulk lane too
+    let timers = store.claim_jobs("w1", now + 100, 60_000, 10).await.unwrap();
+    assert_eq!(timers.len(), 3, "{timers:?}");
+    assert!(timers.iter().all(|j| j.kind == "escalate" && j.lane == LANE_BULK), "{timers:?}");
+    // and what an escalation of a bulk letter queues (the next channel, the next timer) too
+    let (sms_job, next_job) = (Uuid::now_v7(), Uuid::now_v7());
+    let plan = budbringer::store::EscalationPlan {
+        step: 0,
+        deliveries: vec![NewDelivery {
+            channel: ChannelKind::Sms,
+            delivery_id: Uuid::now_v7(),
+            job_id: sms_job,
+            helper: None,
+        }],
+        deadline: budbringer::domain::policy::DeadlineChange::Unchanged { reason: "no_deadline" },
+        alerts: vec![],
+        next: Some(Timer { job_id: next_job, step: 1, due_at: now + 500 }),
+        max_attempts: 5,
+    };
+    assert!(store.apply_escalation(&timers[0], &plan, now + 100).await.unwrap());
+    let mut expected = vec![(sms_job, LANE_BULK), (next_job, LANE_BULK)];
+    expected.sort();
+    assert_eq!(claimed(store.claim_jobs("w1", now + 500, 60_000, 10).await.unwrap()), expected);
     store.close().await;
     db.drop_database().await;
 }
