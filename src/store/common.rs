@@ -2128,6 +2128,7 @@ macro_rules! common_store_impl {
                     sqlx::query_as(sql("SELECT channel, status, COUNT(*) FROM deliveries GROUP BY channel, status"))
                         .fetch_all(self.reader())
                         .await?;
+                // both lanes named, so each is read from its own range of `jobs_due`
                 let (jobs_due, oldest): (i64, Option<i64>) =
                     sqlx::query_as(sql("SELECT COUNT(*), MIN(available_at) FROM jobs WHERE lane IN (0, 1) AND available_at <= $1"))
                         .bind(now)

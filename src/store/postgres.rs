@@ -27,9 +27,9 @@ pub struct PgStore {
     cpr_sealer: tokio::sync::OnceCell<crate::domain::cpr_seal::CprSealer>,
     /// Authorities by API-key hash and by id, for a few seconds.
     authorities: super::authority_cache::AuthorityCache,
-    /// What deliveries read of their letters, in batches.
     /// What routing reads for new letters, in batches.
     letter_reads: BatchReader<LetterContextRead>,
+    /// What deliveries read of their letters, in batches.
     delivery_reads: BatchReader<DeliveryContextRead>,
     escalation_reads: BatchReader<EscalationContextRead>,
 }
@@ -131,10 +131,11 @@ impl PgStore {
 /// Due jobs, the longest due first, leased to a worker (see `Store::claim_jobs`): those of the
 /// first lane before those of the bulk lane (see `LANE_FIRST`), each lane read from its own
 /// range of `jobs_due`, the bulk lane only for what the first leaves of the limit (so no row
-/// is locked that is not claimed); jobs another worker is claiming are passed over. The ids go as an array (`= ANY`), not `IN
-/// (subquery)`, so that the plan is the same for any due time and number: the server keeps
-/// one generic plan (primary-key lookups) instead of planning each claim anew, as it did for
-/// `IN`, where the generic plan (a `LIMIT` of unknown size) would scan the table.
+/// is locked that is not claimed); jobs another worker is claiming are passed over. The ids go
+/// as an array (`= ANY`), not `IN (subquery)`, so that the plan is the same for any due time
+/// and number: the server keeps one generic plan (primary-key lookups) instead of planning
+/// each claim anew, as it did for `IN`, where the generic plan (a `LIMIT` of unknown size)
+/// would scan the table.
 const CLAIM_JOBS: &str = "WITH first AS (SELECT id FROM jobs WHERE lane = 0 AND available_at <= $1 \
         ORDER BY available_at LIMIT $4 FOR UPDATE SKIP LOCKED), \
     bulk AS (SELECT id FROM jobs WHERE lane = 1 AND available_at <= $1 \

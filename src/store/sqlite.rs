@@ -35,9 +35,9 @@ pub struct SqliteStore {
     cpr_sealer: tokio::sync::OnceCell<crate::domain::cpr_seal::CprSealer>,
     /// Authorities by API-key hash and by id, for a few seconds.
     authorities: super::authority_cache::AuthorityCache,
-    /// What deliveries read of their letters, in batches.
     /// What routing reads for new letters, in batches.
     letter_reads: BatchReader<LetterContextRead>,
+    /// What deliveries read of their letters, in batches.
     delivery_reads: BatchReader<DeliveryContextRead>,
     escalation_reads: BatchReader<EscalationContextRead>,
 }
