@@ -18,6 +18,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::api::bulk::BulkDetector;
 use crate::api::error::{ApiError, localize_problems, method_not_allowed, not_found};
 use crate::api::extract::BodyLimit;
 use crate::api::ratelimit::RateLimiter;
@@ -41,6 +42,8 @@ pub struct App {
     pub webhook_wake: Arc<Notify>,
     pub metrics: Arc<Metrics>,
     pub limiter: RateLimiter,
+    /// Tells a bulk run's letters from those sent one by one (see `api.bulk_detect_per_second`).
+    pub bulk_detector: BulkDetector,
     /// Business days and holidays, for deadlines and escalation waits.
     pub calendar: crate::domain::calendar::Calendar,
     /// Signs and checks the citizens' reading links.
@@ -62,6 +65,7 @@ impl App {
         let reading_key =
             store.instance_key(crate::domain::reading::READING_KEY).await.context("reading the reading-link key")?;
         let limiter = RateLimiter::new(settings.api.rate_limit_per_second, settings.api.rate_limit_burst);
+        let bulk_detector = BulkDetector::new(&settings.api);
         let calendar = crate::domain::calendar::Calendar::try_from(settings.calendar.clone()).context("calendar")?;
         Ok(Arc::new(App {
             settings,
@@ -72,6 +76,7 @@ impl App {
             webhook_wake: Arc::new(Notify::new()),
             metrics: Arc::new(Metrics::default()),
             limiter,
+            bulk_detector,
             calendar,
             reading_key,
         }))

@@ -190,6 +190,22 @@ pub struct ApiSettings {
     pub max_page_size: u32,
     /// How long a citizen's reading link works, counted from the letter's arrival.
     pub reading_link_days: u32,
+    /// An authority's letters that do not say whether they are part of a bulk run count as
+    /// one once it sends more than `bulk_detect_burst` at once and then faster than this on
+    /// average (per instance). Letters sent one by one by caseworkers come far slower.
+    #[serde(default = "default_bulk_detect_per_second")]
+    pub bulk_detect_per_second: f64,
+    /// See `bulk_detect_per_second`; 0 turns the detection off.
+    #[serde(default = "default_bulk_detect_burst")]
+    pub bulk_detect_burst: f64,
+}
+
+fn default_bulk_detect_per_second() -> f64 {
+    20.0
+}
+
+fn default_bulk_detect_burst() -> f64 {
+    200.0
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -275,6 +291,8 @@ impl Default for Settings {
                 rate_limit_burst: 4000.0,
                 max_page_size: 500,
                 reading_link_days: 400,
+                bulk_detect_per_second: default_bulk_detect_per_second(),
+                bulk_detect_burst: default_bulk_detect_burst(),
             },
             engine: EngineSettings {
                 enabled: true,
@@ -374,6 +392,9 @@ impl Settings {
         }
         if self.api.rate_limit_per_second <= 0.0 || self.api.rate_limit_burst < 1.0 {
             return invalid("api.rate_limit_per_second", "rate and burst must be positive");
+        }
+        if self.api.bulk_detect_per_second <= 0.0 || self.api.bulk_detect_burst < 0.0 {
+            return invalid("api.bulk_detect_per_second", "the rate must be positive and the burst 0 or more");
         }
         if !self.cpr_encryption_key.is_empty()
             && let Err(e) = crate::domain::cpr_seal::CprSealer::from_base64(&self.cpr_encryption_key)

@@ -89,6 +89,9 @@ staff-fact-calls = المكالمات حتى الآن
 staff-fact-importance = الأهمية
 staff-fact-sent = أُرسلت في
 staff-fact-respond-by = الموعد النهائي الذي حددته الجهة العامة
+staff-fact-bulk = إرسال جماعي
+staff-bulk-requested = نعم: ذكر المرسل أن الرسالة جزء من إرسال جماعي. تنتظر حتى تُرسل أولًا الرسائل المرسلة واحدة تلو الأخرى.
+staff-bulk-detected = نعم: أرسل المرسل رسائل كثيرة دفعة واحدة. تنتظر الرسالة حتى تُرسل أولًا الرسائل المرسلة واحدة تلو الأخرى.
 
 staff-callbacks-title = المكالمات
 staff-callbacks-hours-open = أوقات المكالمات: { $hours }. يمكن الاتصال الآن.

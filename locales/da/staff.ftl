@@ -89,6 +89,9 @@ staff-fact-calls = Opkald indtil nu
 staff-fact-importance = Vigtighed
 staff-fact-sent = Sendt
 staff-fact-respond-by = Frist sat af myndigheden
+staff-fact-bulk = Massefremsendelse
+staff-bulk-requested = Ja: afsenderen har sagt, at brevet er en del af en massefremsendelse. Det venter, mens breve sendt enkeltvis går først.
+staff-bulk-detected = Ja: afsenderen sendte mange breve på én gang. Brevet venter, mens breve sendt enkeltvis går først.
 
 staff-callbacks-title = Opkald
 staff-callbacks-hours-open = Åbningstid for opkald: { $hours }. Der kan ringes nu.

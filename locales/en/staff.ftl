@@ -89,6 +89,9 @@ staff-fact-calls = Calls so far
 staff-fact-importance = Importance
 staff-fact-sent = Sent
 staff-fact-respond-by = Deadline set by the authority
+staff-fact-bulk = Bulk run
+staff-bulk-requested = Yes: the sender said the letter is part of a bulk run. It waits while letters sent one by one go first.
+staff-bulk-detected = Yes: the sender sent many letters at once. The letter waits while letters sent one by one go first.
 
 staff-callbacks-title = Callbacks
 staff-callbacks-hours-open = Office hours for calls: { $hours }. Calls can be made now.

@@ -89,6 +89,9 @@ staff-fact-calls = Samtal hittills
 staff-fact-importance = Prioritet
 staff-fact-sent = Skickat
 staff-fact-respond-by = Frist satt av myndigheten
+staff-fact-bulk = Massutskick
+staff-bulk-requested = Ja: avsändaren har sagt att brevet är en del av ett massutskick. Det väntar medan brev som skickas ett i taget går först.
+staff-bulk-detected = Ja: avsändaren skickade många brev på en gång. Brevet väntar medan brev som skickas ett i taget går först.
 
 staff-callbacks-title = Samtal
 staff-callbacks-hours-open = Öppettid för samtal: { $hours }. Du kan ringa nu.

@@ -118,8 +118,9 @@ pub async fn create_letter(
     // the authority's address wins; the citizen's registered one fills in (paper needs one)
     let address = letter.address.or(profile.address);
     let recipient_name = letter.recipient_name.or(profile.name);
+    let bulk = state.bulk_detector.bulk_run(request.bulk, caller.authority.id, std::time::Instant::now());
     let new = NewLetter {
-        bulk: request.bulk,
+        bulk,
         id: Uuid::now_v7(),
         authority_id: caller.authority.id,
         citizen_id: Uuid::now_v7(),

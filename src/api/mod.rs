@@ -1,6 +1,7 @@
 //! The authority REST API (v1), its OpenAPI document and reference page, and health checks.
 
 pub mod alerts;
+pub mod bulk;
 pub mod callbacks;
 pub mod citizens;
 pub mod error;

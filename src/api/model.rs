@@ -34,9 +34,11 @@ pub struct CreateLetterRequest {
     pub contact: Option<ContactPoint>,
     /// Part of a bulk run (a benefit decision run, a national reminder). Its deliveries,
     /// notices and escalations wait while those of letters sent one by one go first, so a bulk
-    /// run never holds those up; when nothing else waits, they go at full speed.
-    #[serde(default)]
-    pub bulk: bool,
+    /// run never holds those up; when nothing else waits, they go at full speed. Left out, the
+    /// gateway decides: an authority's letters count as a bulk run's while it sends faster
+    /// than letters sent one by one come (more than 200 at once, then over 20 a second, by
+    /// default). Say `false` for a letter that must not wait behind your own bulk run.
+    pub bulk: Option<bool>,
 }
 
 fn normal() -> Importance {
@@ -148,6 +150,9 @@ pub struct LetterView {
     pub deadline: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// Part of a bulk run, as the authority said or the gateway found (the `accepted` event
+    /// says which): its jobs waited while those of letters sent one by one went first.
+    pub bulk: bool,
     pub documents: Vec<DocumentView>,
     pub deliveries: Vec<DeliveryView>,
     pub timeline: Vec<EventView>,
@@ -179,6 +184,7 @@ impl LetterView {
             deadline: l.deadline,
             created_at: format_ms(l.created_at),
             updated_at: format_ms(l.updated_at),
+            bulk: l.bulk,
             documents: documents
                 .into_iter()
                 .map(|d| DocumentView {

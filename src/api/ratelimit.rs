@@ -7,18 +7,20 @@ use uuid::Uuid;
 
 use super::error::ApiError;
 
-pub struct RateLimiter {
+/// A token bucket per key: up to `burst` at once, then `rate_per_sec` on average.
+pub struct TokenBuckets {
     rate_per_sec: f64,
     burst: f64,
     buckets: Mutex<HashMap<Uuid, (f64, Instant)>>,
 }
 
-impl RateLimiter {
+impl TokenBuckets {
     pub fn new(rate_per_sec: f64, burst: f64) -> Self {
         Self { rate_per_sec, burst, buckets: Mutex::new(HashMap::new()) }
     }
 
-    pub fn check(&self, key: Uuid, now: Instant) -> Result<(), ApiError> {
+    /// Takes a token from `key`'s bucket, or says how many seconds until there is one.
+    pub fn take(&self, key: Uuid, now: Instant) -> Result<(), f64> {
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         let (tokens, last) = buckets.entry(key).or_insert((self.burst, now));
         let refilled =
@@ -29,9 +31,20 @@ impl RateLimiter {
             Ok(())
         } else {
             *tokens = refilled;
-            let wait = ((1.0 - refilled) / self.rate_per_sec).ceil().max(1.0);
-            Err(ApiError::RateLimited { retry_after_secs: wait as u64 })
+            Err((1.0 - refilled) / self.rate_per_sec)
         }
+    }
+}
+
+pub struct RateLimiter(TokenBuckets);
+
+impl RateLimiter {
+    pub fn new(rate_per_sec: f64, burst: f64) -> Self {
+        Self(TokenBuckets::new(rate_per_sec, burst))
+    }
+
+    pub fn check(&self, key: Uuid, now: Instant) -> Result<(), ApiError> {
+        self.0.take(key, now).map_err(|wait| ApiError::RateLimited { retry_after_secs: wait.ceil().max(1.0) as u64 })
     }
 }
 

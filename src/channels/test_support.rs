@@ -41,6 +41,7 @@ pub fn work(channel: ChannelKind, phone: Option<&str>, email: Option<&str>, addr
             created_at: 0,
             updated_at: 0,
             content_deleted_at: None,
+            bulk: false,
         },
         citizen: CitizenContact {
             cpr: "0101901234".into(),

@@ -6,7 +6,7 @@
 macro_rules! letter_cols {
     () => {
         "id, authority_id, citizen_id, recipient, subject, body, importance, category, respond_by, deadline, \
-         reference, contact, status, created_at, updated_at, content_deleted_at"
+         reference, contact, status, created_at, updated_at, content_deleted_at, bulk"
     };
 }
 pub(crate) use letter_cols;
@@ -1572,6 +1572,7 @@ macro_rules! common_store_impl {
                 .bind(lease_ms)
                 .bind(worker)
                 .bind(i64::from(limit))
+                .bind(i64::from($crate::store::model::bulk_share(limit)))
                 .fetch_all(&mut *tx)
                 .await?;
                 // The deliveries claimed are started in the same transaction, sparing each a

@@ -70,7 +70,7 @@ impl<'a> LetterRows<'a> {
         let events = letters
             .iter()
             .map(|(l, _)| {
-                let data = serde_json::json!({
+                let mut data = serde_json::json!({
                     "importance": l.importance,
                     "respond_by": l.respond_by,
                     "channel": l.channel,
@@ -78,6 +78,10 @@ impl<'a> LetterRows<'a> {
                     "notices": l.notices.iter().map(|n| serde_json::json!({ "channel": n.channel, "delivery_id": n.delivery_id })).collect::<Vec<_>>(),
                     "documents": l.documents.len(),
                 });
+                // the timeline says why a letter waited in the bulk lane
+                if let Some(bulk) = l.bulk {
+                    data["bulk"] = bulk.as_str().into();
+                }
                 (l.authority_id, event_record(l.id, EventKind::Accepted, data, l.now))
             })
             .collect();
@@ -170,6 +174,7 @@ fn created_letter(l: &NewLetter, citizen_id: Uuid, event: EventRecord) -> Create
             created_at: l.now,
             updated_at: l.now,
             content_deleted_at: None,
+            bulk: l.bulk.is_some(),
         },
         documents: l
             .documents

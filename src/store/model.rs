@@ -108,21 +108,49 @@ pub struct NewLetter {
     /// The escalation timer for an important letter: when to try the next rung.
     pub escalation_timer: Option<Timer>,
     pub max_attempts: i64,
-    /// Part of a bulk run: its jobs wait in the bulk lane (see `LANE_BULK`).
-    pub bulk: bool,
+    /// Part of a bulk run, and who said so: its jobs wait in the bulk lane (see `LANE_BULK`).
+    pub bulk: Option<BulkRun>,
     pub now: i64,
 }
 
-/// The lane of a job: a claim takes the due jobs of the first lane before any of the bulk lane,
-/// so a letter sent on its own is not held up by a bulk run's backlog (a benefit decision run,
-/// a national reminder). Each lane is taken oldest first.
+/// Why a letter counts as part of a bulk run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BulkRun {
+    /// The authority said so (`"bulk": true`).
+    Requested,
+    /// The authority said nothing, and was sending faster than its letters sent one by one
+    /// would come (see `api.bulk_detect_per_second`).
+    Detected,
+}
+
+impl BulkRun {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BulkRun::Requested => "requested",
+            BulkRun::Detected => "detected",
+        }
+    }
+}
+
+/// The lane of a job: a claim takes the due jobs of the first lane before those of the bulk
+/// lane (but for the bulk lane's share, see `bulk_share`), so a letter sent on its own is not
+/// held up by a bulk run's backlog (a benefit decision run, a national reminder). Each lane is
+/// taken oldest first.
 pub const LANE_FIRST: i16 = 0;
 /// The lane of a bulk letter's jobs: its deliveries, notices and escalations.
 pub const LANE_BULK: i16 = 1;
 
+/// The bulk lane's share of a claim of `limit` jobs: one in eight, taken before the first
+/// lane's, so that a bulk run still moves while letters sent one by one keep the engine busy
+/// (whatever the first lane leaves of a claim goes to the bulk lane too). None below eight, so
+/// a nearly busy engine's last free slots go to the first lane.
+pub fn bulk_share(limit: u32) -> u32 {
+    limit / 8
+}
+
 /// The lane of a letter's jobs.
-pub fn lane_of(bulk: bool) -> i16 {
-    if bulk { LANE_BULK } else { LANE_FIRST }
+pub fn lane_of(bulk: Option<BulkRun>) -> i16 {
+    if bulk.is_some() { LANE_BULK } else { LANE_FIRST }
 }
 
 #[derive(Debug, Clone)]
@@ -163,6 +191,7 @@ pub struct LetterRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub content_deleted_at: Option<i64>,
+    pub bulk: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -186,6 +215,8 @@ pub struct LetterRecord {
     /// When the body and the documents' content were deleted under the retention rule (the
     /// body is then empty); the letter's facts, deliveries and timeline stay.
     pub content_deleted_at: Option<i64>,
+    /// Part of a bulk run (its jobs wait while those of letters sent one by one go first).
+    pub bulk: bool,
 }
 
 impl LetterRecord {
@@ -215,6 +246,7 @@ impl TryFrom<LetterRow> for LetterRecord {
             created_at: r.created_at,
             updated_at: r.updated_at,
             content_deleted_at: r.content_deleted_at,
+            bulk: r.bulk,
         })
     }
 }

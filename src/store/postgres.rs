@@ -124,24 +124,29 @@ impl PgStore {
             (12, "lean indexes", include_str!("../../migrations/postgres/0012_lean_hot_indexes.sql")),
             (13, "report inserts", include_str!("../../migrations/postgres/0013_report_inserts_per_statement.sql")),
             (14, "job lanes", include_str!("../../migrations/postgres/0014_job_lanes.sql")),
+            (15, "letter bulk", include_str!("../../migrations/postgres/0015_letter_bulk.sql")),
         ]))
     }
 }
 
-/// Due jobs, the longest due first, leased to a worker (see `Store::claim_jobs`): those of the
-/// first lane before those of the bulk lane (see `LANE_FIRST`), each lane read from its own
-/// range of `jobs_due`, the bulk lane only for what the first leaves of the limit (so no row
-/// is locked that is not claimed); jobs another worker is claiming are passed over. The ids go
-/// as an array (`= ANY`), not `IN (subquery)`, so that the plan is the same for any due time
-/// and number: the server keeps one generic plan (primary-key lookups) instead of planning
-/// each claim anew, as it did for `IN`, where the generic plan (a `LIMIT` of unknown size)
-/// would scan the table.
-const CLAIM_JOBS: &str = "WITH first AS (SELECT id FROM jobs WHERE lane = 0 AND available_at <= $1 \
-        ORDER BY available_at LIMIT $4 FOR UPDATE SKIP LOCKED), \
-    bulk AS (SELECT id FROM jobs WHERE lane = 1 AND available_at <= $1 \
-        ORDER BY available_at LIMIT $4 - (SELECT COUNT(*) FROM first) FOR UPDATE SKIP LOCKED) \
+/// Due jobs, the longest due first, leased to a worker (see `Store::claim_jobs`): the bulk
+/// lane's share (`$5`, see `bulk_share`), then the first lane's, then the bulk lane's again
+/// for what is left of the limit (see `LANE_FIRST`). Each lane is read from its own range of
+/// `jobs_due`, each part only for what the parts before it left (so no row is locked that is
+/// not claimed; the last part passes over the share, which its own locks would not hide);
+/// jobs another worker is claiming are passed over. The ids go as an array (`= ANY`), not
+/// `IN (subquery)`, so that the plan is the same for any due time and number: the server keeps
+/// one generic plan (primary-key lookups) instead of planning each claim anew, as it did for
+/// `IN`, where the generic plan (a `LIMIT` of unknown size) would scan the table.
+const CLAIM_JOBS: &str = "WITH share AS (SELECT id FROM jobs WHERE lane = 1 AND available_at <= $1 \
+        ORDER BY available_at LIMIT $5 FOR UPDATE SKIP LOCKED), \
+    first AS (SELECT id FROM jobs WHERE lane = 0 AND available_at <= $1 \
+        ORDER BY available_at LIMIT $4 - (SELECT COUNT(*) FROM share) FOR UPDATE SKIP LOCKED), \
+    bulk AS (SELECT id FROM jobs WHERE lane = 1 AND available_at <= $1 AND id <> ALL(ARRAY(SELECT id FROM share)) \
+        ORDER BY available_at LIMIT $4 - (SELECT COUNT(*) FROM share) - (SELECT COUNT(*) FROM first) \
+        FOR UPDATE SKIP LOCKED) \
     UPDATE jobs SET available_at = $1 + $2, locked_by = $3, attempts = attempts + 1 \
-    WHERE id = ANY(ARRAY(SELECT id FROM first UNION ALL SELECT id FROM bulk)) \
+    WHERE id = ANY(ARRAY(SELECT id FROM share UNION ALL SELECT id FROM first UNION ALL SELECT id FROM bulk)) \
     RETURNING id, kind, letter_id, delivery_id, step, payload, attempts, max_attempts, lane";
 
 fn sql(pg: &'static str) -> &'static str {
@@ -219,13 +224,14 @@ WITH c AS (
     RETURNING id, cpr_hash
 ), l AS (
     INSERT INTO letters (id, authority_id, citizen_id, recipient, subject, body, importance, respond_by, deadline,
-        reference, contact, status, idempotency_key, request_hash, created_at, updated_at, category)
+        reference, contact, status, idempotency_key, request_hash, created_at, updated_at, category, bulk)
     SELECT x.id, x.authority_id, c.id, x.recipient, x.subject, x.body, x.importance, x.respond_by, x.respond_by,
-        x.reference, x.contact, 'accepted', x.idempotency_key, x.request_hash, x.created_at, x.created_at, x.category
+        x.reference, x.contact, 'accepted', x.idempotency_key, x.request_hash, x.created_at, x.created_at, x.category,
+        x.bulk
     FROM UNNEST($5::uuid[], $6::uuid[], $7::text[], $8::jsonb[], $9::text[], $10::text[], $11::text[], $12::text[],
-        $13::text[], $14::jsonb[], $15::text[], $16::text[], $17::bigint[], $18::text[])
+        $13::text[], $14::jsonb[], $15::text[], $16::text[], $17::bigint[], $18::text[], $48::boolean[])
         AS x(id, authority_id, cpr_hash, recipient, subject, body, importance, respond_by, reference, contact,
-        idempotency_key, request_hash, created_at, category)
+        idempotency_key, request_hash, created_at, category, bulk)
     JOIN c ON c.cpr_hash = x.cpr_hash
     RETURNING id, citizen_id
 ), d AS (
@@ -336,6 +342,7 @@ impl PgStore {
             .bind(es.iter().map(|(_, e)| &e.data).collect::<Vec<_>>())
             .bind(es.iter().map(|(_, e)| e.created_at).collect::<Vec<_>>())
             .bind(js.iter().map(|j| j.lane).collect::<Vec<_>>())
+            .bind(ls.iter().map(|(l, _)| l.bulk.is_some()).collect::<Vec<_>>())
             .fetch_all(&mut **tx)
             .await?;
         // after their letters, which the foreign key wants

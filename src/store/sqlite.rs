@@ -184,6 +184,7 @@ impl SqliteStore {
             (7, "retention", include_str!("../../migrations/sqlite/0007_retention_webhook_secrets.sql")),
             (8, "lean indexes", include_str!("../../migrations/sqlite/0008_lean_indexes.sql")),
             (9, "job lanes", include_str!("../../migrations/sqlite/0009_job_lanes.sql")),
+            (10, "letter bulk", include_str!("../../migrations/sqlite/0010_letter_bulk.sql")),
         ]))
     }
 }
@@ -230,16 +231,21 @@ fn letter_authority(authorities: &HashMap<Uuid, Uuid>, letter_id: Uuid, delivery
         .ok_or_else(|| StoreError::Corrupt(format!("delivery {delivery_id} has no letter")))
 }
 
-/// Due jobs, the longest due first, leased to a worker (see `Store::claim_jobs`): those of the
-/// first lane before those of the bulk lane (see `LANE_FIRST`).
+/// Due jobs, the longest due first, leased to a worker (see `Store::claim_jobs`): the bulk
+/// lane's share (`$5`, see `bulk_share`), then the first lane's, then the bulk lane's after its
+/// share (see `LANE_FIRST`). Both reads of the bulk lane go the same way through `jobs_due`,
+/// so the `OFFSET` passes over just the share.
 const CLAIM_JOBS: &str = "UPDATE jobs SET available_at = $1 + $2, locked_by = $3, attempts = attempts + 1 \
     WHERE id IN (SELECT id FROM ( \
-        SELECT * FROM (SELECT id, lane, available_at FROM jobs WHERE lane = 0 AND available_at <= $1 \
+        SELECT * FROM (SELECT id, 0 AS part, available_at FROM jobs WHERE lane = 1 AND available_at <= $1 \
+            ORDER BY available_at LIMIT $5) \
+        UNION ALL \
+        SELECT * FROM (SELECT id, 1 AS part, available_at FROM jobs WHERE lane = 0 AND available_at <= $1 \
             ORDER BY available_at LIMIT $4) \
         UNION ALL \
-        SELECT * FROM (SELECT id, lane, available_at FROM jobs WHERE lane = 1 AND available_at <= $1 \
-            ORDER BY available_at LIMIT $4) \
-    ) ORDER BY lane, available_at LIMIT $4) \
+        SELECT * FROM (SELECT id, 2 AS part, available_at FROM jobs WHERE lane = 1 AND available_at <= $1 \
+            ORDER BY available_at LIMIT $4 OFFSET $5) \
+    ) ORDER BY part, available_at LIMIT $4) \
     RETURNING id, kind, letter_id, delivery_id, step, payload, attempts, max_attempts, lane";
 
 /// The shared queries use PostgreSQL's `$N`; SQLite's numbered form is `?N`. Converted once
@@ -353,7 +359,7 @@ impl SqliteStore {
             let q = statements.start(
                 "INSERT INTO letters (id, authority_id, citizen_id, recipient, subject, body, importance, \
                  respond_by, deadline, reference, contact, status, idempotency_key, request_hash, created_at, \
-                 updated_at, category) ",
+                 updated_at, category, bulk) ",
                 false,
             );
             let mut missing = false;
@@ -378,7 +384,8 @@ impl SqliteStore {
                     .push_bind(&l.request_hash)
                     .push_bind(l.now)
                     .push_bind(l.now)
-                    .push_bind(&l.category);
+                    .push_bind(&l.category)
+                    .push_bind(l.bulk.is_some());
             });
             if missing {
                 return Err(sqlx::Error::Protocol("a citizen row was not returned".into()));
@@ -572,7 +579,7 @@ mod tests {
 
     fn letter(authority_id: Uuid, i: usize, now: i64) -> NewLetter {
         NewLetter {
-            bulk: false,
+            bulk: None,
             id: Uuid::now_v7(),
             authority_id,
             citizen_id: Uuid::now_v7(),

@@ -13,10 +13,12 @@ on_both_backends!(
     another_authoritys_letter_is_not_found,
     a_cancel_racing_the_first_delivery_never_fails,
     a_bulk_runs_letter_is_accepted_and_delivered,
+    letters_sent_fast_without_saying_are_a_bulk_run,
 );
 
 /// A bulk run's letter (`"bulk": true`) is accepted and delivered as any other (which lane
-/// its jobs wait in, and that claims take the other lane first, is in `store_behaviour`).
+/// its jobs wait in, and that claims take the other lane first, is in `store_behaviour`); the
+/// letter says it is a bulk run's, and its `accepted` event who said so.
 async fn a_bulk_runs_letter_is_accepted_and_delivered(backend: Backend) {
     let app = TestApp::start(&backend).await;
     let (_, key) = app.authority("Vejle Kommune").await;
@@ -24,9 +26,62 @@ async fn a_bulk_runs_letter_is_accepted_and_delivered(backend: Backend) {
     body["bulk"] = json!(true);
     let response = app.post_letter(&key, &body).await;
     assert_eq!(response.status(), 201);
-    let id = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+    let created = response.json::<Value>().await.unwrap();
+    assert_eq!(created["bulk"], true);
+    assert_eq!(created["timeline"][0]["data"]["bulk"], "requested");
+    let id = created["id"].as_str().unwrap().to_owned();
     let delivered = app.wait_for_status(&key, &id, "delivered").await;
     assert_eq!(delivered["deliveries"][0]["status"], "delivered");
+    assert_eq!(delivered["bulk"], true, "read back from the store");
+    assert_eq!(delivered["timeline"][0]["data"]["bulk"], "requested");
+    app.finish().await;
+}
+
+/// An authority that says nothing of bulk runs: its letters count as a bulk run's once it sends
+/// more than `bulk_detect_burst` faster than `bulk_detect_per_second`; what it says wins, and
+/// another authority's letters are counted on their own.
+async fn letters_sent_fast_without_saying_are_a_bulk_run(backend: Backend) {
+    let app = TestApp::start_with(&backend, |s| {
+        s.api.bulk_detect_burst = 3.0;
+        // nothing comes back during the test
+        s.api.bulk_detect_per_second = 0.0001;
+    })
+    .await;
+    let (_, key) = app.authority("Vejle Kommune").await;
+    let (_, other) = app.authority("Kolding Kommune").await;
+    let send = |key: String, bulk: Option<bool>| {
+        let app = &app;
+        async move {
+            let mut body = letter("0101901234");
+            if let Some(bulk) = bulk {
+                body["bulk"] = json!(bulk);
+            }
+            let response = app.post_letter(&key, &body).await;
+            assert_eq!(response.status(), 201);
+            let created = response.json::<Value>().await.unwrap();
+            (
+                created["id"].as_str().unwrap().to_owned(),
+                created["bulk"].clone(),
+                created["timeline"][0]["data"]["bulk"].clone(),
+            )
+        }
+    };
+    let mut seen = Vec::new();
+    for _ in 0..5 {
+        let (_, bulk, why) = send(key.clone(), None).await;
+        seen.push((bulk, why));
+    }
+    let no = (json!(false), Value::Null);
+    let detected = (json!(true), json!("detected"));
+    assert_eq!(seen, [no.clone(), no.clone(), no.clone(), detected.clone(), detected.clone()]);
+    let (single, bulk, why) = send(key.clone(), Some(false)).await;
+    assert_eq!((bulk, why), no, "a letter that says it is not a bulk run's is not");
+    let (_, bulk, why) = send(key.clone(), Some(true)).await;
+    assert_eq!((bulk, why), (json!(true), json!("requested")));
+    let (_, bulk, why) = send(other.clone(), None).await;
+    assert_eq!((bulk, why), no, "another authority's letters are counted on their own");
+    let single = app.wait_for_status(&key, &single, "delivered").await;
+    assert_eq!(single["bulk"], false);
     app.finish().await;
 }
 

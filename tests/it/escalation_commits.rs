@@ -22,7 +22,7 @@ const LETTERS: usize = 40;
 
 fn important_letter(authority_id: Uuid, i: usize, now: i64) -> NewLetter {
     NewLetter {
-        bulk: false,
+        bulk: None,
         id: Uuid::now_v7(),
         authority_id,
         citizen_id: Uuid::now_v7(),
@@ -281,7 +281,7 @@ async fn escalation_contexts_read_together_are_each_their_own(backend: Backend) 
     let citizens: Vec<Uuid> = (0..LETTERS / 2).map(|_| Uuid::now_v7()).collect();
     let letters: Vec<NewLetter> = (0..LETTERS)
         .map(|i| NewLetter {
-            bulk: false,
+            bulk: None,
             citizen_id: citizens[i % (LETTERS / 2)],
             cpr_hash: format!("hash-{}", i % (LETTERS / 2)),
             ..important_letter(authority.id, i, now)

@@ -211,7 +211,7 @@ impl TestApp {
         let now = jiff::Timestamp::now().as_millisecond();
         self.store.set_contact_profile(&profile, now).await.expect("profile");
         let letter = NewLetter {
-            bulk: false,
+            bulk: None,
             id: uuid::Uuid::now_v7(),
             authority_id,
             citizen_id: uuid::Uuid::now_v7(),

@@ -246,7 +246,7 @@ async fn the_roll_ups_match_the_scan_after_random_work(backend: Backend) {
                         vec![]
                     };
                     let letter = NewLetter {
-                        bulk: false,
+                        bulk: None,
                         id: Uuid::now_v7(),
                         authority_id: authority,
                         citizen_id: Uuid::now_v7(),
@@ -605,7 +605,7 @@ async fn an_upgraded_database_gets_its_letters_rolled_up(backend: Backend) {
 
     // and from then on the triggers keep them
     let more = NewLetter {
-        bulk: false,
+        bulk: None,
         id: Uuid::now_v7(),
         authority_id: authority,
         citizen_id: Uuid::now_v7(),

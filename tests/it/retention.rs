@@ -286,7 +286,7 @@ async fn letter_content_goes_after_the_retention_period_and_the_timeline_stays(b
 
 fn old_letter(authority_id: Uuid, now: i64) -> NewLetter {
     NewLetter {
-        bulk: false,
+        bulk: None,
         id: Uuid::now_v7(),
         authority_id,
         citizen_id: Uuid::now_v7(),

@@ -4,7 +4,7 @@ use crate::harness::*;
 use budbringer::domain::letter::ContactPoint;
 use budbringer::domain::{ChannelKind, Importance};
 use budbringer::store::{
-    Authority, Inserted, NewDelivery, NewDocumentRecord, NewLetter, Recipient, Store, Timer, Webhook, connect,
+    Authority, BulkRun, Inserted, NewDelivery, NewDocumentRecord, NewLetter, Recipient, Store, Timer, Webhook, connect,
 };
 use sqlx::Connection as _;
 use std::collections::HashSet;
@@ -20,6 +20,7 @@ on_both_backends!(
     what_escalations_openings_and_delivery_steps_change_is_in_no_index,
     letters_committed_together_are_stored_as_their_answers_say,
     a_bulk_runs_jobs_wait_while_letters_sent_on_their_own_go_first,
+    a_bulk_run_moves_while_letters_sent_on_their_own_keep_the_engine_busy,
 );
 
 /// PostgreSQL: a claim does not wait for a letter another transaction holds (it holds its jobs'
@@ -111,7 +112,7 @@ async fn what_escalations_openings_and_delivery_steps_change_is_in_no_index(back
 
 fn new_letter(authority_id: Uuid, now: i64) -> NewLetter {
     NewLetter {
-        bulk: false,
+        bulk: None,
         id: Uuid::now_v7(),
         authority_id,
         citizen_id: Uuid::now_v7(),
@@ -242,7 +243,7 @@ async fn a_bulk_runs_jobs_wait_while_letters_sent_on_their_own_go_first(backend:
     let mut bulk = Vec::new();
     for i in 0..3 {
         let mut letter = new_letter(authority, now + i);
-        letter.bulk = true;
+        letter.bulk = Some(BulkRun::Requested);
         letter.escalation_timer = Some(Timer { job_id: Uuid::now_v7(), step: 0, due_at: now + 100 });
         store.insert_letter(&letter).await.unwrap();
         bulk.push(letter);
@@ -291,11 +292,53 @@ async fn a_bulk_runs_jobs_wait_while_letters_sent_on_their_own_go_first(backend:
     db.drop_database().await;
 }
 
+/// A bulk run still moves while letters sent one by one would fill every claim: each claim
+/// gives the bulk lane one job in eight, its oldest, and the rest to the first lane; what the
+/// first lane leaves goes to the bulk lane.
+async fn a_bulk_run_moves_while_letters_sent_on_their_own_keep_the_engine_busy(backend: Backend) {
+    use budbringer::store::bulk_share;
+    let (db, store, authority) = setup(&backend).await;
+    let now = 4_000_000;
+    let mut bulk = Vec::new();
+    for i in 0..16 {
+        let mut letter = new_letter(authority, now + i);
+        letter.bulk = Some(BulkRun::Detected);
+        store.insert_letter(&letter).await.unwrap();
+        bulk.push(letter.job_id);
+    }
+    let mut single = Vec::new();
+    for i in 0..16 {
+        let letter = new_letter(authority, now + 100 + i);
+        store.insert_letter(&letter).await.unwrap();
+        single.push(letter.job_id);
+    }
+    let claim = || async {
+        let mut ids: Vec<Uuid> =
+            store.claim_jobs("w1", now + 200, 60_000, 16).await.unwrap().iter().map(|j| j.id).collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(bulk_share(16), 2);
+    let mut expected: Vec<Uuid> = bulk[..2].iter().chain(&single[..14]).copied().collect();
+    expected.sort();
+    assert_eq!(claim().await, expected, "the bulk run's two oldest, then the fourteen oldest single letters");
+    let mut expected: Vec<Uuid> = bulk[2..4].iter().chain(&single[14..]).chain(&bulk[4..]).copied().collect();
+    expected.sort();
+    assert_eq!(claim().await, expected, "the share, the last single letters, and the bulk run's rest after its share");
+    assert!(claim().await.is_empty());
+    store.close().await;
+    db.drop_database().await;
+}
+
+/// Also across the lanes: every other letter is a bulk run's, and each claim of nine takes the
+/// bulk lane's share, the first lane's jobs and the bulk lane's again.
 async fn concurrent_claimers_never_share_a_job(backend: Backend) {
     let (db, store, authority) = setup(&backend).await;
     let now = 2_000_000;
-    for _ in 0..200 {
-        store.insert_letter(&new_letter(authority, now)).await.unwrap();
+    for i in 0..200 {
+        let mut letter = new_letter(authority, now);
+        letter.bulk = (i % 2 == 1).then_some(BulkRun::Requested);
+        store.insert_letter(&letter).await.unwrap();
     }
     let mut tasks = tokio::task::JoinSet::new();
     for w in 0..4 {
@@ -303,7 +346,7 @@ async fn concurrent_claimers_never_share_a_job(backend: Backend) {
         tasks.spawn(async move {
             let mut mine = Vec::new();
             loop {
-                let jobs = store.claim_jobs(&format!("w{w}"), now, 60_000, 7).await.unwrap();
+                let jobs = store.claim_jobs(&format!("w{w}"), now, 60_000, 9).await.unwrap();
                 if jobs.is_empty() {
                     return mine;
                 }

@@ -328,6 +328,19 @@ async fn an_unopened_letter_is_followed_up_by_phone(backend: Backend) {
     assert_eq!(changes[0].actor_kind, "caseworker");
     assert_eq!(changes[0].actor_name, "Anna Andersen (Vejle Kommune)");
     assert!(changes[0].fields.contains("exempt_from_digital_post"), "{:?}", changes[0]);
+
+    // a bulk run's letter says so, and who said it; a letter sent on its own says nothing
+    assert!(!story.contains("Massefremsendelse"), "{story}");
+    let mut bulk = crate::harness::letter("0101901234");
+    bulk["bulk"] = json!(true);
+    let bulk: Value = app.post_letter(&key, &bulk).await.json().await.unwrap();
+    let bulk_story = anna.page(&format!("/staff/letters/{}", bulk["id"].as_str().unwrap())).await;
+    assert!(
+        bulk_story.contains(
+            "<dt>Massefremsendelse</dt><dd>Ja: afsenderen har sagt, at brevet er en del af en massefremsendelse."
+        ),
+        "{bulk_story}"
+    );
     app.finish().await;
 }
 

@@ -98,6 +98,7 @@ pub fn render_report(title: &str, body: &str, language: &str, now_ms: i64) -> Re
             created_at: now_ms,
             updated_at: now_ms,
             content_deleted_at: None,
+            bulk: false,
         },
         citizen: CitizenContact { language: Some(language.to_owned()), ..Default::default() },
         authority: Authority {

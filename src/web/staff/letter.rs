@@ -55,6 +55,14 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String
         };
         fact("staff-fact-deadline", value);
     }
+    if letter.bulk {
+        // the `accepted` event says who said it is a bulk run's
+        let detected = details
+            .timeline
+            .iter()
+            .any(|e| e.kind == "accepted" && e.data.0.get("bulk").and_then(Value::as_str) == Some("detected"));
+        fact("staff-fact-bulk", ctx.m(if detected { "staff-bulk-detected" } else { "staff-bulk-requested" }));
+    }
     let mut body = format!("<dl class=\"facts\">{facts}</dl>");
     match letter.content_deleted_at {
         // the retention rule took the text and the documents; the story below stays whole
