@@ -53,9 +53,15 @@ struct Args {
     #[arg(long)]
     paced_right_after_burst: bool,
     /// Send the burst as a bulk run (`"bulk": true`): its deliveries then wait while the paced
-    /// letters are delivered (see `--paced-right-after-burst`).
-    #[arg(long)]
+    /// letters (always sent with `"bulk": false`) are delivered (see `--paced-right-after-burst`).
+    /// Without this or `--burst-single` the burst says nothing and the gateway decides by its
+    /// pace (see `api.bulk_detect_per_second`).
+    #[arg(long, conflicts_with = "burst_single")]
     burst_bulk: bool,
+    /// Send the burst as letters sent one by one (`"bulk": false`): the paced letters then
+    /// wait behind it.
+    #[arg(long)]
+    burst_single: bool,
     /// Write the results as JSON to this file too.
     #[arg(long)]
     json: Option<std::path::PathBuf>,
@@ -76,9 +82,9 @@ fn cpr(n: u64) -> String {
     format!("{day:02}{month:02}80{serial:04}")
 }
 
-fn letter(n: u64, run: &str, bulk: bool) -> Value {
-    json!({
-        "bulk": bulk,
+/// `bulk`: what the letter says of being part of a bulk run; `None` leaves the field out.
+fn letter(n: u64, run: &str, bulk: Option<bool>) -> Value {
+    let mut letter = json!({
         "recipient": { "cpr": cpr(n), "name": "Belastning Testesen" },
         "subject": "Afgørelse om boligstøtte",
         "body": "Du får boligstøtte fra 1. januar.\n\nSvar inden fristen.",
@@ -86,7 +92,20 @@ fn letter(n: u64, run: &str, bulk: bool) -> Value {
         "respond_by": "2099-12-31",
         "reference": format!("LOAD-{run}-{n}"),
         "contact": { "unit": "Borgerservice", "phone": "+45 70 10 10 10" }
-    })
+    });
+    if let Some(bulk) = bulk {
+        letter["bulk"] = bulk.into();
+    }
+    letter
+}
+
+/// What the burst's letters say of being part of a bulk run.
+fn burst_says(args: &Args) -> Option<bool> {
+    match (args.burst_bulk, args.burst_single) {
+        (true, _) => Some(true),
+        (false, true) => Some(false),
+        (false, false) => None,
+    }
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -151,7 +170,7 @@ async fn burst(client: &reqwest::Client, args: &Args, run: &str) -> Burst {
                 if n >= args.letters {
                     break;
                 }
-                match post(&client, &args, &letter(n, &run, args.burst_bulk), &format!("{run}-b{n}")).await {
+                match post(&client, &args, &letter(n, &run, burst_says(&args)), &format!("{run}-b{n}")).await {
                     Some((ms, id, sent_ms)) => {
                         tally.ok.fetch_add(1, Ordering::Relaxed);
                         latencies.push(ms);
@@ -225,9 +244,9 @@ async fn paced(client: &reqwest::Client, args: &Args, run: &str) -> anyhow::Resu
     for n in 0..total {
         ticker.tick().await;
         let (client, args, run) = (client.clone(), args.clone(), run.to_owned());
-        tasks.spawn(
-            async move { post(&client, &args, &letter(1_000_000 + n, &run, false), &format!("{run}-p{n}")).await },
-        );
+        tasks.spawn(async move {
+            post(&client, &args, &letter(1_000_000 + n, &run, Some(false)), &format!("{run}-p{n}")).await
+        });
     }
     let mut sent_at = std::collections::HashMap::new();
     while let Some(done) = tasks.join_next().await {
@@ -360,7 +379,7 @@ async fn main() -> anyhow::Result<()> {
     if let Some(p) = &p {
         report["paced"] = json!({
             "right_after_burst": args.paced_right_after_burst,
-            "after_bulk_burst": args.burst_bulk,
+            "burst_said_bulk": burst_says(&args),
             "rate": args.paced_rate, "seconds": args.paced_secs, "accepted": p.sent, "delivered": p.delivered,
             "to_delivered_ms": { "p50": percentile(&p.to_delivered_ms, 50.0), "p95": percentile(&p.to_delivered_ms, 95.0),
                                  "p99": percentile(&p.to_delivered_ms, 99.0) }
@@ -370,9 +389,10 @@ async fn main() -> anyhow::Result<()> {
             format!(
                 "paced {}/s{}: delivered",
                 args.paced_rate,
-                match (args.paced_right_after_burst, args.burst_bulk) {
-                    (true, true) => " after bulk burst",
-                    (true, false) => " after burst",
+                match (args.paced_right_after_burst, burst_says(&args)) {
+                    (true, Some(true)) => " after bulk burst",
+                    (true, Some(false)) => " after single burst",
+                    (true, None) => " after burst",
                     (false, _) => "",
                 }
             ),
