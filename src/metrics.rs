@@ -5,11 +5,14 @@ use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::store::Stats;
+use crate::store::{BulkRun, Stats};
 
 #[derive(Default)]
 pub struct Metrics {
     letters_accepted: AtomicU64,
+    /// Of those, the bulk runs' letters: as the authority said, and as found by their pace.
+    bulk_requested: AtomicU64,
+    bulk_detected: AtomicU64,
     escalations: AtomicU64,
     intake_holds: AtomicU64,
     deliveries: Mutex<BTreeMap<(String, &'static str), u64>>,
@@ -21,8 +24,13 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn letter_accepted(&self) {
+    pub fn letter_accepted(&self, bulk: Option<BulkRun>) {
         self.letters_accepted.fetch_add(1, Ordering::Relaxed);
+        match bulk {
+            Some(BulkRun::Requested) => self.bulk_requested.fetch_add(1, Ordering::Relaxed),
+            Some(BulkRun::Detected) => self.bulk_detected.fetch_add(1, Ordering::Relaxed),
+            None => 0,
+        };
     }
 
     /// An important letter went one rung up its ladder.
@@ -71,6 +79,14 @@ impl Metrics {
         let _ = writeln!(out, "# HELP budbringer_letters_accepted_total Letters accepted by this process.");
         let _ = writeln!(out, "# TYPE budbringer_letters_accepted_total counter");
         let _ = writeln!(out, "budbringer_letters_accepted_total {}", self.letters_accepted.load(Ordering::Relaxed));
+        let _ = writeln!(
+            out,
+            "# HELP budbringer_bulk_letters_total Letters accepted as part of a bulk run, by who said so (this process)."
+        );
+        let _ = writeln!(out, "# TYPE budbringer_bulk_letters_total counter");
+        for (reason, n) in [("requested", &self.bulk_requested), ("detected", &self.bulk_detected)] {
+            let _ = writeln!(out, "budbringer_bulk_letters_total{{reason=\"{reason}\"}} {}", n.load(Ordering::Relaxed));
+        }
 
         let _ = writeln!(
             out,

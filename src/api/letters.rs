@@ -166,7 +166,7 @@ pub async fn create_letter(
     };
     let (view, replayed) = match state.store.insert_letter(&new).await? {
         Inserted::Created(created) => {
-            state.metrics.letter_accepted();
+            state.metrics.letter_accepted(new.bulk);
             state.engine_wake.notify_one();
             state.webhook_wake.notify_one();
             // the letter as stored, without reading it back

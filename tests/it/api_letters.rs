@@ -82,6 +82,9 @@ async fn letters_sent_fast_without_saying_are_a_bulk_run(backend: Backend) {
     assert_eq!((bulk, why), no, "another authority's letters are counted on their own");
     let single = app.wait_for_status(&key, &single, "delivered").await;
     assert_eq!(single["bulk"], false);
+    let metrics = reqwest::get(format!("{}/metrics", app.base)).await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("budbringer_bulk_letters_total{reason=\"detected\"} 2"), "{metrics}");
+    assert!(metrics.contains("budbringer_bulk_letters_total{reason=\"requested\"} 1"), "{metrics}");
     app.finish().await;
 }
 
